@@ -1,0 +1,181 @@
+// The one place that reads the environment. Everything else receives a validated Config.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; schema?: string };
+
+export interface Config {
+  production: boolean;
+  database: DatabaseConfig;
+  /** Directory for generated files (secret, pwned store); the SQLite file's folder, or ./data. */
+  dataDir: string;
+  smtpUrl: string | null;
+  mailFrom: string;
+  publicUrl: string;
+  host: string;
+  port: number;
+  /** HMAC keys; the first one signs, all of them verify (rotation). */
+  secrets: Buffer[];
+  pwned: string;
+  passwordMinLength: number;
+  bodyLimitBytes: number;
+  logLevel: string;
+  /** Outbox delivery tuning; tests shorten these. */
+  delivery: {
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffCapMs: number;
+    leaseMs: number;
+    pollMs: number;
+    batchSize: number;
+    smtpPoolSize: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULT_DATABASE_PATH = './data/resetguard.db';
+
+export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
+  const value = (raw ?? '').trim() || DEFAULT_DATABASE_PATH;
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`RESETGUARD_DATABASE_URL is not a valid PostgreSQL URL`);
+    }
+    // A `schema` query parameter selects a search_path; tests use it to isolate runs.
+    const schema = url.searchParams.get('schema') ?? undefined;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new ConfigError(`RESETGUARD_DATABASE_URL schema must match [a-z_][a-z0-9_]*`);
+    }
+    url.searchParams.delete('schema');
+    return { kind: 'postgres', url: url.toString(), ...(schema ? { schema } : {}) };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !value.startsWith('file:')) {
+    throw new ConfigError(`RESETGUARD_DATABASE_URL must be postgres://…, postgresql://…, a file path or a file: URL`);
+  }
+  if (value === ':memory:') return { kind: 'sqlite', path: ':memory:' };
+  const path = value.startsWith('file:') ? fileURLToPath(new URL(value, 'file://' + process.cwd() + '/')) : value;
+  return { kind: 'sqlite', path: resolve(path) };
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 8080;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`RESETGUARD_PORT must be an integer 0–65535, got "${raw}"`);
+  return n;
+}
+
+function parsePublicUrl(raw: string | undefined): string {
+  const value = raw?.trim() || 'http://127.0.0.1:8080';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`RESETGUARD_PUBLIC_URL is not a URL: "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('RESETGUARD_PUBLIC_URL must be http(s)');
+  return value.replace(/\/+$/, '');
+}
+
+function parseSmtpUrl(raw: string | undefined): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  if (!/^smtps?:\/\//i.test(value)) throw new ConfigError('RESETGUARD_SMTP_URL must start with smtp:// or smtps://');
+  try {
+    new URL(value);
+  } catch {
+    throw new ConfigError('RESETGUARD_SMTP_URL is not a valid URL');
+  }
+  return value;
+}
+
+function parseMailFrom(raw: string | undefined): string {
+  const value = raw?.trim() || 'Security <security@localhost>';
+  // The sender goes into a mail header: a line break would let it inject headers.
+  if (/[\r\n\0]/.test(value)) throw new ConfigError('RESETGUARD_MAIL_FROM must not contain line breaks');
+  return value;
+}
+
+function decodeSecret(text: string): Buffer {
+  const key = text.trim();
+  if (key.length < 32) throw new ConfigError('each RESETGUARD_SECRET key must be at least 32 characters');
+  return Buffer.from(key, 'utf8');
+}
+
+/** Reads RESETGUARD_SECRET, or the generated secret file in the data dir (created once, mode 0600). */
+function loadSecrets(raw: string | undefined, dataDir: string, production: boolean): Buffer[] {
+  if (raw && raw.trim()) return raw.split(',').filter((k) => k.trim()).map(decodeSecret);
+  if (production) throw new ConfigError('RESETGUARD_SECRET is required when NODE_ENV=production (comma-separated keys, the first one signs)');
+  const file = resolve(dataDir, 'secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    // flag 'wx' fails if another process created it first; we then read theirs.
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').split(',').filter((k) => k.trim()).map(decodeSecret);
+}
+
+function intEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer ${min}–${max}, got "${raw}"`);
+  return n;
+}
+
+export interface ConfigOverrides {
+  host?: string;
+  port?: number;
+  databaseUrl?: string;
+}
+
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
+  const production = env.NODE_ENV === 'production';
+  const database = parseDatabaseUrl(overrides.databaseUrl ?? env.RESETGUARD_DATABASE_URL);
+  const dataDir =
+    database.kind === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : resolve(env.RESETGUARD_DATA_DIR ?? './data');
+  const smtpUrl = parseSmtpUrl(env.RESETGUARD_SMTP_URL);
+  if (production && !smtpUrl) {
+    throw new ConfigError('RESETGUARD_SMTP_URL is required when NODE_ENV=production (the dev mailbox is for development only)');
+  }
+  return {
+    production,
+    database,
+    dataDir,
+    smtpUrl,
+    mailFrom: parseMailFrom(env.RESETGUARD_MAIL_FROM),
+    publicUrl: parsePublicUrl(env.RESETGUARD_PUBLIC_URL),
+    host: overrides.host ?? (env.RESETGUARD_HOST?.trim() || '127.0.0.1'),
+    port: overrides.port ?? parsePort(env.RESETGUARD_PORT),
+    secrets: loadSecrets(env.RESETGUARD_SECRET, dataDir, production),
+    pwned: env.RESETGUARD_PWNED?.trim() || 'builtin',
+    passwordMinLength: intEnv(env, 'RESETGUARD_PASSWORD_MIN_LENGTH', 8, 8, 64),
+    bodyLimitBytes: intEnv(env, 'RESETGUARD_BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
+    logLevel: env.RESETGUARD_LOG_LEVEL?.trim() || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    delivery: {
+      maxAttempts: intEnv(env, 'RESETGUARD_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+      backoffBaseMs: intEnv(env, 'RESETGUARD_DELIVERY_BACKOFF_MS', 5_000, 1, 3_600_000),
+      backoffCapMs: intEnv(env, 'RESETGUARD_DELIVERY_BACKOFF_CAP_MS', 3_600_000, 1, 86_400_000),
+      leaseMs: intEnv(env, 'RESETGUARD_DELIVERY_LEASE_MS', 60_000, 100, 3_600_000),
+      pollMs: intEnv(env, 'RESETGUARD_DELIVERY_POLL_MS', 500, 10, 60_000),
+      batchSize: intEnv(env, 'RESETGUARD_DELIVERY_BATCH', 50, 1, 1000),
+      smtpPoolSize: intEnv(env, 'RESETGUARD_SMTP_POOL_SIZE', 5, 1, 100),
+    },
+  };
+}

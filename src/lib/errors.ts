@@ -1,0 +1,43 @@
+// One map of stable error codes: every error a caller sees carries one of these, as the `code` of an
+// application/problem+json body. Codes never change once published; titles may be reworded.
+export const ERROR_CODES = {
+  invalid_request: { status: 400, title: 'The request is not valid.' },
+  malformed_json: { status: 400, title: 'The body is not valid JSON.' },
+  invalid_email: { status: 400, title: 'That is not a valid email address.' },
+  password_too_short: { status: 400, title: 'The password is too short.' },
+  password_too_long: { status: 400, title: 'The password is too long.' },
+  password_breached: { status: 400, title: 'That password is known from data breaches or lists of common passwords.' },
+  password_contains_email: { status: 400, title: 'The password must not contain your email address.' },
+  invalid_or_expired_token: { status: 400, title: 'This reset link is invalid, expired, or already used.' },
+  invalid_credentials: { status: 401, title: 'Email or password is incorrect.' },
+  unauthorized: { status: 401, title: 'Authentication is required.' },
+  forbidden: { status: 403, title: 'Your role does not allow this.' },
+  not_found: { status: 404, title: 'Not found.' },
+  method_not_allowed: { status: 405, title: 'Method not allowed.' },
+  account_exists: { status: 409, title: 'An account with this email already exists.' },
+  payload_too_large: { status: 413, title: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type.' },
+  unknown_setting: { status: 400, title: 'Unknown setting.' },
+  invalid_setting: { status: 400, title: 'Invalid setting value.' },
+  too_many_attempts: { status: 429, title: 'Too many attempts. Wait before trying again.' },
+  rate_limited: { status: 429, title: 'Too many requests. Try again later.' },
+  dev_mailbox_disabled: { status: 404, title: 'The dev mailbox is only available without SMTP and outside production.' },
+  service_unavailable: { status: 503, title: 'The service is temporarily unavailable.' },
+  internal_error: { status: 500, title: 'Internal error.' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    /** Extra members of the problem body (e.g. `retry_after`). */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail ?? ERROR_CODES[code].title);
+    this.status = ERROR_CODES[code].status;
+  }
+}

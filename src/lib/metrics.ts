@@ -1,0 +1,53 @@
+// Prometheus metrics. One registry per app instance (not prom-client's global), so tests can build
+// several apps in one process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'resetguard_http_requests_total',
+    help: 'HTTP requests by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'resetguard_http_request_duration_seconds',
+    help: 'HTTP request duration.',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly signIns = new Counter({
+    name: 'resetguard_sign_ins_total',
+    help: 'Sign-in attempts by outcome (success, invalid_credentials, throttled, reset_required).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly resetsRequested = new Counter({
+    name: 'resetguard_password_resets_requested_total',
+    help: 'Self-service reset requests accepted (every well-formed one, known email or not).',
+    registers: [this.registry],
+  });
+  readonly resetsCompleted = new Counter({
+    name: 'resetguard_password_resets_completed_total',
+    help: 'Password resets completed with a valid token.',
+    registers: [this.registry],
+  });
+  readonly noticeTransitions = new Counter({
+    name: 'resetguard_notice_transitions_total',
+    help: 'Outbox notices entering a state (queued, sent, retry, failed, cancelled), by kind.',
+    labelNames: ['kind', 'state'] as const,
+    registers: [this.registry],
+  });
+  /** Set on scrape from the database, so it is right whichever process did the work. */
+  readonly noticesByState = new Gauge({
+    name: 'resetguard_notices',
+    help: 'Outbox notices by state, read from the database at scrape time.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'resetguard_' });
+  }
+}

@@ -1,0 +1,60 @@
+// Opens the configured database: better-sqlite3 (embedded default) or a pg pool.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import { ImmediateSqliteDialect, postgresAdapter, sqliteAdapter, type DialectAdapter } from './dialect.js';
+import type { Database } from './schema.js';
+
+export interface Db {
+  db: Kysely<Database>;
+  dialect: DialectAdapter;
+  close(): Promise<void>;
+}
+
+// int8 (bigint, count(*)) arrives as a string by default; our bigints are epoch milliseconds and
+// counters, all far below 2^53, so numbers are safe and keep both dialects returning the same types.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export function openDatabase(config: DatabaseConfig, options: { poolSize?: number } = {}): Db {
+  if (config.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: options.poolSize ?? 10,
+      types: pgTypes as pg.CustomTypesConfig,
+      // A fixed search_path isolates a schema (tests; several tenants in one database).
+      ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
+    });
+    // An idle client that loses its connection (a server restart) emits 'error'; without a listener
+    // that would crash the process. The pool drops the client and the next query opens a new one.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: postgresAdapter, close: () => db.destroy() };
+  }
+  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+  const sqlite = new SQLite(config.path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  return { db, dialect: sqliteAdapter, close: () => db.destroy() };
+}
+
+/** Creates the schema named in a PostgreSQL config if it is missing (before migrating into it). */
+export async function ensureSchema(config: DatabaseConfig): Promise<void> {
+  if (config.kind !== 'postgres' || !config.schema) return;
+  const bare = openDatabase({ kind: 'postgres', url: config.url }, { poolSize: 1 });
+  try {
+    await sql`create schema if not exists ${sql.id(config.schema)}`.execute(bare.db);
+  } finally {
+    await bare.close();
+  }
+}

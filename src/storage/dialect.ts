@@ -1,0 +1,56 @@
+// Every difference between SQLite and PostgreSQL lives here, behind capability flags, so services and
+// stores never test "is this SQLite?" themselves.
+import { CompiledQuery, type DatabaseConnection, SqliteDialect, SqliteDriver, type SelectQueryBuilder } from 'kysely';
+
+export type DialectKind = 'sqlite' | 'postgres';
+
+export interface DialectAdapter {
+  kind: DialectKind;
+  /** Column type for epoch-millisecond times and counters that may pass 2^31. */
+  bigint: 'bigint' | 'integer';
+  /**
+   * Whether claims can skip rows another transaction holds. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+   * several workers claim disjoint batches without waiting. SQLite has one writer at a time (the
+   * database lock), so a single `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING` is already atomic
+   * and needs no row locks.
+   */
+  skipLocked: boolean;
+  /** Adds row locking to a claim's inner SELECT where the database supports it. */
+  lockForClaim<QB extends SelectQueryBuilder<any, any, any>>(qb: QB): QB;
+}
+
+export const postgresAdapter: DialectAdapter = {
+  kind: 'postgres',
+  bigint: 'bigint',
+  skipLocked: true,
+  lockForClaim: (qb) => qb.forUpdate().skipLocked() as typeof qb,
+};
+
+export const sqliteAdapter: DialectAdapter = {
+  kind: 'sqlite',
+  bigint: 'integer',
+  skipLocked: false,
+  lockForClaim: (qb) => qb,
+};
+
+/**
+ * Kysely's SQLite driver opens transactions with a plain (deferred) BEGIN. Two processes that both read
+ * and then write would then fail with SQLITE_BUSY on the lock upgrade, which busy_timeout cannot wait
+ * out. BEGIN IMMEDIATE takes the write lock up front, so a second writer waits (busy_timeout) instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+export class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver() {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}

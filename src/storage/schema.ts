@@ -1,0 +1,134 @@
+// Row types for Kysely. Times are epoch milliseconds (bigint on PostgreSQL, integer on SQLite) so that
+// both databases compare and sort them the same way and no driver converts time zones behind our back.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface AccountsTable {
+  id: string;
+  email: string;
+  created_at: number;
+  password_changed_at: number | null;
+}
+
+/** One credential per account. `state` is 'active' or 'reset_required' (a forced reset, next issue). */
+export interface CredentialsTable {
+  account_id: string;
+  hash: string;
+  /** 'argon2id' for our own hashes; the legacy scheme for imported ones until upgraded. */
+  scheme: string;
+  state: string;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ResetTokensTable {
+  id: string;
+  account_id: string;
+  /** HMAC-SHA256 of the token under the first key at issue time; the raw token is never stored. */
+  token_hmac: string;
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  voided_at: number | null;
+  campaign_id: string | null;
+}
+
+/** The transactional outbox: a notice row commits with the change that causes it. */
+export interface NoticesTable {
+  /** 128-bit random, base64url: also the unguessable id in "I didn't expect this" links. */
+  id: string;
+  idempotency_key: string;
+  kind: string;
+  account_id: string | null;
+  campaign_id: string | null;
+  recipient: string;
+  /** JSON: what the template needs, minus secrets. */
+  payload: string;
+  /** AES-GCM sealed secrets (a reset token) the worker needs once; wiped when the notice settles. */
+  sealed: string | null;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  locked_until: number | null;
+  locked_by: string | null;
+  message_id: string;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+  settled_at: number | null;
+}
+
+export interface DevMailTable {
+  id: Generated<number>;
+  notice_id: string | null;
+  message_id: string;
+  recipient: string;
+  subject: string;
+  raw: string;
+  created_at: number;
+}
+
+/** Fixed-window counters for rate limits shared by every process. */
+export interface RateCountersTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+/** Consecutive sign-in failures per key (account email hash, or IP). */
+export interface SigninFailuresTable {
+  key: string;
+  failures: number;
+  last_failure_at: number;
+}
+
+export interface OperatorsTable {
+  id: string;
+  name: string;
+  role: string;
+  key_hash: string;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  /** JSON value. */
+  value: string;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  credentials: CredentialsTable;
+  sessions: SessionsTable;
+  reset_tokens: ResetTokensTable;
+  notices: NoticesTable;
+  dev_mail: DevMailTable;
+  rate_counters: RateCountersTable;
+  signin_failures: SigninFailuresTable;
+  operators: OperatorsTable;
+  settings: SettingsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type Credential = Selectable<CredentialsTable>;
+export type Session = Selectable<SessionsTable>;
+export type ResetToken = Selectable<ResetTokensTable>;
+export type Notice = Selectable<NoticesTable>;
+export type NewNotice = Insertable<NoticesTable>;
+export type NoticeUpdate = Updateable<NoticesTable>;
+export type Operator = Selectable<OperatorsTable>;
