@@ -1,6 +1,6 @@
 // Every difference between SQLite and PostgreSQL lives here, behind capability flags, so services and
 // stores never test "is this SQLite?" themselves.
-import { CompiledQuery, type DatabaseConnection, SqliteDialect, SqliteDriver, type SelectQueryBuilder } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Kysely, SqliteDialect, SqliteDriver, sql, type SelectQueryBuilder } from 'kysely';
 
 export type DialectKind = 'sqlite' | 'postgres';
 
@@ -17,6 +17,12 @@ export interface DialectAdapter {
   skipLocked: boolean;
   /** Adds row locking to a claim's inner SELECT where the database supports it. */
   lockForClaim<QB extends SelectQueryBuilder<any, any, any>>(qb: QB): QB;
+  /**
+   * The schema the migration bookkeeping tables belong in. On PostgreSQL it must be named: Kysely's
+   * Migrator otherwise finds `kysely_migration_lock` in ANY schema of the database (another test run's,
+   * another tenant's), skips creating its own, and then fails to lock. SQLite has no schemas.
+   */
+  migrationSchema(db: Kysely<any>): Promise<string | undefined>;
 }
 
 export const postgresAdapter: DialectAdapter = {
@@ -24,6 +30,10 @@ export const postgresAdapter: DialectAdapter = {
   bigint: 'bigint',
   skipLocked: true,
   lockForClaim: (qb) => qb.forUpdate().skipLocked() as typeof qb,
+  async migrationSchema(db) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    return rows[0]?.schema;
+  },
 };
 
 export const sqliteAdapter: DialectAdapter = {
@@ -31,6 +41,7 @@ export const sqliteAdapter: DialectAdapter = {
   bigint: 'integer',
   skipLocked: false,
   lockForClaim: (qb) => qb,
+  migrationSchema: async () => undefined,
 };
 
 /**

@@ -23,7 +23,8 @@ export interface MigrationReport {
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationReport> {
-  const migrator = new Migrator({ db: db.db, provider: new StaticProvider(db) });
+  const schema = await db.dialect.migrationSchema(db.db);
+  const migrator = new Migrator({ db: db.db, provider: new StaticProvider(db), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

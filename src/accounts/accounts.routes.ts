@@ -1,0 +1,172 @@
+// Account holder API: sign-up, sessions, me, password change.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { requireSession, sessionOf } from '../http/auth.js';
+import { problems } from '../http/problem.js';
+import type { AccountsService } from './accounts.service.js';
+import type { RequestContext, SessionsService } from './sessions.service.js';
+
+// Generous caps: policy decides what is too long (1024 code points); these only stop absurd bodies.
+const Email = Type.String({ maxLength: 1000 });
+const Password = Type.String({ maxLength: 8192 });
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const SessionView = Type.Object({
+  id: Type.String(),
+  created_at: Type.String(),
+  last_seen_at: Type.String(),
+  expires_at: Type.String(),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean(),
+});
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
+}
+
+export function accountsRoutes(deps: { accounts: AccountsService; sessions: SessionsService }) {
+  return async (fastify: FastifyInstance): Promise<void> => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    const authenticated = requireSession(deps.sessions);
+
+    app.post(
+      '/v1/accounts',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Create an account',
+          body: Type.Object({ email: Email, password: Password }),
+          response: { 201: Type.Object({ id: Type.String(), email: Type.String() }), ...problems(400, 409) },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await deps.accounts.signUp(request.body.email, request.body.password)),
+    );
+
+    app.post(
+      '/v1/sessions',
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Sign in',
+          body: Type.Object({ email: Email, password: Password }),
+          response: {
+            201: Type.Object({ token: Type.String(), account_id: Type.String(), expires_at: Type.String() }),
+            ...problems(400, 401, 429),
+          },
+        },
+      },
+      async (request, reply) => {
+        const r = await deps.accounts.signIn(request.body.email, request.body.password, requestContext(request));
+        return reply.code(201).send({ token: r.token, account_id: r.accountId, expires_at: iso(r.expiresAt) });
+      },
+    );
+
+    app.get(
+      '/v1/me',
+      {
+        preHandler: authenticated,
+        schema: {
+          tags: ['accounts'],
+          summary: 'The signed-in account',
+          security: [{ session: [] }],
+          response: {
+            200: Type.Object({
+              id: Type.String(),
+              email: Type.String(),
+              created_at: Type.String(),
+              password_changed_at: Type.Union([Type.String(), Type.Null()]),
+              credential_state: Type.String(),
+            }),
+            ...problems(401),
+          },
+        },
+      },
+      async (request) => {
+        const { account, credentialState } = await deps.accounts.me(sessionOf(request).account_id);
+        return {
+          id: account.id,
+          email: account.email,
+          created_at: iso(account.created_at),
+          password_changed_at: account.password_changed_at === null ? null : iso(account.password_changed_at),
+          credential_state: credentialState,
+        };
+      },
+    );
+
+    app.get(
+      '/v1/me/sessions',
+      {
+        preHandler: authenticated,
+        schema: {
+          tags: ['sessions'],
+          summary: 'Live sessions of the signed-in account',
+          security: [{ session: [] }],
+          response: { 200: Type.Object({ items: Type.Array(SessionView), next_cursor: Type.Null() }), ...problems(401) },
+        },
+      },
+      async (request) => {
+        const current = sessionOf(request);
+        const items = (await deps.sessions.list(current.account_id)).map((s) => ({
+          id: s.id,
+          created_at: iso(s.created_at),
+          last_seen_at: iso(s.last_seen_at),
+          expires_at: iso(s.expires_at),
+          ip: s.ip,
+          user_agent: s.user_agent,
+          current: s.id === current.id,
+        }));
+        return { items, next_cursor: null };
+      },
+    );
+
+    app.delete(
+      '/v1/sessions/current',
+      {
+        preHandler: authenticated,
+        schema: { tags: ['sessions'], summary: 'Sign out', security: [{ session: [] }], response: { 204: Type.Null(), ...problems(401) } },
+      },
+      async (request, reply) => {
+        await deps.sessions.end(sessionOf(request).id);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/v1/me/sessions/revoke-others',
+      {
+        preHandler: authenticated,
+        schema: {
+          tags: ['sessions'],
+          summary: 'Sign out every other session',
+          security: [{ session: [] }],
+          response: { 200: Type.Object({ revoked: Type.Integer() }), ...problems(401) },
+        },
+      },
+      async (request) => {
+        const current = sessionOf(request);
+        return { revoked: await deps.sessions.revokeOthers(current.account_id, current.id) };
+      },
+    );
+
+    app.post(
+      '/v1/me/password',
+      {
+        preHandler: authenticated,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Change the password (other sessions are signed out)',
+          security: [{ session: [] }],
+          body: Type.Object({ current_password: Password, new_password: Password }),
+          response: { 200: Type.Object({ status: Type.Literal('password_changed') }), ...problems(400, 401, 429) },
+        },
+      },
+      async (request) => {
+        await deps.accounts.changePassword(sessionOf(request), request.body.current_password, request.body.new_password, requestContext(request));
+        return { status: 'password_changed' as const };
+      },
+    );
+  };
+}

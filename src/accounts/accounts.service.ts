@@ -1,0 +1,138 @@
+// Sign-up, sign-in and password change: the rules, no SQL and no HTTP.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { PasswordBlocklist } from '../detection/pwned.js';
+import type { Database, Session } from '../storage/schema.js';
+import type { AccountsStore } from './accounts.store.js';
+import { normalizeEmail } from './email.js';
+import type { PasswordChangeWriter } from './password-change.js';
+import type { PasswordHasher } from './password-hasher.js';
+import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
+import type { RequestContext, SessionsService } from './sessions.service.js';
+import type { SigninThrottle, ThrottleVerdict } from './signin-throttle.js';
+
+/** Longer inputs are not worth hashing: no valid password is longer after NFKC. */
+const MAX_PASSWORD_CODE_POINTS = 1024;
+
+export interface AccountsServiceDeps {
+  db: Kysely<Database>;
+  accounts: AccountsStore;
+  sessions: SessionsService;
+  throttle: SigninThrottle;
+  hasher: PasswordHasher;
+  blocklist: PasswordBlocklist;
+  passwordChange: PasswordChangeWriter;
+  clock: Clock;
+  metrics: Metrics;
+  passwordMinLength: number;
+}
+
+export interface SignInResult {
+  token: string;
+  accountId: string;
+  expiresAt: number;
+}
+
+export class AccountsService {
+  constructor(private readonly d: AccountsServiceDeps) {}
+
+  async signUp(rawEmail: unknown, rawPassword: string): Promise<{ id: string; email: string }> {
+    const email = normalizeEmail(rawEmail);
+    const password = await checkPasswordPolicy(rawPassword, { minLength: this.d.passwordMinLength, email, blocklist: this.d.blocklist });
+    const hash = await this.d.hasher.hash(password);
+    const now = this.d.clock.now();
+    const id = randomUUID();
+    const created = await this.d.accounts.insertWithCredential(
+      { id, email, created_at: now, password_changed_at: now },
+      { account_id: id, hash, scheme: 'argon2id', state: 'active', updated_at: now },
+    );
+    if (!created) throw new AppError('account_exists');
+    return { id, email };
+  }
+
+  /**
+   * Every path spends one password verification, known email or not, so the answer's timing does not
+   * tell which emails have accounts. A force-reset account answers invalid_credentials even for the
+   * right old password: confirming a stolen password would help whoever stole it.
+   */
+  async signIn(rawEmail: unknown, rawPassword: string, ctx: RequestContext): Promise<SignInResult> {
+    const email = safeNormalizeEmail(rawEmail);
+    const password = normalizePassword(rawPassword);
+    const now = this.d.clock.now();
+    const throttleKey = email ?? String(rawEmail).slice(0, 320).toLowerCase();
+    const verdict = await this.d.throttle.check(throttleKey, ctx.ip, now);
+    if (!verdict.allowed) {
+      this.d.metrics.signIns.inc({ outcome: 'throttled' });
+      throw throttled(verdict);
+    }
+    const found = email && [...password].length <= MAX_PASSWORD_CODE_POINTS ? await this.d.accounts.findByEmailWithCredential(email) : undefined;
+    const credential = found?.credential;
+    if (!found || !credential) {
+      await this.d.hasher.verifyDummy(password);
+      return this.#fail(throttleKey, ctx, 'invalid_credentials');
+    }
+    const result = await this.d.hasher.verify(credential.hash, password);
+    if (credential.state !== 'active') return this.#fail(throttleKey, ctx, 'reset_required');
+    if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials');
+
+    await this.d.throttle.recordSuccess(throttleKey);
+    if (result.needsRehash) {
+      // Imported legacy hashes (and older argon2 parameters) become argon2id at today's parameters.
+      const upgraded = await this.d.hasher.hash(password);
+      await this.d.accounts.upgradeHash(found.account.id, credential.hash, upgraded, this.d.clock.now());
+    }
+    const issued = await this.d.sessions.issue(found.account.id, ctx);
+    this.d.metrics.signIns.inc({ outcome: 'success' });
+    return { token: issued.token, accountId: found.account.id, expiresAt: issued.session.expires_at };
+  }
+
+  async #fail(throttleKey: string, ctx: RequestContext, outcome: string): Promise<never> {
+    await this.d.throttle.recordFailure(throttleKey, ctx.ip, this.d.clock.now());
+    this.d.metrics.signIns.inc({ outcome });
+    throw new AppError('invalid_credentials');
+  }
+
+  async me(accountId: string) {
+    const account = await this.d.accounts.findById(accountId);
+    if (!account) throw new AppError('unauthorized');
+    const credential = await this.d.accounts.findCredential(this.d.db, accountId);
+    return { account, credentialState: credential?.state ?? 'none' };
+  }
+
+  async changePassword(session: Session, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<void> {
+    const { account } = await this.me(session.account_id);
+    const now = this.d.clock.now();
+    const verdict = await this.d.throttle.check(account.email, ctx.ip, now);
+    if (!verdict.allowed) throw throttled(verdict);
+    const credential = await this.d.accounts.findCredential(this.d.db, account.id);
+    const current = normalizePassword(currentPassword);
+    const ok = credential && [...current].length <= MAX_PASSWORD_CODE_POINTS ? (await this.d.hasher.verify(credential.hash, current)).valid : false;
+    if (!ok) {
+      await this.d.throttle.recordFailure(account.email, ctx.ip, now);
+      throw new AppError('invalid_credentials', 'The current password is incorrect.');
+    }
+    const password = await checkPasswordPolicy(newPassword, { minLength: this.d.passwordMinLength, email: account.email, blocklist: this.d.blocklist });
+    const hash = await this.d.hasher.hash(password);
+    await this.d.db.transaction().execute((trx) =>
+      this.d.passwordChange.write(trx, { accountId: account.id, email: account.email, newHash: hash, via: 'change', ip: ctx.ip, keepSessionId: session.id }),
+    );
+  }
+}
+
+function throttled(verdict: ThrottleVerdict): AppError {
+  const detail = verdict.locked
+    ? 'Too many failed attempts. Reset your password by email to sign in again.'
+    : 'Too many failed attempts. Wait before trying again.';
+  return new AppError('too_many_attempts', detail, { retry_after: Math.ceil(verdict.retryAfterMs / 1000) });
+}
+
+function safeNormalizeEmail(raw: unknown): string | null {
+  try {
+    return normalizeEmail(raw);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely';
+import type { Account, Credential, Database } from '../storage/schema.js';
+
+export interface AccountWithCredential {
+  account: Account;
+  credential: Credential | null;
+}
+
+export class AccountsStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Inserts the account and its credential; false when the email is taken (nothing is written). */
+  async insertWithCredential(account: Account, credential: Credential): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('accounts')
+        .values(account)
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return false;
+      await trx.insertInto('credentials').values(credential).execute();
+      return true;
+    });
+  }
+
+  async findById(id: string): Promise<Account | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async findByEmailWithCredential(email: string): Promise<AccountWithCredential | undefined> {
+    const account = await this.db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
+    if (!account) return undefined;
+    const credential = await this.findCredential(this.db, account.id);
+    return { account, credential: credential ?? null };
+  }
+
+  async findCredential(executor: Kysely<Database>, accountId: string): Promise<Credential | undefined> {
+    return executor.selectFrom('credentials').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+  }
+
+  /**
+   * Swaps in an upgraded hash only if the stored one is still the one we verified: a password change
+   * racing with the rehash must win.
+   */
+  async upgradeHash(accountId: string, oldHash: string, newHash: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('credentials')
+      .set({ hash: newHash, scheme: 'argon2id', updated_at: now })
+      .where('account_id', '=', accountId)
+      .where('hash', '=', oldHash)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Sets a new password chosen by the holder (change or reset): the credential becomes active. */
+  async setPassword(executor: Kysely<Database>, accountId: string, hash: string, now: number): Promise<void> {
+    await executor
+      .updateTable('credentials')
+      .set({ hash, scheme: 'argon2id', state: 'active', updated_at: now })
+      .where('account_id', '=', accountId)
+      .execute();
+    await executor.updateTable('accounts').set({ password_changed_at: now }).where('id', '=', accountId).execute();
+  }
+}

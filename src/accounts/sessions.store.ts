@@ -1,0 +1,57 @@
+import type { Kysely } from 'kysely';
+import type { Database, Session } from '../storage/schema.js';
+
+export class SessionsStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(session: Session): Promise<void> {
+    await this.db.insertInto('sessions').values(session).execute();
+  }
+
+  async findActiveByTokenHash(tokenHash: string, now: number): Promise<Session | undefined> {
+    return this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+  }
+
+  async touch(id: string, now: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
+  }
+
+  async listActive(accountId: string, now: number): Promise<Session[]> {
+    return this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .orderBy('last_seen_at', 'desc')
+      .execute();
+  }
+
+  async revoke(id: string, reason: string, now: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  }
+
+  /** Revokes every live session of the account except `keepId`; returns how many. */
+  async revokeAllForAccount(
+    accountId: string,
+    reason: string,
+    now: number,
+    opts: { keepId?: string; executor?: Kysely<Database> } = {},
+  ): Promise<number> {
+    const { keepId, executor = this.db } = opts;
+    let q = executor
+      .updateTable('sessions')
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null);
+    if (keepId) q = q.where('id', '!=', keepId);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+}

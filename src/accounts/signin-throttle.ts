@@ -1,0 +1,103 @@
+// Throttles failed sign-ins (NIST SP 800-63B §5.2.2), with counters in the database so every process
+// agrees.
+//
+// Per account (keyed by the normalized email's hash, so unknown emails behave exactly like known ones):
+// the first FREE_FAILURES failures are free; after that each attempt must wait a delay that doubles per
+// failure, capped at ACCOUNT_MAX_DELAY. At HARD_LIMIT consecutive failures sign-in stops until the holder
+// resets the password by email (NIST's "no more than 100"). Getting there takes an attacker about a day
+// of patient guessing at one try per 15 minutes, and the holder can end it at any moment with a reset:
+// that is the bound on how long someone can lock a victim out. A success clears the counter.
+// Per client IP: failures across all accounts, with a larger free allowance and longer cap (stuffing);
+// the counter fades after an hour without failures. A success does not clear it (an attacker with a
+// few valid pairs must not reset their own throttle).
+import type { Kysely } from 'kysely';
+import { sha256 } from '../lib/secrets.js';
+import type { Database } from '../storage/schema.js';
+
+interface Rule {
+  free: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** After this long without failures the counter starts again from 1. */
+  fadeMs: number;
+  hardLimit: number;
+}
+
+const ACCOUNT_RULE: Rule = { free: 5, baseDelayMs: 1_000, maxDelayMs: 15 * 60_000, fadeMs: 24 * 3_600_000, hardLimit: 100 };
+// No hard stop per IP; the limit is just finite so the SQL compares an int4.
+const IP_RULE: Rule = { free: 20, baseDelayMs: 1_000, maxDelayMs: 60 * 60_000, fadeMs: 3_600_000, hardLimit: 1_000_000_000 };
+
+export interface ThrottleVerdict {
+  allowed: boolean;
+  retryAfterMs: number;
+  /** The hard limit was reached: only a password reset by email opens sign-in again. */
+  locked: boolean;
+}
+
+/** What Retry-After says while locked: there is no time that unlocks it, so ask again in an hour. */
+const LOCKED_RETRY_MS = 3_600_000;
+
+export function requiredDelay(rule: Rule, failures: number): number {
+  if (failures >= rule.hardLimit) return Number.POSITIVE_INFINITY;
+  if (failures < rule.free) return 0;
+  return Math.min(rule.maxDelayMs, rule.baseDelayMs * 2 ** (failures - rule.free));
+}
+
+export class SigninThrottle {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  static accountKey(email: string): string {
+    return 'acct:' + sha256(email);
+  }
+
+  static ipKey(ip: string): string {
+    return 'ip:' + ip;
+  }
+
+  async check(email: string, ip: string, now: number): Promise<ThrottleVerdict> {
+    const keys = [SigninThrottle.accountKey(email), SigninThrottle.ipKey(ip)];
+    const rows = await this.db.selectFrom('signin_failures').selectAll().where('key', 'in', keys).execute();
+    let wait = 0;
+    for (const row of rows) {
+      const rule = row.key.startsWith('ip:') ? IP_RULE : ACCOUNT_RULE;
+      if (now - row.last_failure_at >= rule.fadeMs && row.failures < rule.hardLimit) continue;
+      const until = row.last_failure_at + requiredDelay(rule, row.failures);
+      wait = Math.max(wait, until - now);
+    }
+    const locked = wait === Number.POSITIVE_INFINITY;
+    return { allowed: wait <= 0, retryAfterMs: locked ? LOCKED_RETRY_MS : Math.max(0, wait), locked };
+  }
+
+  async recordFailure(email: string, ip: string, now: number): Promise<void> {
+    await this.#bump(SigninThrottle.accountKey(email), ACCOUNT_RULE, now);
+    await this.#bump(SigninThrottle.ipKey(ip), IP_RULE, now);
+  }
+
+  async recordSuccess(email: string): Promise<void> {
+    await this.clearAccount(email);
+  }
+
+  /** A completed password reset proves control of the mailbox: the account's counter starts over. */
+  async clearAccount(email: string): Promise<void> {
+    await this.db.deleteFrom('signin_failures').where('key', '=', SigninThrottle.accountKey(email)).execute();
+  }
+
+  async #bump(key: string, rule: Rule, now: number): Promise<void> {
+    // One upsert, so concurrent failures from several processes all count.
+    await this.db
+      .insertInto('signin_failures')
+      .values({ key, failures: 1, last_failure_at: now })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({
+          failures: eb
+            .case()
+            .when('signin_failures.last_failure_at', '<', now - rule.fadeMs)
+            .then(eb.case().when('signin_failures.failures', '>=', rule.hardLimit).then(eb('signin_failures.failures', '+', 1)).else(1).end())
+            .else(eb('signin_failures.failures', '+', 1))
+            .end(),
+          last_failure_at: now,
+        })),
+      )
+      .execute();
+  }
+}

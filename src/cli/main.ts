@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The CLI entry (package.json bin.resetguard). Each command lives in its own file.
+import { Command } from 'commander';
+import { ConfigError } from '../config.js';
+import { registerImportUsersCommand } from './import-users.js';
+import { registerMigrateCommand } from './migrate.js';
+import { registerOperatorCommand } from './operator.js';
+import { registerServeCommands } from './serve.js';
+
+const program = new Command()
+  .name('resetguard')
+  .description('Account security: sign-in, self-service reset, guarded forced resets.')
+  .showHelpAfterError();
+
+registerServeCommands(program);
+registerMigrateCommand(program);
+registerOperatorCommand(program);
+registerImportUsersCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`resetguard: configuration error: ${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  process.stderr.write(`resetguard: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

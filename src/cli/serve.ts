@@ -1,0 +1,71 @@
+// `serve` (HTTP + in-process worker) and `worker` (outbox delivery only, for more processes).
+import type { Command } from 'commander';
+import { createApp, type App } from '../app.js';
+import { loadConfig, type Config } from '../config.js';
+
+function onShutdown(app: App, what: string): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, `${what} stopping`);
+    // Graceful: stop accepting, finish in-flight requests and sends, then exit.
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function describeStart(config: Config, address: string, worker: boolean): string {
+  const base = config.publicUrl;
+  const lines = [
+    '',
+    `resetguard is listening on ${address} (${config.database.kind === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL'})`,
+    `  API             ${base}/v1/…   (OpenAPI: ${base}/openapi.json)`,
+    `  health/metrics  ${base}/healthz  ${base}/readyz  ${base}/metrics`,
+    `  pages           ${base}/reset?token=…  (links in notices)`,
+    config.smtpUrl
+      ? `  mail            SMTP ${new URL(config.smtpUrl).host}`
+      : `  dev mailbox     ${base}/dev/mail   (JSON: ${base}/v1/dev/mail?to=EMAIL) — no SMTP configured`,
+    `  outbox worker   ${worker ? 'running in this process' : 'not in this process (run `resetguard worker`)'}`,
+    '',
+    'Create the first operator (prints its API key once):',
+    '  npx resetguard operator create --name admin --role admin',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API (and the outbox worker unless --no-worker); migrates first')
+    .option('--no-worker', 'do not deliver notices from this process')
+    .option('--host <host>', 'listen address (RESETGUARD_HOST)')
+    .option('--port <port>', 'listen port (RESETGUARD_PORT)', (v) => Number(v))
+    .action(async (opts: { worker: boolean; host?: string; port?: number }) => {
+      const config = loadConfig(process.env, { ...(opts.host ? { host: opts.host } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}) });
+      const app = await createApp(config, { migrate: true, defaultMetrics: true });
+      onShutdown(app, 'server');
+      const address = await app.http.listen({ host: config.host, port: config.port });
+      if (opts.worker) app.worker.start();
+      process.stdout.write(describeStart(config, address, opts.worker));
+    });
+
+  program
+    .command('worker')
+    .description('deliver queued notices (run several on PostgreSQL)')
+    .action(async () => {
+      const config = loadConfig();
+      const app = await createApp(config, { migrate: true, defaultMetrics: true });
+      onShutdown(app, 'worker');
+      app.worker.start();
+      process.stdout.write(`resetguard worker started (${config.database.kind}); delivering ${config.smtpUrl ? 'over SMTP' : 'to the dev mailbox'}\n`);
+    });
+}

@@ -1,0 +1,68 @@
+// The Fastify instance: schema validation settings, errors as problem+json, security headers, metrics,
+// OpenAPI generation. Routes come from each capability's *.routes.ts, registered by createApp.
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { randomId } from '../lib/secrets.js';
+import type { Metrics } from '../lib/metrics.js';
+import { errorHandler, sendProblem } from './problem.js';
+
+export async function buildHttpServer(opts: {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  routes: FastifyPluginAsync[];
+}): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger and Fastify's logger type differ only in typing; the instance is the same object.
+    loggerInstance: opts.logger as unknown as FastifyBaseLogger,
+    bodyLimit: opts.config.bodyLimitBytes,
+    genReqId: () => randomId(),
+    ajv: {
+      customOptions: {
+        // Fastify's default 'array' coercion would turn {"email":["a@x"]} into "a@x" and 123 into
+        // "123": a body whose email is not one string must be a 400, so nothing is coerced.
+        coerceTypes: false,
+        removeAdditional: true,
+        useDefaults: true,
+        allErrors: false,
+      },
+    },
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'not_found'));
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    opts.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    opts.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'resetguard',
+        version: '0.1.0',
+        description: 'Account security: sign-in, self-service reset, guarded forced resets. Errors are application/problem+json with a stable `code`.',
+      },
+      servers: [{ url: opts.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/sessions' },
+          operator: { type: 'http', scheme: 'bearer', description: 'Operator API key (resetguard operator create)' },
+        },
+      },
+    },
+  });
+  for (const routes of opts.routes) await app.register(routes);
+  return app;
+}

@@ -1,0 +1,45 @@
+// Health, readiness, metrics and the OpenAPI document.
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { Type } from 'typebox';
+import type { Metrics } from '../lib/metrics.js';
+import { countNoticesByState } from '../notices/notice-worker.js';
+import type { Db } from '../storage/database.js';
+import { problems, sendProblem } from './problem.js';
+
+export function systemRoutes(deps: { db: Db; metrics: Metrics }) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get(
+      '/healthz',
+      { schema: { tags: ['system'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+      async () => ({ status: 'ok' as const }),
+    );
+
+    app.get(
+      '/readyz',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Readiness: the database answers',
+          response: { 200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }), ...problems(503) },
+        },
+      },
+      async (request, reply) => {
+        try {
+          await sql`select 1`.execute(deps.db.db);
+          return { status: 'ready' as const, database: deps.db.dialect.kind };
+        } catch (err) {
+          request.log.warn({ err }, 'readiness check failed');
+          return sendProblem(reply, 'service_unavailable', 'The database does not answer.');
+        }
+      },
+    );
+
+    app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+      for (const [state, n] of Object.entries(await countNoticesByState(deps.db))) deps.metrics.noticesByState.set({ state }, n);
+      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    });
+
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  };
+}

@@ -1,0 +1,129 @@
+// Sends ONE claimed notice and settles it: sent, retry later, or failed. The rules:
+// - a permanent refusal (SMTP 5xx), a secret that no longer unseals, or a payload no template can
+//   render fails at once: retrying cannot change the outcome;
+// - anything else (connection refused, timeout, 4xx) is retried with capped exponential backoff and
+//   full jitter, until the attempt budget is spent.
+// Logs carry the notice id, kind, attempt and outcome, never the token, the sealed value or the body.
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { Keyring } from '../lib/secrets.js';
+import type { Database, Notice } from '../storage/schema.js';
+import { PermanentDeliveryError } from './mail-options.js';
+import type { MailTransport } from './mail-transport.js';
+import { markFailed, markRetry, markSent, type NoticeKind } from './outbox.store.js';
+import { render, TemplateError } from './templates/index.js';
+
+export interface DeliveryPolicy {
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+}
+
+export interface DeliverDeps {
+  db: Kysely<Database>;
+  keyring: Keyring;
+  transport: MailTransport;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  workerId: string;
+  mailFrom: string;
+  publicUrl: string;
+  policy: DeliveryPolicy;
+  random?: () => number;
+}
+
+export type DeliveryOutcome = 'sent' | 'retry' | 'failed' | 'lost_lease';
+
+/**
+ * delay = random(0.5..1) × min(cap, base × 2^(attempts−1)). Exponential so a long outage is not
+ * hammered; capped so recovery is noticed within `cap`; jittered so notices that failed together
+ * (an outage) do not all come back in the same instant.
+ */
+export function backoffDelay(attempts: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 52)));
+  return Math.round(exp * (0.5 + 0.5 * random()));
+}
+
+// Errors can quote server replies; keep them short and on one line in the database.
+function describe(err: unknown): string {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return message.replace(/\s+/g, ' ').slice(0, 500);
+}
+
+export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<DeliveryOutcome> {
+  const kind = notice.kind as NoticeKind;
+  const log = deps.logger.child({ notice_id: notice.id, kind, attempt: notice.attempts });
+  const fail = async (reason: string): Promise<DeliveryOutcome> => {
+    const won = await markFailed(deps.db, notice.id, deps.workerId, reason, deps.clock.now());
+    if (!won) return lostLease(deps, log);
+    deps.metrics?.noticeTransitions.inc({ kind, state: 'failed' });
+    log.warn({ outcome: 'failed', last_error: reason }, 'notice failed');
+    return 'failed';
+  };
+
+  let secret: string | undefined;
+  if (notice.sealed !== null) {
+    try {
+      secret = deps.keyring.unseal(notice.sealed);
+    } catch {
+      return fail('sealed secret cannot be unsealed (was its key removed from RESETGUARD_SECRET?)');
+    }
+  }
+
+  let mail;
+  try {
+    const payload = JSON.parse(notice.payload) as Record<string, unknown>;
+    mail = render(kind, payload, {
+      publicUrl: deps.publicUrl,
+      recipient: notice.recipient,
+      noticeId: notice.id,
+      // The notice id is unguessable and already in the holder's mail, so it doubles as the code they
+      // can check at /verify (POST /v1/notices/verify looks the notice up by primary key).
+      verificationCode: notice.id,
+      ...(secret !== undefined ? { secret } : {}),
+    });
+  } catch (err) {
+    if (err instanceof TemplateError || err instanceof SyntaxError) return fail(`cannot render notice: ${describe(err)}`);
+    throw err;
+  }
+
+  const headers: Record<string, string> = { 'X-Resetguard-Notice': kind };
+  if (notice.campaign_id) headers['X-Resetguard-Campaign'] = notice.campaign_id;
+  try {
+    await deps.transport.send({
+      from: deps.mailFrom,
+      to: notice.recipient,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      messageId: notice.message_id,
+      headers,
+      noticeId: notice.id,
+    });
+  } catch (err) {
+    if (err instanceof PermanentDeliveryError) return fail(`permanent delivery error: ${describe(err)}`);
+    const lastError = `attempt ${notice.attempts}: ${describe(err)}`;
+    if (notice.attempts >= deps.policy.maxAttempts) return fail(`gave up after ${notice.attempts} attempts; ${lastError}`);
+    const delay = backoffDelay(notice.attempts, deps.policy.backoffBaseMs, deps.policy.backoffCapMs, deps.random);
+    const won = await markRetry(deps.db, notice.id, deps.workerId, deps.clock.now() + delay, lastError);
+    if (!won) return lostLease(deps, log);
+    deps.metrics?.noticeTransitions.inc({ kind, state: 'retry' });
+    log.info({ outcome: 'retry', retry_in_ms: delay, error: describe(err) }, 'notice delivery failed, will retry');
+    return 'retry';
+  }
+
+  const won = await markSent(deps.db, notice.id, deps.workerId, deps.clock.now());
+  if (!won) return lostLease(deps, log);
+  deps.metrics?.noticeTransitions.inc({ kind, state: 'sent' });
+  log.info({ outcome: 'sent' }, 'notice sent');
+  return 'sent';
+}
+
+// Our lease ran out and another worker (or a cancel) took the notice over; its write stands.
+function lostLease(_deps: DeliverDeps, log: Logger): DeliveryOutcome {
+  log.warn({ outcome: 'lost_lease' }, 'notice lease expired before it settled; leaving it to its new holder');
+  return 'lost_lease';
+}

@@ -1,0 +1,145 @@
+// The outbox worker: claim a batch, send it with bounded concurrency, settle each notice, repeat. While
+// there is work it loops at once; when idle it polls every `delivery.pollMs`. Several workers (threads,
+// processes, machines) can run against one database: claims never overlap (see claimDueNotices).
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { Metrics } from '../lib/metrics.js';
+import { randomId, type Keyring } from '../lib/secrets.js';
+import type { Db } from '../storage/database.js';
+import type { Notice } from '../storage/schema.js';
+import { deliverNotice, type DeliverDeps } from './deliver-notice.js';
+import type { MailTransport } from './mail-transport.js';
+import { claimDueNotices, type NoticeKind } from './outbox.store.js';
+
+export { countNoticesByState, refreshNoticeGauge } from './outbox.store.js';
+
+export interface NoticeWorkerDeps {
+  db: Db;
+  config: Config;
+  keyring: Keyring;
+  transport: MailTransport;
+  clock?: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  workerId?: string;
+  /**
+   * Kinds to leave unclaimed for now, asked before every claim (the kill switch holds forced_reset
+   * notices: they stay pending and go out, or get cancelled, once it is released).
+   */
+  heldKinds?: () => readonly NoticeKind[] | Promise<readonly NoticeKind[]>;
+  /** Jitter source; tests pin it. */
+  random?: () => number;
+}
+
+export interface NoticeWorker {
+  start(): void;
+  /** Stops polling and waits for the sends in flight to settle. */
+  stop(): Promise<void>;
+  /** Claims one batch, sends it, returns how many notices it processed. */
+  runOnce(): Promise<number>;
+  /** Test helper: runOnce until nothing is due; throws if that takes longer than timeoutMs. */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
+  const clock = deps.clock ?? systemClock;
+  const { delivery } = deps.config;
+  const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomId().slice(0, 8)}`;
+  const logger = deps.logger.child({ component: 'notice-worker', worker_id: workerId });
+  const deliverDeps: DeliverDeps = {
+    db: deps.db.db,
+    keyring: deps.keyring,
+    transport: deps.transport,
+    clock,
+    logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    workerId,
+    mailFrom: deps.config.mailFrom,
+    publicUrl: deps.config.publicUrl,
+    policy: delivery,
+    ...(deps.random ? { random: deps.random } : {}),
+  };
+
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+
+  async function runOnce(): Promise<number> {
+    const heldKinds = deps.heldKinds ? await deps.heldKinds() : [];
+    const batch: Notice[] = await claimDueNotices(deps.db.db, deps.db.dialect, {
+      workerId,
+      now: clock.now(),
+      leaseMs: delivery.leaseMs,
+      limit: delivery.batchSize,
+      heldKinds,
+    });
+    await forEachBounded(batch, delivery.smtpPoolSize, async (notice) => {
+      try {
+        await deliverNotice(deliverDeps, notice);
+      } catch (err) {
+        // A database error while settling: the lease expires and another pass retries the notice.
+        logger.error({ err, notice_id: notice.id, kind: notice.kind }, 'notice could not be settled; its lease will expire');
+      }
+    });
+    return batch.length;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      let processed = 0;
+      try {
+        processed = await runOnce();
+      } catch (err) {
+        // The database is unreachable or similar: wait a poll interval, then try again.
+        logger.error({ err }, 'notice worker pass failed');
+      }
+      if (processed === 0 && running) await sleep(delivery.pollMs);
+    }
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (running) return;
+      running = true;
+      logger.info('notice worker started');
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      loop = null;
+      logger.info('notice worker stopped');
+    },
+    async drain(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while ((await runOnce()) > 0) {
+        if (Date.now() > deadline) throw new Error(`notice worker drain did not finish within ${timeoutMs} ms`);
+      }
+    },
+  };
+}

@@ -1,0 +1,229 @@
+// The transactional outbox. A notice row is written in the caller's transaction, so it commits (or rolls
+// back) with the change that causes it; a worker later claims, sends and settles it. Claiming follows
+// pg-boss / graphile-worker: one statement that selects due rows (skipping rows another worker holds)
+// and marks them 'sending' under a lease, incrementing attempts at claim so a crash mid-send still counts.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.js';
+import type { Metrics } from '../lib/metrics.js';
+import { randomId, type Keyring } from '../lib/secrets.js';
+import type { DialectAdapter } from '../storage/dialect.js';
+import type { Database, Notice } from '../storage/schema.js';
+
+export const NOTICE_KINDS = ['reset_request', 'forced_reset', 'password_changed', 'correction'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+export const NOTICE_STATES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
+export type NoticeState = (typeof NOTICE_STATES)[number];
+
+export interface EnqueueNotice {
+  kind: NoticeKind;
+  accountId: string | null;
+  campaignId?: string | null;
+  recipient: string;
+  /** What the template needs. Never secrets: it is stored in clear and readable by operators. */
+  payload: Record<string, unknown>;
+  /** A secret the mail must carry once (a raw reset token): sealed, and wiped when the notice settles. */
+  secret?: string;
+  /** Unique; enqueueing the same key again is a no-op that returns the existing notice's id. */
+  idempotencyKey: string;
+}
+
+// Keys whose presence in a payload means a caller is about to store a secret in clear.
+const SECRET_KEYS = /^(token|raw_token|password|new_password|current_password|secret|key)$/i;
+
+/**
+ * The recipient ends up in the To header and the SMTP envelope. Line breaks, NUL, commas and angle
+ * brackets could add headers or extra recipients, so they are refused here, before anything is stored.
+ */
+export function validateRecipient(recipient: string): void {
+  if (!recipient || recipient.length > 320 || /[\r\n\0,<>;"\s]/.test(recipient) || !/^[^@]+@[^@]+$/.test(recipient)) {
+    throw new Error('notice recipient must be one plain email address (no line breaks, commas or angle brackets)');
+  }
+}
+
+/** The right-hand side of Message-IDs: the sender's domain, else the public URL's host. */
+export function messageIdDomainFor(config: { mailFrom: string; publicUrl: string }): string {
+  const fromDomain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(config.mailFrom)?.[1];
+  return fromDomain || new URL(config.publicUrl).hostname;
+}
+
+export class NoticeOutbox {
+  constructor(private readonly deps: { keyring: Keyring; clock: Clock; messageIdDomain: string; metrics?: Metrics }) {
+    if (!/^[A-Za-z0-9.-]+$/.test(deps.messageIdDomain)) throw new Error('messageIdDomain must be a plain domain');
+  }
+
+  /** Pass the caller's open transaction: the notice must commit with the change that causes it. */
+  async enqueue(executor: Kysely<Database>, input: EnqueueNotice): Promise<{ id: string }> {
+    if (!(NOTICE_KINDS as readonly string[]).includes(input.kind)) throw new Error(`unknown notice kind ${input.kind}`);
+    validateRecipient(input.recipient);
+    if (!input.idempotencyKey) throw new Error('notice idempotencyKey is required');
+    const secretKey = Object.keys(input.payload).find((k) => SECRET_KEYS.test(k));
+    if (secretKey) throw new Error(`notice payload must not carry secrets (key "${secretKey}"); pass it as \`secret\``);
+    const id = randomId();
+    const now = this.deps.clock.now();
+    const inserted = await executor
+      .insertInto('notices')
+      .values({
+        id,
+        idempotency_key: input.idempotencyKey,
+        kind: input.kind,
+        account_id: input.accountId,
+        campaign_id: input.campaignId ?? null,
+        recipient: input.recipient,
+        payload: JSON.stringify(input.payload),
+        sealed: input.secret === undefined ? null : this.deps.keyring.seal(input.secret),
+        state: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        locked_until: null,
+        locked_by: null,
+        // Fixed now and reused on every retry, so a receiver can deduplicate a copy sent twice.
+        message_id: `<${id}@${this.deps.messageIdDomain}>`,
+        last_error: null,
+        created_at: now,
+        sent_at: null,
+        settled_at: null,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) {
+      // Counted when written; a caller's rollback after this point leaves the counter one high, which
+      // is the usual trade-off for a counter that does not join the transaction.
+      this.deps.metrics?.noticeTransitions.inc({ kind: input.kind, state: 'queued' });
+      return { id: inserted.id };
+    }
+    const existing = await executor
+      .selectFrom('notices')
+      .select('id')
+      .where('idempotency_key', '=', input.idempotencyKey)
+      .executeTakeFirstOrThrow();
+    return { id: existing.id };
+  }
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  now: number;
+  leaseMs: number;
+  limit: number;
+  /** Kinds not to claim right now (e.g. forced_reset while the kill switch is engaged). */
+  heldKinds?: readonly string[];
+}
+
+/**
+ * Claims up to `limit` due notices in ONE statement: pending ones whose time has come, and 'sending'
+ * ones whose lease ran out (their worker crashed or hung; the row is reclaimed and retried). The CTE
+ * (as in pg-boss) selects with the dialect's claim lock: on PostgreSQL FOR UPDATE SKIP LOCKED, so
+ * concurrent workers take disjoint rows without waiting for each other; on SQLite the single UPDATE
+ * runs under the database write lock, which already makes it atomic.
+ */
+export async function claimDueNotices(db: Kysely<Database>, dialect: DialectAdapter, opts: ClaimOptions): Promise<Notice[]> {
+  const held = opts.heldKinds ?? [];
+  return db
+    .with('due', (qc) =>
+      dialect.lockForClaim(
+        qc
+          .selectFrom('notices')
+          .select('id')
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', opts.now)]),
+              eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', opts.now)]),
+            ]),
+          )
+          .$if(held.length > 0, (qb) => qb.where('kind', 'not in', held))
+          .orderBy('next_attempt_at')
+          .orderBy('id')
+          .limit(opts.limit),
+      ),
+    )
+    .updateTable('notices')
+    .set((eb) => ({
+      state: 'sending',
+      attempts: eb('attempts', '+', 1),
+      locked_until: opts.now + opts.leaseMs,
+      locked_by: opts.workerId,
+    }))
+    .where('id', 'in', (eb) => eb.selectFrom('due').select('id'))
+    .returningAll()
+    .execute();
+}
+
+// Every settle is conditional on still holding the claim: a worker whose lease expired and was taken
+// over must not overwrite the new holder's outcome. The row count says whether the write won.
+function settle(db: Kysely<Database>, id: string, workerId: string) {
+  return db.updateTable('notices').where('id', '=', id).where('locked_by', '=', workerId).where('state', '=', 'sending');
+}
+
+export async function markSent(db: Kysely<Database>, id: string, workerId: string, now: number): Promise<boolean> {
+  const r = await settle(db, id, workerId)
+    .set({ state: 'sent', sent_at: now, settled_at: now, sealed: null, locked_until: null, last_error: null })
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function markRetry(db: Kysely<Database>, id: string, workerId: string, nextAttemptAt: number, lastError: string): Promise<boolean> {
+  // The sealed secret stays: the next attempt needs it.
+  const r = await settle(db, id, workerId)
+    .set({ state: 'pending', next_attempt_at: nextAttemptAt, last_error: lastError, locked_until: null, locked_by: null })
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function markFailed(db: Kysely<Database>, id: string, workerId: string, lastError: string, now: number): Promise<boolean> {
+  const r = await settle(db, id, workerId)
+    .set({ state: 'failed', last_error: lastError, settled_at: now, sealed: null, locked_until: null })
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * Cancels a campaign's notices that are not out yet: pending ones, and 'sending' ones whose lease has
+ * expired (no live worker holds them). A notice being sent right now is left alone — it ends sent (the
+ * caller then owes that person a correction) or back in pending; calling again after the lease settles
+ * it. `inFlight` says how many were skipped that way.
+ */
+export async function cancelUnsent(
+  db: Kysely<Database>,
+  where: { campaignId: string; now: number; kinds?: readonly NoticeKind[] },
+  metrics?: Metrics,
+): Promise<{ cancelled: number; inFlight: number }> {
+  const kinds = where.kinds ?? [];
+  const cancelled = await db
+    .updateTable('notices')
+    .set({ state: 'cancelled', settled_at: where.now, sealed: null, locked_until: null, locked_by: null })
+    .where('campaign_id', '=', where.campaignId)
+    .$if(kinds.length > 0, (qb) => qb.where('kind', 'in', kinds))
+    .where((eb) =>
+      eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', where.now)])]),
+    )
+    .returning('kind')
+    .execute();
+  for (const row of cancelled) metrics?.noticeTransitions.inc({ kind: row.kind, state: 'cancelled' });
+  const inFlight = await db
+    .selectFrom('notices')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('campaign_id', '=', where.campaignId)
+    .$if(kinds.length > 0, (qb) => qb.where('kind', 'in', kinds))
+    .where('state', '=', 'sending')
+    .executeTakeFirstOrThrow();
+  return { cancelled: cancelled.length, inFlight: Number(inFlight.n) };
+}
+
+/** Notices per state, every state present (zeros included) so a gauge never keeps a stale value. */
+export async function countNoticesByState(db: { db: Kysely<Database> }): Promise<Record<NoticeState, number>> {
+  const rows = await db.db
+    .selectFrom('notices')
+    .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  const out = Object.fromEntries(NOTICE_STATES.map((s) => [s, 0])) as Record<NoticeState, number>;
+  for (const row of rows) if (row.state in out) out[row.state as NoticeState] = Number(row.n);
+  return out;
+}
+
+/** Sets metrics.noticesByState from the database (call on /metrics scrape). */
+export async function refreshNoticeGauge(db: { db: Kysely<Database> }, metrics: Metrics): Promise<void> {
+  const counts = await countNoticesByState(db);
+  for (const [state, n] of Object.entries(counts)) metrics.noticesByState.set({ state }, n);
+}

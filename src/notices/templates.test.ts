@@ -1,0 +1,111 @@
+// Every notice says what NIST SP 800-63B-4 §4.6 asks — what happened, when, what to do, how to report
+// "this wasn't me" — escapes what it interpolates, and never carries a password.
+import { describe, expect, it } from 'vitest';
+import { randomToken } from '../lib/secrets.js';
+import type { NoticeKind } from './outbox.store.js';
+import { render, TemplateError, type RenderContext } from './templates/index.js';
+
+const publicUrl = 'https://accounts.example';
+const token = randomToken();
+const noticeId = 'AbCdEfGhIjKlMnOpQrStUv';
+const at = Date.UTC(2026, 2, 14, 9, 30);
+const ctx: RenderContext = { publicUrl, recipient: 'holder@example.com', secret: token, noticeId, verificationCode: noticeId };
+
+const payloads: Record<NoticeKind, Record<string, unknown>> = {
+  reset_request: { requested_at: at, expires_at: at + 3_600_000, ip: '198.51.100.7' },
+  password_changed: { changed_at: at, ip: '198.51.100.7', via: 'reset' },
+  forced_reset: { reason_public: 'Your password appeared in a data breach at another website.', applied_at: at, expires_at: at + 86_400_000 },
+  correction: { variant: 'not_changed', original_sent_at: at },
+};
+
+// Each kind's "what happened" / "what to do" / "how to report" markers, checked in text and HTML.
+const expectations: Record<NoticeKind, { what: RegExp; todo: RegExp; report: RegExp }> = {
+  reset_request: { what: /asked to reset the password/, todo: /choose a new password/i, report: /If this wasn't you|did not ask for this/ },
+  password_changed: { what: /password for your account .* was changed/, todo: /signed out/, report: /If this wasn't you/ },
+  forced_reset: { what: /We reset the password/, todo: /choose a new password/, report: /Didn't expect this/ },
+  correction: { what: /sent by mistake/, todo: /sign in as usual/, report: /if this wasn't you/ },
+};
+
+function decodeHtml(html: string): string {
+  return html.replace(/<[^>]+>/g, ' ').replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
+}
+
+describe('notice templates', () => {
+  for (const kind of Object.keys(payloads) as NoticeKind[]) {
+    it(`${kind}: says what, when, what to do and how to report, in text and HTML`, () => {
+      const mail = render(kind, payloads[kind]!, ctx);
+      const exp = expectations[kind];
+      for (const body of [mail.text, decodeHtml(mail.html)]) {
+        expect(body).toMatch(exp.what);
+        expect(body).toContain('2026-03-14 09:30 UTC');
+        expect(body).toMatch(exp.todo);
+        expect(body).toMatch(exp.report);
+        expect(body).toContain(`${publicUrl}/verify`);
+        expect(body).toContain(noticeId);
+        expect(body).not.toMatch(/password\s*:\s*\S/i);
+      }
+      expect(mail.subject.length).toBeGreaterThan(5);
+      // No external assets or tracking: the only URLs are our own links.
+      expect(mail.html).not.toMatch(/<img|<script|<link|url\(/i);
+      for (const url of mail.html.match(/https?:\/\/[^\s"<&]+/g) ?? []) expect(url.startsWith(publicUrl)).toBe(true);
+    });
+  }
+
+  it('reset_request links exactly <PUBLIC_URL>/reset?token=<token> and states the expiry', () => {
+    const mail = render('reset_request', payloads.reset_request, ctx);
+    expect(mail.text).toContain(`${publicUrl}/reset?token=${token}\n`);
+    expect(mail.html).toContain(`href="${publicUrl}/reset?token=${token}"`);
+    expect(mail.text).toMatch(/expires in 60 minutes/);
+    expect(mail.text).toMatch(/password stays unchanged/);
+    expect(mail.text).toContain('198.51.100.7');
+  });
+
+  it('password_changed points to /forgot and carries no token link', () => {
+    const mail = render('password_changed', payloads.password_changed, { publicUrl, recipient: 'holder@example.com' });
+    expect(mail.text).toContain(`${publicUrl}/forgot`);
+    expect(mail.text).not.toContain('/reset?token=');
+    expect(mail.text).toMatch(/every device that was signed in has been signed out/);
+  });
+
+  it('forced_reset links the token and the "I didn\'t expect this" page', () => {
+    const mail = render('forced_reset', payloads.forced_reset, ctx);
+    expect(mail.text).toContain(`${publicUrl}/reset?token=${token}`);
+    expect(mail.text).toContain(`${publicUrl}/notices/${noticeId}/unexpected`);
+    expect(mail.text).toContain('appeared in a data breach');
+    expect(mail.text).toMatch(/in 24 hours/);
+    expect(() => render('forced_reset', payloads.forced_reset, { publicUrl, recipient: 'a@b.example', secret: token })).toThrow(TemplateError);
+  });
+
+  it('correction has a text for each variant', () => {
+    const notChanged = render('correction', { variant: 'not_changed', original_sent_at: at }, ctx);
+    expect(notChanged.text).toMatch(/Your password was not changed after all: sign in as usual/);
+    const already = render('correction', { variant: 'already_reset', original_sent_at: at }, ctx);
+    expect(already.text).toMatch(/You already set a new password .* It stays/);
+    expect(() => render('correction', { variant: 'oops', original_sent_at: at }, ctx)).toThrow(TemplateError);
+  });
+
+  it('escapes hostile values in HTML', () => {
+    const hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
+    const mail = render('reset_request', { ...payloads.reset_request, ip: hostile }, { ...ctx, recipient: `x${hostile}@example.com` });
+    const forced = render('forced_reset', { ...payloads.forced_reset, reason_public: hostile }, ctx);
+    for (const html of [mail.html, forced.html]) {
+      expect(html).not.toContain('<script');
+      expect(html).not.toContain('<img');
+      expect(html).not.toContain(hostile);
+      expect(html).not.toContain('"><script');
+      expect(html).toContain('&#60;script&#62;');
+    }
+  });
+
+  it('never contains a provided password', () => {
+    const password = 'correct horse battery staple';
+    const mail = render('password_changed', { ...payloads.password_changed, password }, ctx);
+    expect(mail.text + mail.html).not.toContain(password);
+  });
+
+  it('refuses a missing or malformed token instead of mailing a broken link', () => {
+    expect(() => render('reset_request', payloads.reset_request, { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
+    expect(() => render('reset_request', payloads.reset_request, { ...ctx, secret: 'abc def&x=1' })).toThrow(TemplateError);
+    expect(() => render('reset_request', { ...payloads.reset_request, expires_at: 'soon' }, ctx)).toThrow(TemplateError);
+  });
+});

@@ -1,0 +1,130 @@
+// Self-service reset: request a link by email, confirm with the token and a new password.
+//
+// Link rule (documented in docs/architecture.md): a new request does not kill links already sent. Each
+// link stays valid for its own lifetime (reset_token_ttl_seconds) until one of them is used or the
+// password changes, which voids them all. A request within a minute of the last link for the account
+// sends nothing (a double click, or spam), and at most reset_requests_per_account_per_hour mails go out
+// per account. So a stranger hammering the form can neither flood the inbox nor invalidate the link the
+// holder is about to click.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AccountsStore } from '../accounts/accounts.store.js';
+import { normalizeEmail } from '../accounts/email.js';
+import type { PasswordChangeWriter } from '../accounts/password-change.js';
+import type { PasswordHasher } from '../accounts/password-hasher.js';
+import { checkPasswordPolicy } from '../accounts/password-policy.js';
+import type { SigninThrottle } from '../accounts/signin-throttle.js';
+import type { PasswordBlocklist } from '../detection/pwned.js';
+import type { RateCounterStore } from '../limits/rate-counters.store.js';
+import type { BackgroundQueue } from '../lib/background.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import type { Metrics } from '../lib/metrics.js';
+import { randomToken, type Keyring } from '../lib/secrets.js';
+import type { NoticeOutbox } from '../notices/outbox.store.js';
+import type { SettingsService } from '../settings/settings.service.js';
+import type { Database } from '../storage/schema.js';
+import type { ResetTokensStore } from './reset-tokens.store.js';
+
+export const TOKEN_PURPOSE = 'reset-token';
+const HOUR_MS = 3_600_000;
+const REPEAT_HOLD_MS = 60_000;
+/** Longest string that can be a token we issued (43 base64url characters); anything longer is garbage. */
+const MAX_TOKEN_LENGTH = 128;
+
+export interface RecoveryServiceDeps {
+  db: Kysely<Database>;
+  accounts: AccountsStore;
+  tokens: ResetTokensStore;
+  rates: RateCounterStore;
+  settings: SettingsService;
+  outbox: NoticeOutbox;
+  passwordChange: PasswordChangeWriter;
+  throttle: SigninThrottle;
+  hasher: PasswordHasher;
+  blocklist: PasswordBlocklist;
+  keyring: Keyring;
+  background: BackgroundQueue;
+  clock: Clock;
+  metrics: Metrics;
+  passwordMinLength: number;
+}
+
+export class RecoveryService {
+  constructor(private readonly d: RecoveryServiceDeps) {}
+
+  /**
+   * Accepts the request and does the account-dependent work after returning, so that a known and an
+   * unknown email cost the caller exactly the same. Only the per-IP limit answers synchronously: it
+   * depends on the caller, not on the email.
+   */
+  async requestReset(rawEmail: unknown, ip: string): Promise<void> {
+    const email = normalizeEmail(rawEmail);
+    const settings = await this.d.settings.get();
+    const ipHit = await this.d.rates.hit(`reset-ip:${ip}`, settings.reset_requests_per_ip_per_hour, HOUR_MS, this.d.clock.now());
+    if (!ipHit.allowed) throw new AppError('rate_limited', undefined, { retry_after: Math.ceil(ipHit.retryAfterMs / 1000) });
+    if (!this.d.background.push(async () => void (await this.issueResetLink(email, ip)))) throw new AppError('service_unavailable');
+    this.d.metrics.resetsRequested.inc();
+  }
+
+  /** The work behind a request; returns whether a mail was queued (tests call it directly). */
+  async issueResetLink(email: string, ip: string): Promise<boolean> {
+    const found = await this.d.accounts.findByEmailWithCredential(email);
+    if (!found) return false;
+    const accountId = found.account.id;
+    const now = this.d.clock.now();
+    const last = await this.d.tokens.lastIssuedAt(accountId, 'self_service');
+    if (last !== null && now - last < REPEAT_HOLD_MS) return false;
+    const settings = await this.d.settings.get();
+    const hit = await this.d.rates.hit(`reset-account:${accountId}`, settings.reset_requests_per_account_per_hour, HOUR_MS, now);
+    if (!hit.allowed) return false;
+
+    const token = randomToken();
+    const tokenId = randomUUID();
+    const expiresAt = now + settings.reset_token_ttl_seconds * 1000;
+    await this.d.db.transaction().execute(async (trx) => {
+      await this.d.tokens.insert(trx, {
+        id: tokenId,
+        account_id: accountId,
+        token_hmac: this.d.keyring.sign(TOKEN_PURPOSE, token),
+        purpose: 'self_service',
+        created_at: now,
+        expires_at: expiresAt,
+        used_at: null,
+        voided_at: null,
+        campaign_id: null,
+      });
+      await this.d.outbox.enqueue(trx, {
+        kind: 'reset_request',
+        accountId,
+        recipient: found.account.email,
+        payload: { requested_at: now, expires_at: expiresAt, ip },
+        secret: token,
+        idempotencyKey: `reset_request:${tokenId}`,
+      });
+    });
+    return true;
+  }
+
+  /**
+   * Checks the token first (without using it), then the password policy: a policy failure leaves the
+   * link usable. Then one conditional update consumes the token inside the transaction that writes the
+   * password, so exactly one of many concurrent confirms wins and a loser writes nothing.
+   */
+  async confirmReset(rawToken: string, rawPassword: string, ip: string): Promise<void> {
+    if (rawToken.length === 0 || rawToken.length > MAX_TOKEN_LENGTH) throw new AppError('invalid_or_expired_token');
+    const hmacs = this.d.keyring.candidates(TOKEN_PURPOSE, rawToken);
+    const token = await this.d.tokens.findUsable(hmacs, this.d.clock.now());
+    if (!token) throw new AppError('invalid_or_expired_token');
+    const account = await this.d.accounts.findById(token.account_id);
+    if (!account) throw new AppError('invalid_or_expired_token');
+    const password = await checkPasswordPolicy(rawPassword, { minLength: this.d.passwordMinLength, email: account.email, blocklist: this.d.blocklist });
+    const hash = await this.d.hasher.hash(password);
+    await this.d.db.transaction().execute(async (trx) => {
+      if (!(await this.d.tokens.consume(trx, token.id, this.d.clock.now()))) throw new AppError('invalid_or_expired_token');
+      await this.d.passwordChange.write(trx, { accountId: account.id, email: account.email, newHash: hash, via: 'reset', ip });
+    });
+    await this.d.throttle.clearAccount(account.email);
+    this.d.metrics.resetsCompleted.inc();
+  }
+}

@@ -1,0 +1,62 @@
+// Reset tokens are stored only as an HMAC. A token is consumed by ONE conditional update: the row count
+// decides who won, so 50 concurrent confirms of one token yield exactly one success (Kratos does the same).
+import type { Kysely } from 'kysely';
+import type { Database, ResetToken } from '../storage/schema.js';
+
+export class ResetTokensStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(executor: Kysely<Database>, token: ResetToken): Promise<void> {
+    await executor.insertInto('reset_tokens').values(token).execute();
+  }
+
+  /** The token if it is still usable (not used, not voided, not expired); reads only. */
+  async findUsable(hmacs: string[], now: number): Promise<ResetToken | undefined> {
+    return this.db
+      .selectFrom('reset_tokens')
+      .selectAll()
+      .where('token_hmac', 'in', hmacs)
+      .where('used_at', 'is', null)
+      .where('voided_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+  }
+
+  /** Marks the token used if, and only if, it is still usable at this instant. */
+  async consume(executor: Kysely<Database>, id: string, now: number): Promise<boolean> {
+    const r = await executor
+      .updateTable('reset_tokens')
+      .set({ used_at: now })
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .where('voided_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Voids every outstanding token of the account (after any password change). */
+  async voidAllForAccount(executor: Kysely<Database>, accountId: string, now: number): Promise<number> {
+    const r = await executor
+      .updateTable('reset_tokens')
+      .set({ voided_at: now })
+      .where('account_id', '=', accountId)
+      .where('used_at', 'is', null)
+      .where('voided_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** When the account's latest token was issued, to hold back repeat mails within a minute. */
+  async lastIssuedAt(accountId: string, purpose: string): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('reset_tokens')
+      .select('created_at')
+      .where('account_id', '=', accountId)
+      .where('purpose', '=', purpose)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.created_at ?? null;
+  }
+}

@@ -1,0 +1,32 @@
+// Every tunable guard rail and limit, with its default and bounds. The names are part of the contract.
+export interface SettingDefinition {
+  default: number;
+  min: number;
+  max: number;
+  integer: boolean;
+  description: string;
+}
+
+export const SETTINGS = {
+  approval_threshold: { default: 100, min: 1, max: 100_000_000, integer: true, description: 'Campaigns with more targets than this need a second operator to approve.' },
+  expected_count_tolerance: { default: 0.1, min: 0, max: 1, integer: false, description: 'Largest allowed relative difference between the declared and the actual target count.' },
+  canary_size: { default: 100, min: 1, max: 1_000_000, integer: true, description: 'Upper bound of the first (canary) wave; it is also at most 1% of the targets.' },
+  wave_hold_seconds: { default: 600, min: 0, max: 86_400, integer: true, description: 'How long each wave is watched before the next one starts.' },
+  wave_growth: { default: 2, min: 1, max: 100, integer: false, description: 'Factor by which each wave grows over the previous one.' },
+  halt_unexpected_rate: { default: 0.02, min: 0, max: 1, integer: false, description: 'Share of a wave\'s notices answered "I didn\'t expect this" that halts the campaign.' },
+  halt_delivery_failure_rate: { default: 0.05, min: 0, max: 1, integer: false, description: 'Share of a wave\'s notices that failed or bounced that halts the campaign.' },
+  tripwire_budget_per_hour: { default: 50, min: 0, max: 1_000_000, integer: true, description: 'Forced resets allowed per rolling hour outside approved campaigns before the kill switch engages.' },
+  reset_token_ttl_seconds: { default: 3600, min: 60, max: 86_400, integer: true, description: 'Lifetime of a self-service reset link.' },
+  forced_reset_token_ttl_seconds: { default: 86_400, min: 300, max: 7 * 86_400, integer: true, description: 'Lifetime of the link in a forced-reset notice.' },
+  reset_requests_per_account_per_hour: { default: 3, min: 1, max: 1000, integer: true, description: 'Reset mails sent per account per hour; further requests are accepted but send nothing.' },
+  reset_requests_per_ip_per_hour: { default: 20, min: 1, max: 1_000_000, integer: true, description: 'Reset requests accepted per client IP per hour; more get 429.' },
+} as const satisfies Record<string, SettingDefinition>;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { [K in SettingName]: number };
+
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+
+export function defaultSettings(): Settings {
+  return Object.fromEntries(SETTING_NAMES.map((k) => [k, SETTINGS[k].default])) as Settings;
+}

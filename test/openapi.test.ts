@@ -1,0 +1,44 @@
+// /openapi.json is generated from the route schemas, is valid OpenAPI 3.1, and names the contract.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './support/app.js';
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is valid OpenAPI 3.1 and covers the account-holder contract', async () => {
+    const r = await t.app.http.inject({ method: 'GET', url: '/openapi.json' });
+    expect(r.statusCode).toBe(200);
+    const doc = r.json();
+    expect(doc.openapi).toBe('3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const paths = Object.keys(doc.paths);
+    for (const p of [
+      '/v1/accounts',
+      '/v1/sessions',
+      '/v1/me',
+      '/v1/me/sessions',
+      '/v1/sessions/current',
+      '/v1/me/sessions/revoke-others',
+      '/v1/me/password',
+      '/v1/password-resets',
+      '/v1/password-resets/confirm',
+      '/v1/admin/settings',
+      '/v1/dev/mail',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+    ]) {
+      expect(paths).toContain(p);
+    }
+  });
+});
