@@ -94,6 +94,7 @@ export function devMailRoutes(deps: { db: Db; config: Config }): FastifyPluginAs
           summary: 'Dev mailbox page',
           tags: ['dev'],
           querystring: PageQuery,
+          produces: ['text/html'],
           response: { 200: Type.String({ description: 'text/html page' }) },
         },
       },
