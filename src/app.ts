@@ -31,6 +31,7 @@ import { ResetTokensStore } from './recovery/reset-tokens.store.js';
 import { SettingsService } from './settings/settings.service.js';
 import { SettingsStore } from './settings/settings.store.js';
 import { settingsRoutes } from './settings/settings.routes.js';
+import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { ensureSchema, openDatabase, type Db } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 
@@ -113,6 +114,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       devMailRoutes({ db, config }),
+      resetPagesRoutes({ recovery }),
     ],
   });
 

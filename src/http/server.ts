@@ -1,5 +1,6 @@
 // The Fastify instance: schema validation settings, errors as problem+json, security headers, metrics,
 // OpenAPI generation. Routes come from each capability's *.routes.ts, registered by createApp.
+import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
@@ -46,6 +47,8 @@ export async function buildHttpServer(opts: {
     opts.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
 
+  // HTML forms post urlencoded bodies; JSON routes still validate whatever arrives against their schema.
+  await app.register(formbody, { bodyLimit: opts.config.bodyLimitBytes });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

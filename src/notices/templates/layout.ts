@@ -3,6 +3,8 @@
 // always say the same thing. Everything interpolated into HTML goes through `escapeHtml`; there is no
 // template engine and no raw-HTML block. No images, no tracking pixels, no external stylesheets.
 
+import { escapeHtml } from '../../lib/html.js';
+
 export interface RenderContext {
   publicUrl: string;
   recipient: string;
@@ -35,9 +37,7 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 /** "2026-01-01 14:05 UTC": unambiguous for every reader, whatever their time zone. */
 export function formatUtc(ms: number): string {
