@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { createBlocklist } from './detection/pwned.js';
 import { buildHttpServer } from './http/server.js';
 import { systemRoutes } from './http/system.routes.js';
+import { Housekeeper } from './limits/housekeeper.js';
 import { RateCounterStore } from './limits/rate-counters.store.js';
 import { BackgroundQueue } from './lib/background.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -66,6 +67,7 @@ export interface App {
   background: BackgroundQueue;
   /** The outbox worker; started by `serve` unless --no-worker, or by `worker`. */
   worker: NoticeWorker;
+  housekeeper: Housekeeper;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // transports
   const transport = createMailTransport(config, db);
   const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics });
+  const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const http = await buildHttpServer({
     config,
     logger,
@@ -130,7 +133,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     outbox,
     background,
     worker,
+    housekeeper,
     async close() {
+      housekeeper.stop();
       await http.close();
       await background.drain();
       await worker.stop();

@@ -54,7 +54,10 @@ export function registerServeCommands(program: Command): void {
       const app = await createApp(config, { migrate: true, defaultMetrics: true });
       onShutdown(app, 'server');
       const address = await app.http.listen({ host: config.host, port: config.port });
-      if (opts.worker) app.worker.start();
+      if (opts.worker) {
+        app.worker.start();
+        app.housekeeper.start();
+      }
       process.stdout.write(describeStart(config, address, opts.worker));
     });
 
@@ -66,6 +69,7 @@ export function registerServeCommands(program: Command): void {
       const app = await createApp(config, { migrate: true, defaultMetrics: true });
       onShutdown(app, 'worker');
       app.worker.start();
+      app.housekeeper.start();
       process.stdout.write(`resetguard worker started (${config.database.kind}); delivering ${config.smtpUrl ? 'over SMTP' : 'to the dev mailbox'}\n`);
     });
 }
