@@ -5,7 +5,7 @@
 //
 // Accepted forms:
 //   argon2   PHC `$argon2id|argon2i|argon2d$[v=19$]m=…,t=…,p=…$salt$hash` (standard base64, no padding)
-//   bcrypt   `$2a$`, `$2b$`, `$2y$` + two-digit cost + 53 characters (verified natively by @node-rs/bcrypt)
+//   bcrypt   `$2a$`, `$2b$`, `$2y$` + two-digit cost + 53 characters (verified by bcryptjs)
 //   scrypt   passlib / PHC `$scrypt$ln=LOG2N,r=R,p=P$b64salt$b64hash`; the salt is the decoded bytes.
 //            (scrypt's own `$7$` crypt format is not accepted.)
 //   pbkdf2   passlib `$pbkdf2-sha256$ROUNDS$ab64salt$ab64hash` (adapted base64: `.` for `+`),
@@ -16,7 +16,10 @@
 import { pbkdf2, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { promisify } from 'node:util';
 import { parseOptions as parseArgon2Options, verify as argon2Verify } from '@node-rs/argon2';
-import { verify as bcryptVerify } from '@node-rs/bcrypt';
+// bcryptjs (pure JS) rather than @node-rs/bcrypt: the latter's 2.0.0 release names platform packages
+// that were never published, which breaks `npm ci`. bcrypt only runs once per imported account (the
+// first sign-in upgrades the hash), and bcryptjs's async compare yields to the event loop as it works.
+import bcrypt from 'bcryptjs';
 
 export type HashScheme = 'argon2' | 'bcrypt' | 'scrypt' | 'pbkdf2-sha256';
 
@@ -168,7 +171,7 @@ export async function verifyParsed(parsed: ParsedHash, hash: string, password: s
         return await argon2Verify(hash, password);
       case 'bcrypt':
         // bcrypt reads only the first 72 bytes of a password; the upgrade at sign-in ends that.
-        return await bcryptVerify(password, hash);
+        return await bcrypt.compare(password, hash);
       case 'scrypt': {
         const { N, r, p, salt, expected } = parsed;
         // OpenSSL needs 128·r·(N+p+2) bytes; Node's default maxmem (32 MiB) would refuse N=2^17, r=8.
