@@ -23,7 +23,9 @@ import { Keyring } from './lib/secrets.js';
 import { devMailRoutes } from './notices/dev-mail.routes.js';
 import { createMailTransport } from './notices/mail-transport.js';
 import { createNoticeWorker, type NoticeWorker } from './notices/notice-worker.js';
-import { NoticeOutbox } from './notices/outbox.store.js';
+import { NoticeVerificationService } from './notices/notice-verification.service.js';
+import { noticeVerificationRoutes } from './notices/notice-verification.routes.js';
+import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
 import { RecoveryService } from './recovery/recovery.service.js';
@@ -33,6 +35,7 @@ import { SettingsService } from './settings/settings.service.js';
 import { SettingsStore } from './settings/settings.store.js';
 import { settingsRoutes } from './settings/settings.routes.js';
 import { resetPagesRoutes } from './web/reset-pages.routes.js';
+import { verifyPagesRoutes } from './web/verify-pages.routes.js';
 import { ensureSchema, openDatabase, type Db } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 
@@ -88,7 +91,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const rates = new RateCounterStore(db.db);
   const operatorsStore = new OperatorsStore(db.db);
   const settingsStore = new SettingsStore(db.db);
-  const outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: new URL(config.publicUrl).hostname, metrics });
+  const outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: messageIdDomainFor(config), metrics });
 
   // services
   const hasher = options.hasher ?? createPasswordHasher();
@@ -102,6 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const accounts = new AccountsService({ ...common, sessions });
   const recovery = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, background });
   const operators = new OperatorsService(operatorsStore, clock);
+  const verification = new NoticeVerificationService(db.db, rates, clock);
 
   // transports
   const transport = createMailTransport(config, db);
@@ -117,7 +121,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       devMailRoutes({ db, config }),
+      noticeVerificationRoutes({ verification }),
       resetPagesRoutes({ recovery }),
+      verifyPagesRoutes({ verification }),
     ],
   });
 

@@ -34,6 +34,7 @@ describe('OpenAPI document', () => {
       '/v1/password-resets/confirm',
       '/v1/admin/settings',
       '/v1/dev/mail',
+      '/v1/notices/verify',
       '/healthz',
       '/readyz',
       '/metrics',

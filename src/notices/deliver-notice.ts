@@ -13,6 +13,7 @@ import type { Database, Notice } from '../storage/schema.js';
 import { PermanentDeliveryError } from './mail-options.js';
 import type { MailTransport } from './mail-transport.js';
 import { markFailed, markRetry, markSent, type NoticeKind } from './outbox.store.js';
+import { formatVerificationCode } from './verification-code.js';
 import { render, TemplateError } from './templates/index.js';
 
 export interface DeliveryPolicy {
@@ -80,9 +81,7 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
       publicUrl: deps.publicUrl,
       recipient: notice.recipient,
       noticeId: notice.id,
-      // The notice id is unguessable and already in the holder's mail, so it doubles as the code they
-      // can check at /verify (POST /v1/notices/verify looks the notice up by primary key).
-      verificationCode: notice.id,
+      verificationCode: formatVerificationCode(notice.verification_code),
       ...(secret !== undefined ? { secret } : {}),
     });
   } catch (err) {

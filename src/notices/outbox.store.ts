@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
 import type { DialectAdapter } from '../storage/dialect.js';
+import { generateVerificationCode } from './verification-code.js';
 import type { Database, Notice } from '../storage/schema.js';
 
 export const NOTICE_KINDS = ['reset_request', 'forced_reset', 'password_changed', 'correction'] as const;
@@ -78,6 +79,7 @@ export class NoticeOutbox {
         locked_by: null,
         // Fixed now and reused on every retry, so a receiver can deduplicate a copy sent twice.
         message_id: `<${id}@${this.deps.messageIdDomain}>`,
+        verification_code: generateVerificationCode(),
         last_error: null,
         created_at: now,
         sent_at: null,

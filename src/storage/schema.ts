@@ -64,6 +64,8 @@ export interface NoticesTable {
   locked_until: number | null;
   locked_by: string | null;
   message_id: string;
+  /** Shown in the mail; a holder checks it at /verify. Not a secret: it only confirms we sent it. */
+  verification_code: string;
   last_error: string | null;
   created_at: number;
   sent_at: number | null;

@@ -64,6 +64,7 @@ export async function up(db: Kysely<any>, d: DialectAdapter): Promise<void> {
     .addColumn('locked_until', d.bigint)
     .addColumn('locked_by', 'text')
     .addColumn('message_id', 'text', (c) => c.notNull())
+    .addColumn('verification_code', 'text', (c) => c.notNull().unique())
     .addColumn('last_error', 'text')
     .addColumn('created_at', d.bigint, (c) => c.notNull())
     .addColumn('sent_at', d.bigint)
