@@ -13,7 +13,7 @@ main { max-width: 28rem; margin: 3rem auto; padding: 2rem; background: #fff; bor
 h1 { font-size: 1.4rem; margin: 0 0 1rem; }
 p { margin: 0 0 1rem; }
 label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
-input[type=email], input[type=password] { width: 100%; padding: .6rem .7rem; font: inherit; border: 1px solid #9aa3b2; border-radius: 6px; }
+input[type=email], input[type=password], input[type=text] { width: 100%; padding: .6rem .7rem; font: inherit; border: 1px solid #9aa3b2; border-radius: 6px; }
 input:focus, button:focus { outline: 3px solid #9cc0f5; outline-offset: 1px; }
 button { margin-top: 1.25rem; width: 100%; padding: .7rem; font: inherit; font-weight: 600; color: #fff; background: var(--accent); border: 0; border-radius: 6px; cursor: pointer; }
 .hint { color: var(--muted); font-size: .9rem; margin-top: .25rem; }
