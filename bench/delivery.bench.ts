@@ -188,7 +188,7 @@ async function compare(kind: 'sqlite' | 'postgres', database: TestDatabase, sink
       return { main: sum((c) => c.main), pg: sum((c) => c.postgres) };
     };
     const cpuText = (c: ReturnType<typeof cpuPer>) =>
-      c.main === null ? 'n/a' : `main thread ${fmt(c.main * 1000, 'µs')}${kind === 'postgres' && c.pg !== null ? ` + PostgreSQL server ${fmt(c.pg * 1000, 'µs')}` : ''}`;
+      c.main === null ? 'n/a' : `main thread ${fmt(c.main, 'ms')}${kind === 'postgres' && c.pg !== null ? ` + PostgreSQL server ${fmt(c.pg, 'ms')}` : ''}`;
     return {
       case: `${DB_LABEL[kind]} · ${variant === 'stock' ? 'nodemailer as shipped' : 'TCP_NODELAY on both sides'}`,
       baseline: { label: `nodemailer pool (${poolSize} connections)`, value: median(base.map(rate)), unit: 'msgs/s' },
