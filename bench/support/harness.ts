@@ -23,6 +23,8 @@ export interface BenchRow {
   goal: string | null;
   /** Whether the goal was met; null when there is no goal. */
   met: boolean | null;
+  /** The result column's text when there is no goal (e.g. "within noise"). */
+  verdict?: string;
   /** Extra figures for this row (per-round values, p99s, noise …). */
   details?: string[];
 }
