@@ -1,7 +1,11 @@
 // Reset tokens are stored only as an HMAC. A token is consumed by ONE conditional update: the row count
 // decides who won, so 50 concurrent confirms of one token yield exactly one success (Kratos does the same).
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, ResetToken } from '../storage/schema.js';
+
+/** The one definition of "still usable": not used, not voided, not expired at `now`. */
+const usableAt = (now: number) => (eb: ExpressionBuilder<Database, 'reset_tokens'>) =>
+  eb.and([eb('used_at', 'is', null), eb('voided_at', 'is', null), eb('expires_at', '>', now)]);
 
 export class ResetTokensStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -16,9 +20,7 @@ export class ResetTokensStore {
       .selectFrom('reset_tokens')
       .selectAll()
       .where('token_hmac', 'in', hmacs)
-      .where('used_at', 'is', null)
-      .where('voided_at', 'is', null)
-      .where('expires_at', '>', now)
+      .where(usableAt(now))
       .executeTakeFirst();
   }
 
@@ -28,9 +30,7 @@ export class ResetTokensStore {
       .updateTable('reset_tokens')
       .set({ used_at: now })
       .where('id', '=', id)
-      .where('used_at', 'is', null)
-      .where('voided_at', 'is', null)
-      .where('expires_at', '>', now)
+      .where(usableAt(now))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
