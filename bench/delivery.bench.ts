@@ -28,7 +28,8 @@ import { Metrics } from '../src/lib/metrics.js';
 import { Keyring, randomId, randomToken } from '../src/lib/secrets.js';
 import { createMailTransport, toMailOptions, type OutgoingMail } from '../src/notices/mail-transport.js';
 import { createNoticeWorker } from '../src/notices/notice-worker.js';
-import { NoticeOutbox } from '../src/notices/outbox.store.js';
+import { NoticeOutbox, messageIdDomainFor } from '../src/notices/outbox.store.js';
+import { formatVerificationCode, generateVerificationCode } from '../src/notices/verification-code.js';
 import { render } from '../src/notices/templates/index.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { benchConfig } from './support/bench-app.js';
@@ -80,8 +81,9 @@ async function compare(kind: 'sqlite' | 'postgres', database: TestDatabase, sink
   const keyring = new Keyring(config.secrets);
   const metrics = new Metrics();
   const logger = createLogger('info', discardLogs());
-  const hostname = new URL(config.publicUrl).hostname;
-  const outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain: hostname, metrics });
+  // As createApp builds it.
+  const messageIdDomain = messageIdDomainFor(config);
+  const outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain, metrics });
 
   const undo = variant === 'nodelay' ? forceNoDelay() : () => {};
   const transport = createMailTransport(config, database.db);
@@ -90,14 +92,20 @@ async function compare(kind: 'sqlite' | 'postgres', database: TestDatabase, sink
   // The same mail the worker renders for a reset_request notice (only To and Message-ID vary).
   const now = Date.now();
   const payload = { requested_at: now, expires_at: now + 3_600_000, ip: '203.0.113.7' };
-  const sample = render('reset_request', payload, { publicUrl: config.publicUrl, recipient: 'holder@bench.example', noticeId: randomId(), verificationCode: randomId(), secret: randomToken() });
+  const sample = render('reset_request', payload, {
+    publicUrl: config.publicUrl,
+    recipient: 'holder@bench.example',
+    noticeId: randomId(),
+    verificationCode: formatVerificationCode(generateVerificationCode()),
+    secret: randomToken(),
+  });
   const baselineMail = (i: number): OutgoingMail => ({
     from: config.mailFrom,
     to: `holder-${i}@bench.example`,
     subject: sample.subject,
     text: sample.text,
     html: sample.html,
-    messageId: `<${randomId()}@${hostname}>`,
+    messageId: `<${randomId()}@${messageIdDomain}>`,
     headers: { 'X-Resetguard-Notice': 'reset_request' },
   });
 
@@ -212,7 +220,7 @@ export async function run(): Promise<BenchResult> {
   // The stock variant is bound by a fixed 40 ms stall per message and connection: steady, so fewer
   // messages measure it as well as many.
   const stock = { perRound: knob('DELIVERY_STOCK_N', 150, 40), rounds: knob('DELIVERY_STOCK_ROUNDS', 3, 2) };
-  const nodelay = { perRound: knob('DELIVERY_N', 600, 100), rounds: knob('DELIVERY_ROUNDS', 5, 2) };
+  const nodelay = { perRound: knob('DELIVERY_N', 600, 100), rounds: knob('DELIVERY_ROUNDS', 7, 2) };
   const sink = await startCountingSink();
   const rows: BenchRow[] = [];
   const sizes: Sizes = { mailBytes: 0, poolSize: 0, batchSize: 0 };

@@ -23,7 +23,7 @@ describe('resetguard CLI', () => {
   });
 
   it('migrates, and a second run has nothing to do', () => {
-    expect(run(['migrate']).stdout).toContain('applied: 0001-foundation');
+    expect(run(["migrate"]).stdout).toContain("applied: 0001-foundation, 0002-audit");
     expect(run(['migrate']).stdout).toContain('up to date');
   });
 

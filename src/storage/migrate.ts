@@ -4,8 +4,11 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as m0001 from './migrations/0001-foundation.js';
+import * as m0002 from './migrations/0002-audit.js';
+import * as m0003 from './migrations/0003-webhooks.js';
+import * as m0004 from './migrations/0004-campaigns.js';
 
-const steps = { '0001-foundation': m0001 } as const;
+const steps = { '0001-foundation': m0001, '0002-audit': m0002, '0003-webhooks': m0003, '0004-campaigns': m0004 } as const;
 
 class StaticProvider implements MigrationProvider {
   constructor(private readonly db: Db) {}

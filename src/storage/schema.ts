@@ -1,6 +1,9 @@
 // Row types for Kysely. Times are epoch milliseconds (bigint on PostgreSQL, integer on SQLite) so that
 // both databases compare and sort them the same way and no driver converts time zones behind our back.
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AuditTables } from '../audit/audit.schema.js';
+import type { CampaignTables } from '../campaigns/campaigns.schema.js';
+import type { WebhookTables } from '../webhooks/webhooks.schema.js';
 
 export interface AccountsTable {
   id: string;
@@ -113,7 +116,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-export interface Database {
+export interface Database extends AuditTables, WebhookTables, CampaignTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   sessions: SessionsTable;
