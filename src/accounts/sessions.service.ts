@@ -40,6 +40,7 @@ export class SessionsService {
       revoked_reason: null,
       ip: ctx.ip,
       user_agent: ctx.userAgent ? ctx.userAgent.slice(0, 300) : null,
+      revoked_by_campaign: null,
     };
     await this.store.insert(session);
     return { token, session };

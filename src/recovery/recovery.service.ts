@@ -24,9 +24,8 @@ import { randomToken, type Keyring } from '../lib/secrets.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Database } from '../storage/schema.js';
-import type { ResetTokensStore } from './reset-tokens.store.js';
+import { TOKEN_PURPOSE, type ResetTokensStore } from './reset-tokens.store.js';
 
-export const TOKEN_PURPOSE = 'reset-token';
 const HOUR_MS = 3_600_000;
 const REPEAT_HOLD_MS = 60_000;
 /** Longest string that can be a token we issued (43 base64url characters); anything longer is garbage. */

@@ -3,6 +3,9 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, ResetToken } from '../storage/schema.js';
 
+/** Domain of reset-token HMACs (self-service and forced alike). */
+export const TOKEN_PURPOSE = 'reset-token';
+
 /** The one definition of "still usable": not used, not voided, not expired at `now`. */
 const usableAt = (now: number) => (eb: ExpressionBuilder<Database, 'reset_tokens'>) =>
   eb.and([eb('used_at', 'is', null), eb('voided_at', 'is', null), eb('expires_at', '>', now)]);

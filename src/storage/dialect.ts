@@ -23,6 +23,12 @@ export interface DialectAdapter {
    * another tenant's), skips creating its own, and then fails to lock. SQLite has no schemas.
    */
   migrationSchema(db: Kysely<any>): Promise<string | undefined>;
+  /**
+   * Makes appends to a chained table (the audit log) take turns across every process, for the rest of
+   * the transaction `trx`, so each append reads the true last row and writes the next one. `lockKey`
+   * names the chain.
+   */
+  serializeAppends(trx: Kysely<any>, lockKey: string): Promise<void>;
 }
 
 export const postgresAdapter: DialectAdapter = {
@@ -34,6 +40,11 @@ export const postgresAdapter: DialectAdapter = {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
     return rows[0]?.schema;
   },
+  // A transaction-scoped advisory lock: released by COMMIT or ROLLBACK, so a crashed or failed appender
+  // can never leave it held. Row locks would not do: the row that comes next does not exist yet.
+  async serializeAppends(trx, lockKey) {
+    await sql`select pg_advisory_xact_lock(hashtext(${lockKey}))`.execute(trx);
+  },
 };
 
 export const sqliteAdapter: DialectAdapter = {
@@ -42,6 +53,10 @@ export const sqliteAdapter: DialectAdapter = {
   skipLocked: false,
   lockForClaim: (qb) => qb,
   migrationSchema: async () => undefined,
+  // Nothing to do: every transaction begins IMMEDIATE (ImmediateSqliteDialect below), so it already
+  // holds the database's single write lock and no other process can append until it ends. Within one
+  // process Kysely runs a transaction alone on the one connection.
+  serializeAppends: async () => {},
 };
 
 /**

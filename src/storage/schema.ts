@@ -33,6 +33,8 @@ export interface SessionsTable {
   revoked_reason: string | null;
   ip: string | null;
   user_agent: string | null;
+  /** The campaign whose forced reset revoked this session (revert restores it). */
+  revoked_by_campaign: string | null;
 }
 
 export interface ResetTokensTable {

@@ -1,0 +1,216 @@
+// Forced-reset campaigns: the rules of creation (frozen targets, declared size, the guard's verdict),
+// approval by a second person, and the state machine:
+//   draft → awaiting_approval → ready → running ⇄ halted → completed;  cancelled;  reverting → reverted
+// Every transition is one conditional UPDATE (… WHERE state IN (allowed)), so two operators racing
+// cannot both win, and an illegal transition is a 409 with a clear code. Every action is audited.
+import { randomUUID } from 'node:crypto';
+import { normalizeEmail } from '../accounts/email.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import type { Recorders } from '../lib/events.js';
+import { campaignVerdict } from '../guard/campaign-verdict.js';
+import type { Guard } from '../guard/guard.service.js';
+import type { OperatorIdentity } from '../operators/operators.service.js';
+import { roleAtLeast } from '../operators/roles.js';
+import type { SettingsService } from '../settings/settings.service.js';
+import type { Db } from '../storage/database.js';
+import type { CampaignRow, CampaignsStore } from './campaigns.store.js';
+
+export type CampaignTargets = { account_ids: string[] } | { emails: string[] } | { findings: Record<string, unknown> };
+
+export interface CreateCampaign {
+  reason: string;
+  targets: CampaignTargets;
+  expected_count: number;
+  notify?: boolean;
+  revoke_sessions?: boolean;
+}
+
+const actorOf = (op: OperatorIdentity) => `operator:${op.id}`;
+
+export class CampaignsService {
+  constructor(
+    private readonly db: Db,
+    private readonly store: CampaignsStore,
+    private readonly guard: Guard,
+    private readonly settings: SettingsService,
+    private readonly recorders: Recorders,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' = 'campaign'): Promise<CampaignRow> {
+    const reason = input.reason.trim();
+    if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
+    if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
+    const { accountIds, unknown, requested } = await this.#resolve(input.targets);
+    const settings = await this.settings.get();
+    const { verdict, reasons } = campaignVerdict({ targetCount: accountIds.length, expectedCount: input.expected_count, requestedCount: requested, unknownCount: unknown }, settings);
+    const now = this.clock.now();
+    const row: CampaignRow = {
+      id: randomUUID(),
+      kind,
+      state: verdict === 'blocked' ? 'draft' : verdict === 'needs_approval' ? 'awaiting_approval' : 'ready',
+      reason,
+      created_by: operator.id,
+      approved_by: null,
+      target_count: accountIds.length,
+      expected_count: input.expected_count,
+      unknown_count: unknown,
+      notify: input.notify === false ? 0 : 1,
+      revoke_sessions: input.revoke_sessions === false ? 0 : 1,
+      guard_verdict: verdict,
+      guard_reasons: JSON.stringify(reasons),
+      applied_count: 0,
+      halt_reason: null,
+      current_wave: 0,
+      locked_by: null,
+      locked_until: null,
+      created_at: now,
+      approved_at: null,
+      started_at: null,
+      completed_at: null,
+      updated_at: now,
+    };
+    await this.db.db.transaction().execute(async (trx) => {
+      await this.store.insert(trx, row, accountIds);
+      const data = { kind, target_count: row.target_count, expected_count: row.expected_count, unknown_count: unknown, verdict, reasons };
+      await this.recorders.audit.append(trx, { actor: actorOf(operator), action: 'campaign.created', subject: `campaign:${row.id}`, reason, data });
+      await this.recorders.audit.append(trx, { actor: 'guard', action: `guard.verdict.${verdict}`, subject: `campaign:${row.id}`, data: { reasons } });
+      await this.recorders.events.emit(trx, 'campaign.created', { campaign_id: row.id, ...data }, `campaign.created:${row.id}`);
+    });
+    return row;
+  }
+
+  async #resolve(targets: CampaignTargets): Promise<{ accountIds: string[]; unknown: number; requested: number }> {
+    if ('account_ids' in targets) {
+      const ids = targets.account_ids;
+      return { ...(await this.store.resolveTargets('id', ids)), requested: new Set(ids).size };
+    }
+    if ('emails' in targets) {
+      // An unparseable email counts as unknown: it cannot match an account.
+      const emails = targets.emails.map((e) => {
+        try {
+          return normalizeEmail(e);
+        } catch {
+          return `\u0000invalid:${e}`;
+        }
+      });
+      return { ...(await this.store.resolveTargets('email', emails)), requested: new Set(emails).size };
+    }
+    throw new AppError('invalid_request', 'targets.findings needs the detection capability, which this version does not have yet; target account_ids or emails.');
+  }
+
+  /** POST /v1/admin/accounts/:id/force-reset: a campaign of one that starts at once, through the same guard. */
+  async forceResetOne(accountId: string, reason: string, operator: OperatorIdentity): Promise<CampaignRow> {
+    const exists = await this.db.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+    if (!exists) throw new AppError('not_found', 'No account with that id.');
+    const campaign = await this.create({ reason, targets: { account_ids: [accountId] }, expected_count: 1 }, operator, 'single');
+    if (campaign.state !== 'ready') return campaign;
+    await this.start(campaign.id, operator);
+    // Applied right away (a wave of one, no hold): the guard may still refuse it (kill switch, tripwire).
+    const result = await this.guard.applyBatch(campaign.id, 1, 1, 1, 1);
+    const now = this.clock.now();
+    await this.db.db.transaction().execute(async (trx) => {
+      if (result.stopped === null && (await this.store.transition(trx, campaign.id, ['running'], 'completed', now, { completed_at: now, current_wave: 1 }))) {
+        await this.recorders.audit.append(trx, { actor: 'system', action: 'campaign.completed', subject: `campaign:${campaign.id}`, data: { applied: result.applied } });
+        await this.recorders.events.emit(trx, 'campaign.completed', { campaign_id: campaign.id }, `campaign.completed:${campaign.id}`);
+      }
+    });
+    return (await this.store.get(this.db.db, campaign.id))!;
+  }
+
+  async approve(id: string, operator: OperatorIdentity): Promise<CampaignRow> {
+    if (!roleAtLeast(operator.role, 'approver')) throw new AppError('forbidden', 'Approving needs the approver role or higher.');
+    const campaign = await this.#get(id);
+    if (campaign.created_by === operator.id) throw new AppError('creator_cannot_approve');
+    if (campaign.guard_verdict === 'blocked') throw new AppError('campaign_blocked');
+    const now = this.clock.now();
+    return this.#move(id, ['awaiting_approval'], 'ready', operator, 'campaign.approved', undefined, { approved_by: operator.id, approved_at: now });
+  }
+
+  async start(id: string, operator: OperatorIdentity): Promise<CampaignRow> {
+    const campaign = await this.#get(id);
+    if (campaign.guard_verdict === 'blocked') throw new AppError('campaign_blocked');
+    if (campaign.state === 'awaiting_approval') throw new AppError('approval_required');
+    await this.guard.assertRunnable();
+    return this.#move(id, ['ready'], 'running', operator, 'campaign.started', undefined, { started_at: this.clock.now() });
+  }
+
+  async halt(id: string, operator: OperatorIdentity | 'system', reason: string): Promise<CampaignRow> {
+    return this.#move(id, ['running'], 'halted', operator, 'campaign.halted', reason, { halt_reason: reason });
+  }
+
+  async resume(id: string, operator: OperatorIdentity): Promise<CampaignRow> {
+    await this.guard.assertRunnable();
+    return this.#move(id, ['halted'], 'running', operator, 'campaign.resumed', undefined, { halt_reason: null });
+  }
+
+  async cancel(id: string, operator: OperatorIdentity): Promise<CampaignRow> {
+    return this.#move(id, ['draft', 'awaiting_approval', 'ready'], 'cancelled', operator, 'campaign.cancelled');
+  }
+
+  async #get(id: string): Promise<CampaignRow> {
+    const campaign = await this.store.get(this.db.db, id);
+    if (!campaign) throw new AppError('not_found', 'No campaign with that id.');
+    return campaign;
+  }
+
+  async #move(
+    id: string,
+    from: string[],
+    to: string,
+    operator: OperatorIdentity | 'system',
+    action: string,
+    reason?: string,
+    extra: Partial<CampaignRow> = {},
+  ): Promise<CampaignRow> {
+    const current = await this.#get(id);
+    const actor = operator === 'system' ? 'system' : actorOf(operator);
+    await this.db.db.transaction().execute(async (trx) => {
+      // Under the guard lock, so a transition never interleaves with a batch being applied.
+      await this.guard.lock(trx);
+      if (!(await this.store.transition(trx, id, from, to, this.clock.now(), extra))) {
+        throw new AppError('invalid_transition', `A ${current.state} campaign cannot be moved to ${to}.`, { state: current.state });
+      }
+      await this.recorders.audit.append(trx, { actor, action, subject: `campaign:${id}`, reason: reason ?? null, data: { from: current.state, to } });
+      const event = ({ 'campaign.approved': 'campaign.approved', 'campaign.started': 'campaign.started', 'campaign.halted': 'campaign.halted' } as Record<string, string>)[action];
+      if (event) await this.recorders.events.emit(trx, event, { campaign_id: id, reason: reason ?? null }, `${event}:${id}:${this.clock.now()}`);
+    });
+    return this.#get(id);
+  }
+
+  async view(id: string) {
+    const c = await this.#get(id);
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      id: c.id,
+      kind: c.kind,
+      state: c.state,
+      reason: c.reason,
+      created_by: c.created_by,
+      approved_by: c.approved_by,
+      target_count: c.target_count,
+      expected_count: c.expected_count,
+      unknown_count: c.unknown_count,
+      notify: c.notify === 1,
+      revoke_sessions: c.revoke_sessions === 1,
+      guard: { verdict: c.guard_verdict, reasons: JSON.parse(c.guard_reasons) as string[] },
+      counts: await this.store.counts(id),
+      waves: (await this.store.waves(id)).map((w) => ({
+        wave: w.wave,
+        first_seq: w.first_seq,
+        last_seq: w.last_seq,
+        size: w.last_seq - w.first_seq + 1,
+        state: w.state,
+        started_at: iso(w.started_at),
+        hold_until: iso(w.hold_until),
+        completed_at: iso(w.completed_at),
+      })),
+      halt_reason: c.halt_reason,
+      created_at: iso(c.created_at)!,
+      approved_at: iso(c.approved_at),
+      started_at: iso(c.started_at),
+      completed_at: iso(c.completed_at),
+    };
+  }
+}

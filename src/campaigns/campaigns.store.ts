@@ -1,0 +1,112 @@
+// Campaign queries: creation of the frozen target set, views, counts and state transitions.
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
+import type { CampaignsTable } from './campaigns.schema.js';
+
+export type CampaignRow = CampaignsTable;
+const CHUNK = 500;
+
+export class CampaignsStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Resolves requested ids or emails to existing account ids, deduplicated, in request order. */
+  async resolveTargets(by: 'id' | 'email', values: string[]): Promise<{ accountIds: string[]; unknown: number }> {
+    const unique = [...new Set(values)];
+    const found = new Map<string, string>();
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const chunk = unique.slice(i, i + CHUNK);
+      const rows = await this.db.selectFrom('accounts').select(['id', 'email']).where(by, 'in', chunk).execute();
+      for (const r of rows) found.set(by === 'id' ? r.id : r.email, r.id);
+    }
+    const accountIds = [...new Set(unique.map((v) => found.get(v)).filter((v): v is string => v !== undefined))];
+    return { accountIds, unknown: unique.length - found.size };
+  }
+
+  async insert(trx: Kysely<Database>, campaign: CampaignRow, accountIds: string[]): Promise<void> {
+    await trx.insertInto('campaigns').values(campaign).execute();
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = accountIds.slice(i, i + CHUNK).map((account_id, j) => ({
+        campaign_id: campaign.id,
+        seq: i + j + 1,
+        account_id,
+        state: 'pending',
+        wave: null,
+        applied_at: null,
+        notice_id: null,
+        skip_reason: null,
+        revert_variant: null,
+      }));
+      await trx.insertInto('campaign_targets').values(rows).execute();
+    }
+  }
+
+  async get(executor: Kysely<Database>, id: string): Promise<CampaignRow | undefined> {
+    return executor.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async list(limit: number, before?: number): Promise<CampaignRow[]> {
+    let q = this.db.selectFrom('campaigns').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+    if (before !== undefined) q = q.where('created_at', '<', before);
+    return q.execute();
+  }
+
+  /** Moves a campaign from one of `from` to `to`; false when it was in none of them (a 409). */
+  async transition(executor: Kysely<Database>, id: string, from: string[], to: string, now: number, extra: Partial<CampaignRow> = {}): Promise<boolean> {
+    const r = await executor
+      .updateTable('campaigns')
+      .set({ ...extra, state: to, updated_at: now })
+      .where('id', '=', id)
+      .where('state', 'in', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async counts(id: string): Promise<Record<string, number>> {
+    const db = this.db;
+    const count = async (q: Promise<{ n: number | string }>) => Number((await q).n);
+    const targets = (state: string[]) =>
+      db.selectFrom('campaign_targets').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', id).where('state', 'in', state);
+    const notices = (kind: string, state: string) =>
+      db
+        .selectFrom('notices')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('campaign_id', '=', id)
+        .where('kind', '=', kind)
+        .where('state', '=', state)
+        .executeTakeFirstOrThrow();
+    return {
+      applied: await count(targets(['applied', 'reverted']).executeTakeFirstOrThrow()),
+      notices_sent: await count(notices('forced_reset', 'sent')),
+      notices_failed: await count(notices('forced_reset', 'failed')),
+      user_completed: await count(
+        db
+          .selectFrom('campaign_targets as t')
+          .innerJoin('accounts as a', 'a.id', 't.account_id')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('t.campaign_id', '=', id)
+          .where('t.applied_at', 'is not', null)
+          .whereRef('a.password_changed_at', '>', 't.applied_at')
+          .executeTakeFirstOrThrow(),
+      ),
+      reverted: await count(targets(['reverted']).executeTakeFirstOrThrow()),
+      corrections_sent: await count(notices('correction', 'sent')),
+      skipped: await count(targets(['skipped']).executeTakeFirstOrThrow()),
+    };
+  }
+
+  async waves(id: string) {
+    return this.db.selectFrom('campaign_waves').selectAll().where('campaign_id', '=', id).orderBy('wave').execute();
+  }
+
+  async targets(id: string, limit: number, afterSeq: number) {
+    return this.db
+      .selectFrom('campaign_targets as t')
+      .innerJoin('accounts as a', 'a.id', 't.account_id')
+      .select(['t.seq', 't.account_id', 'a.email', 't.state', 't.wave', 't.applied_at', 't.skip_reason', 't.revert_variant'])
+      .where('t.campaign_id', '=', id)
+      .where('t.seq', '>', afterSeq)
+      .orderBy('t.seq')
+      .limit(limit)
+      .execute();
+  }
+}
