@@ -15,7 +15,6 @@ import { buildHttpServer } from './http/server.js';
 import { systemRoutes } from './http/system.routes.js';
 import { Housekeeper } from './limits/housekeeper.js';
 import { RateCounterStore } from './limits/rate-counters.store.js';
-import { BackgroundQueue } from './lib/background.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
 import { Metrics } from './lib/metrics.js';
@@ -29,6 +28,7 @@ import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
 import { RecoveryService } from './recovery/recovery.service.js';
+import { ResetRequestQueue } from './recovery/reset-request-queue.js';
 import { recoveryRoutes } from './recovery/recovery.routes.js';
 import { ResetTokensStore } from './recovery/reset-tokens.store.js';
 import { SettingsService } from './settings/settings.service.js';
@@ -36,6 +36,20 @@ import { SettingsStore } from './settings/settings.store.js';
 import { settingsRoutes } from './settings/settings.routes.js';
 import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
+import { AuditLog } from './audit/audit.service.js';
+import { auditRoutes } from './audit/audit.routes.js';
+import { createWebhookWorker, type WebhookWorker } from './webhooks/webhook-worker.js';
+import { webhooksRoutes } from './webhooks/webhooks.routes.js';
+import { Webhooks } from './webhooks/webhooks.service.js';
+import { CampaignReverter } from './campaigns/campaign-revert.js';
+import { CampaignRunner } from './campaigns/campaign-runner.js';
+import { campaignsRoutes } from './campaigns/campaigns.routes.js';
+import { CampaignsService } from './campaigns/campaigns.service.js';
+import { CampaignsStore } from './campaigns/campaigns.store.js';
+import { ForcedResetWriter } from './guard/forced-reset-writer.js';
+import { Guard } from './guard/guard.service.js';
+import { NoticeFeedbackService } from './notices/notice-feedback.service.js';
+import { noticeFeedbackRoutes } from './notices/notice-feedback.routes.js';
 import { ensureSchema, openDatabase, type Db } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 
@@ -65,12 +79,25 @@ export interface App {
     recovery: RecoveryService;
     operators: OperatorsService;
     settings: SettingsService;
+    audit: AuditLog;
+    webhooks: Webhooks;
+    guard: Guard;
+    campaigns: CampaignsService;
+    reverter: CampaignReverter;
+    feedback: NoticeFeedbackService;
   };
   outbox: NoticeOutbox;
-  background: BackgroundQueue;
+  /** Reset requests waiting for a worker; started with the outbox worker. */
+  resetRequests: ResetRequestQueue;
   /** The outbox worker; started by `serve` unless --no-worker, or by `worker`. */
   worker: NoticeWorker;
   housekeeper: Housekeeper;
+  /** Webhook deliveries; started alongside `worker`. */
+  webhookWorker: WebhookWorker;
+  /** Advances running campaigns wave by wave; started alongside `worker`. */
+  campaignRunner: CampaignRunner;
+  /** Starts every background loop (outbox, reset requests, webhooks, campaigns, housekeeping). */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -97,20 +124,35 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const hasher = options.hasher ?? createPasswordHasher();
   const blocklist = createBlocklist(config.pwned);
   const throttle = new SigninThrottle(db.db);
-  const settings = new SettingsService(db.db, settingsStore, clock);
+  const audit = new AuditLog({ db, clock });
+  const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, clock);
-  const background = new BackgroundQueue(4, 10_000, (err) => logger.error({ err }, 'background task failed'));
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
   const accounts = new AccountsService({ ...common, sessions });
-  const recovery = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, background });
+  // The queue calls back into the service it feeds; the closure runs only after both exist.
+  const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
+  const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
+  const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
   const operators = new OperatorsService(operatorsStore, clock);
   const verification = new NoticeVerificationService(db.db, rates, clock);
+  const webhooks = new Webhooks({ db, keyring, clock });
+  const recorders = { audit, events: webhooks };
+  const feedback = new NoticeFeedbackService(db.db, clock);
+  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring), settings, recorders, clock);
+  const campaignsStore = new CampaignsStore(db.db);
+  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock);
+  const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
 
   // transports
   const transport = createMailTransport(config, db);
-  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics });
+  // While the kill switch is engaged, no forced-reset notice leaves, whichever process holds it.
+  const heldKinds = async () => ((await guard.killSwitchEngaged()) ? (['forced_reset'] as const) : []);
+  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds });
+  const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
+  // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
+  const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
   const http = await buildHttpServer({
     config,
     logger,
@@ -120,6 +162,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       accountsRoutes({ accounts, sessions }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
+      auditRoutes({ audit, operators }),
+      webhooksRoutes({ webhooks, operators }),
+      campaignsRoutes({ campaigns, store: campaignsStore, reverter, guard, operators }),
+      noticeFeedbackRoutes({ feedback }),
       devMailRoutes({ db, config }),
       noticeVerificationRoutes({ verification }),
       resetPagesRoutes({ recovery }),
@@ -135,16 +181,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback },
     outbox,
-    background,
+    resetRequests,
     worker,
     housekeeper,
+    webhookWorker,
+    campaignRunner,
+    startBackground() {
+      worker.start();
+      resetRequests.start();
+      webhookWorker.start();
+      campaignRunner.start();
+      housekeeper.start();
+    },
     async close() {
+      await campaignRunner.stop();
       housekeeper.stop();
       await http.close();
-      await background.drain();
+      await resetRequests.stop();
       await worker.stop();
+      await webhookWorker.stop();
       await transport.close();
       if (ownsDb) await db.close();
     },

@@ -88,7 +88,7 @@ describe('metrics', () => {
     await t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'm@example.com', password: 'a metrics passphrase' } });
     await t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'm@example.com', password: 'wrong wrong wrong' } });
     await t.app.http.inject({ method: 'POST', url: '/v1/password-resets', payload: { email: 'm@example.com' } });
-    await t.app.background.drain();
+    await t.app.resetRequests.drain();
     const text = (await t.app.http.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).toContain('resetguard_sign_ins_total{outcome="success"} 1');
     expect(text).toContain('resetguard_sign_ins_total{outcome="invalid_credentials"} 1');

@@ -24,7 +24,7 @@ describe.each(DIALECTS)('no account enumeration on %s', (kind) => {
     expect(unknown.statusCode).toBe(202);
     expect(unknown.body).toBe(known.body);
     expect(stableHeaders(unknown.headers)).toEqual(stableHeaders(known.headers));
-    await t.app.background.drain();
+    await t.app.resetRequests.drain();
     const queued = await t.app.db.db.selectFrom('notices').select('recipient').where('kind', '=', 'reset_request').execute();
     expect(queued.map((q) => q.recipient)).toEqual(['known@example.com']);
   });
@@ -44,7 +44,7 @@ describe.each(DIALECTS)('no account enumeration on %s', (kind) => {
     expect(r.statusCode).toBe(400);
     expect(r.headers['content-type']).toContain('application/problem+json');
     expect(['invalid_request', 'invalid_email']).toContain(r.json().code);
-    await t.app.background.drain();
+    await t.app.resetRequests.drain();
     const after = await t.app.db.db.selectFrom('notices').select('id').execute();
     expect(after).toHaveLength(before.length);
   });

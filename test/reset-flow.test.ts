@@ -30,7 +30,7 @@ describe.each(DIALECTS)('self-service reset on %s', (kind) => {
     const requested = await http.inject({ method: 'POST', url: '/v1/password-resets', payload: { email: ' holder@example.com ' } });
     expect(requested.statusCode).toBe(202);
     expect(requested.json()).toEqual({ status: 'accepted' });
-    await t.app.background.drain();
+    await t.app.resetRequests.drain();
 
     const mail = await sink.waitFor((m) => m.headers['x-resetguard-notice'] === 'reset_request', 10_000);
     expect(mail.to).toBe('holder@example.com');

@@ -1,10 +1,16 @@
 // What may go into an audit entry. The log is kept forever and read by every viewer, so a secret that
-// lands in it cannot be taken back: the guard refuses secret-looking keys and values outright (a thrown
-// error, i.e. a bug to fix in the caller) rather than redacting them silently.
+// lands in it cannot be taken back: the guard refuses secret-looking keys and values outright rather
+// than redacting them silently. Usually that is a bug to fix in the caller; when an operator pasted a
+// key into a free-text reason it is the request that is wrong, so the error is a 400 `invalid_request`
+// (its message names where, never the value) and the whole audited change rolls back with it.
+import { AppError } from '../lib/errors.js';
 import { canonicalJson } from './audit-hash.js';
 
-export class AuditDataError extends Error {
+export class AuditDataError extends AppError {
   override name = 'AuditDataError';
+  constructor(detail: string) {
+    super('invalid_request', detail);
+  }
 }
 
 export interface AuditEntryInput {

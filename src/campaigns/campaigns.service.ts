@@ -149,6 +149,14 @@ export class CampaignsService {
     return this.#move(id, ['draft', 'awaiting_approval', 'ready'], 'cancelled', operator, 'campaign.cancelled');
   }
 
+  /** Moves a campaign into 'reverting' (or finds it there or already reverted); returns that state. */
+  async beginRevert(id: string, operator: OperatorIdentity, reason: string): Promise<'reverting' | 'reverted'> {
+    const current = await this.#get(id);
+    if (current.state === 'reverted' || current.state === 'reverting') return current.state;
+    await this.#move(id, ['running', 'halted', 'completed'], 'reverting', operator, 'campaign.revert_started', reason);
+    return 'reverting';
+  }
+
   async #get(id: string): Promise<CampaignRow> {
     const campaign = await this.store.get(this.db.db, id);
     if (!campaign) throw new AppError('not_found', 'No campaign with that id.');

@@ -4,6 +4,15 @@ import type { Database } from '../storage/schema.js';
 import type { CampaignsTable } from './campaigns.schema.js';
 
 export type CampaignRow = CampaignsTable;
+export interface CampaignCounts {
+  applied: number;
+  notices_sent: number;
+  notices_failed: number;
+  user_completed: number;
+  reverted: number;
+  corrections_sent: number;
+  skipped: number;
+}
 const CHUNK = 500;
 
 export class CampaignsStore {
@@ -61,7 +70,7 @@ export class CampaignsStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async counts(id: string): Promise<Record<string, number>> {
+  async counts(id: string): Promise<CampaignCounts> {
     const db = this.db;
     const count = async (q: Promise<{ n: number | string }>) => Number((await q).n);
     const targets = (state: string[]) =>

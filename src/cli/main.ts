@@ -2,6 +2,7 @@
 // The CLI entry (package.json bin.resetguard). Each command lives in its own file.
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
+import { registerAuditCommand } from './audit.js';
 import { registerImportUsersCommand } from './import-users.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerOperatorCommand } from './operator.js';
@@ -16,6 +17,7 @@ registerServeCommands(program);
 registerMigrateCommand(program);
 registerOperatorCommand(program);
 registerImportUsersCommand(program);
+registerAuditCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -33,7 +33,7 @@ function describeStart(config: Config, address: string, worker: boolean): string
     config.smtpUrl
       ? `  mail            SMTP ${new URL(config.smtpUrl).host}`
       : `  dev mailbox     ${base}/dev/mail   (JSON: ${base}/v1/dev/mail?to=EMAIL) — no SMTP configured`,
-    `  outbox worker   ${worker ? 'running in this process' : 'not in this process (run `resetguard worker`)'}`,
+    `  background work ${worker ? 'running in this process (notices, webhooks, campaigns)' : 'not in this process (run `resetguard worker`)'}`,
     '',
     'Create the first operator (prints its API key once):',
     '  npx resetguard operator create --name admin --role admin',
@@ -54,10 +54,7 @@ export function registerServeCommands(program: Command): void {
       const app = await createApp(config, { migrate: true, defaultMetrics: true });
       onShutdown(app, 'server');
       const address = await app.http.listen({ host: config.host, port: config.port });
-      if (opts.worker) {
-        app.worker.start();
-        app.housekeeper.start();
-      }
+      if (opts.worker) app.startBackground();
       process.stdout.write(describeStart(config, address, opts.worker));
     });
 
@@ -68,8 +65,7 @@ export function registerServeCommands(program: Command): void {
       const config = loadConfig();
       const app = await createApp(config, { migrate: true, defaultMetrics: true });
       onShutdown(app, 'worker');
-      app.worker.start();
-      app.housekeeper.start();
+      app.startBackground();
       process.stdout.write(`resetguard worker started (${config.database.kind}); delivering ${config.smtpUrl ? 'over SMTP' : 'to the dev mailbox'}\n`);
     });
 }

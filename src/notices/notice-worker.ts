@@ -84,7 +84,9 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
       limit: delivery.batchSize,
       heldKinds,
     });
-    await forEachBounded(batch, delivery.smtpPoolSize, async (notice) => {
+    // Twice as many lanes as SMTP connections: while one lane settles its notice in the database, the
+    // connection already carries the next message (the pool queues the extra sends).
+    await forEachBounded(batch, delivery.smtpPoolSize * 2, async (notice) => {
       try {
         await deliverNotice(deliverDeps, notice);
       } catch (err) {

@@ -16,7 +16,6 @@ import { checkPasswordPolicy } from '../accounts/password-policy.js';
 import type { SigninThrottle } from '../accounts/signin-throttle.js';
 import type { PasswordBlocklist } from '../detection/pwned.js';
 import type { RateCounterStore } from '../limits/rate-counters.store.js';
-import type { BackgroundQueue } from '../lib/background.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -24,6 +23,7 @@ import { randomToken, type Keyring } from '../lib/secrets.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Database } from '../storage/schema.js';
+import type { ResetRequestQueue } from './reset-request-queue.js';
 import { TOKEN_PURPOSE, type ResetTokensStore } from './reset-tokens.store.js';
 
 const HOUR_MS = 3_600_000;
@@ -43,7 +43,7 @@ export interface RecoveryServiceDeps {
   hasher: PasswordHasher;
   blocklist: PasswordBlocklist;
   keyring: Keyring;
-  background: BackgroundQueue;
+  requests: Pick<ResetRequestQueue, 'enqueue'>;
   clock: Clock;
   metrics: Metrics;
   passwordMinLength: number;
@@ -53,16 +53,17 @@ export class RecoveryService {
   constructor(private readonly d: RecoveryServiceDeps) {}
 
   /**
-   * Accepts the request and does the account-dependent work after returning, so that a known and an
-   * unknown email cost the caller exactly the same. Only the per-IP limit answers synchronously: it
-   * depends on the caller, not on the email.
+   * Accepts the request: counts the caller's IP and queues a job — the same two writes for every
+   * well-formed email. The account-dependent work (issueResetLink) runs later in a worker, so neither the
+   * answer nor the caller's next request tells a known email from an unknown one. Only the per-IP limit
+   * answers synchronously: it depends on the caller, not on the email.
    */
   async requestReset(rawEmail: unknown, ip: string): Promise<void> {
     const email = normalizeEmail(rawEmail);
     const settings = await this.d.settings.get();
     const ipHit = await this.d.rates.hit(`reset-ip:${ip}`, settings.reset_requests_per_ip_per_hour, HOUR_MS, this.d.clock.now());
     if (!ipHit.allowed) throw new AppError('rate_limited', undefined, { retry_after: Math.ceil(ipHit.retryAfterMs / 1000) });
-    if (!this.d.background.push(async () => void (await this.issueResetLink(email, ip)))) throw new AppError('service_unavailable');
+    await this.d.requests.enqueue(email, ip);
     this.d.metrics.resetsRequested.inc();
   }
 

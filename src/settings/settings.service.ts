@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
+import type { AuditSink } from '../lib/events.js';
 import type { Database } from '../storage/schema.js';
 import { SETTINGS, SETTING_NAMES, defaultSettings, type SettingName, type Settings } from './settings-definitions.js';
 import type { SettingsStore } from './settings.store.js';
@@ -16,6 +17,7 @@ export class SettingsService {
     private readonly db: Kysely<Database>,
     private readonly store: SettingsStore,
     private readonly clock: Clock,
+    private readonly audit: AuditSink,
   ) {}
 
   async get(): Promise<Settings> {
@@ -30,11 +32,15 @@ export class SettingsService {
   }
 
   /** Validates every key and value first, then writes them all in one transaction. */
+  /** `by` is the operator id; the change and its audit entry commit together. */
   async patch(changes: Record<string, unknown>, by: string): Promise<{ settings: Settings; changed: Partial<Settings> }> {
     const valid = validateSettingsPatch(changes);
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
+      const before = await this.get();
       for (const [key, value] of Object.entries(valid)) await this.store.put(trx, key, value, now, by);
+      const previous = Object.fromEntries(Object.keys(valid).map((k) => [k, before[k as SettingName]]));
+      await this.audit.append(trx, { actor: `operator:${by}`, action: 'settings.changed', subject: 'settings', data: { changed: valid, previous } });
     });
     this.#cache = null;
     return { settings: await this.get(), changed: valid };

@@ -87,6 +87,14 @@ export interface DevMailTable {
   created_at: number;
 }
 
+/** Reset requests accepted but not yet handled (see recovery/reset-request-queue.ts). */
+export interface ResetRequestJobsTable {
+  id: Generated<number>;
+  email: string;
+  ip: string;
+  created_at: number;
+}
+
 /** Fixed-window counters for rate limits shared by every process. */
 export interface RateCountersTable {
   key: string;
@@ -125,6 +133,7 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables {
   reset_tokens: ResetTokensTable;
   notices: NoticesTable;
   dev_mail: DevMailTable;
+  reset_request_jobs: ResetRequestJobsTable;
   rate_counters: RateCountersTable;
   signin_failures: SigninFailuresTable;
   operators: OperatorsTable;

@@ -86,6 +86,16 @@ export async function up(db: Kysely<any>, d: DialectAdapter): Promise<void> {
     .execute();
   await db.schema.createIndex('dev_mail_recipient_idx').on('dev_mail').columns(['recipient', 'id']).execute();
 
+  // Reset requests wait here until a worker handles them: the HTTP request does the same insert for
+  // every well-formed email, and the account-dependent work happens later, on the worker's schedule.
+  await db.schema
+    .createTable('reset_request_jobs')
+    .addColumn('id', 'integer', (c) => (d.kind === 'postgres' ? c.generatedAlwaysAsIdentity().primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn('email', 'text', (c) => c.notNull())
+    .addColumn('ip', 'text', (c) => c.notNull())
+    .addColumn('created_at', d.bigint, (c) => c.notNull())
+    .execute();
+
   await db.schema
     .createTable('rate_counters')
     .addColumn('key', 'text', (c) => c.notNull())

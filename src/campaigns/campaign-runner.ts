@@ -1,0 +1,161 @@
+// Advances running campaigns: opens the next wave, applies it through the guard in batches, holds it
+// while watching its health, and completes the campaign after its last healthy wave. Runs inside the
+// worker process(es); a lease on the campaign row means one process advances a campaign at a time, and
+// the guard's conditional writes mean even a stolen lease cannot apply a target twice.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.js';
+import type { Recorders } from '../lib/events.js';
+import type { Guard } from '../guard/guard.service.js';
+import type { SettingsService } from '../settings/settings.service.js';
+import type { Db } from '../storage/database.js';
+import type { CampaignsService } from './campaigns.service.js';
+import type { CampaignRow } from './campaigns.store.js';
+import { nextWaveRange } from './wave-plan.js';
+import { waveHealth } from './wave-health.js';
+
+const LEASE_MS = 30_000;
+const BATCH = 200;
+
+export interface CampaignRunnerOptions {
+  pollMs: number;
+  workerId?: string;
+}
+
+export class CampaignRunner {
+  readonly #id: string;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly guard: Guard,
+    private readonly campaigns: CampaignsService,
+    private readonly settings: SettingsService,
+    private readonly recorders: Recorders,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: CampaignRunnerOptions,
+  ) {
+    this.#id = options.workerId ?? `runner-${randomUUID()}`;
+  }
+
+  /** Advances every running campaign it can lease, once; returns how many it touched. */
+  async runOnce(): Promise<number> {
+    const seen: string[] = [];
+    for (;;) {
+      const campaign = await this.#lease(seen);
+      if (!campaign) return seen.length;
+      seen.push(campaign.id);
+      try {
+        await this.#advance(campaign);
+      } catch (err) {
+        this.logger.error({ err, campaign_id: campaign.id }, 'campaign step failed; will retry');
+      } finally {
+        await this.db.db.updateTable('campaigns').set({ locked_by: null, locked_until: null }).where('id', '=', campaign.id).where('locked_by', '=', this.#id).execute();
+      }
+    }
+  }
+
+  /** Takes the lease of one running campaign not leased by a live runner (and not yet seen this pass). */
+  async #lease(seen: string[]): Promise<CampaignRow | undefined> {
+    const now = this.clock.now();
+    const row = await this.db.db
+      .updateTable('campaigns')
+      .set({ locked_by: this.#id, locked_until: now + LEASE_MS })
+      .where('id', 'in', (qb) =>
+        this.db.dialect.lockForClaim(
+          qb
+            .selectFrom('campaigns')
+            .select('id')
+            .where('state', '=', 'running')
+            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+            .$if(seen.length > 0, (q) => q.where('id', 'not in', seen))
+            .orderBy('updated_at')
+            .limit(1),
+        ),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row;
+  }
+
+  async #advance(campaign: CampaignRow): Promise<void> {
+    const settings = await this.settings.get();
+    for (;;) {
+      const current = await this.db.db
+        .selectFrom('campaign_waves')
+        .selectAll()
+        .where('campaign_id', '=', campaign.id)
+        .orderBy('wave', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const now = this.clock.now();
+      if (!current || current.state === 'done') {
+        const range = nextWaveRange(campaign.target_count, current, settings);
+        if (!range) return this.#complete(campaign.id);
+        const wave = (current?.wave ?? 0) + 1;
+        await this.db.db
+          .insertInto('campaign_waves')
+          .values({ campaign_id: campaign.id, wave, first_seq: range.first, last_seq: range.last, state: 'applying', started_at: now, hold_until: null, completed_at: null })
+          .onConflict((oc) => oc.columns(['campaign_id', 'wave']).doNothing())
+          .execute();
+        await this.db.db.updateTable('campaigns').set({ current_wave: wave }).where('id', '=', campaign.id).execute();
+        continue;
+      }
+      if (current.state === 'applying') {
+        for (;;) {
+          const r = await this.guard.applyBatch(campaign.id, current.wave, current.first_seq, current.last_seq, BATCH);
+          if (r.stopped) return; // halted, kill switch or tripwire: the campaign is no longer running
+          if (r.applied + r.skipped < BATCH) break;
+        }
+        const hold = this.clock.now() + settings.wave_hold_seconds * 1000;
+        await this.db.db.updateTable('campaign_waves').set({ state: 'holding', hold_until: hold }).where('campaign_id', '=', campaign.id).where('wave', '=', current.wave).execute();
+        continue;
+      }
+      // holding: health is checked on every pass, so a bad wave halts within one poll interval.
+      const health = await waveHealth(this.db.db, campaign.id, current.wave, settings);
+      if (health.haltReason) {
+        await this.campaigns.halt(campaign.id, 'system', health.haltReason).catch(() => undefined);
+        return;
+      }
+      if (now < (current.hold_until ?? 0)) return;
+      await this.db.db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('campaign_waves')
+          .set({ state: 'done', completed_at: now })
+          .where('campaign_id', '=', campaign.id)
+          .where('wave', '=', current.wave)
+          .where('state', '=', 'holding')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) return;
+        const data = { campaign_id: campaign.id, wave: current.wave, notices: health.notices, failed: health.failed, unexpected: health.unexpected };
+        await this.recorders.audit.append(trx, { actor: 'system', action: 'campaign.wave_completed', subject: `campaign:${campaign.id}`, data });
+        await this.recorders.events.emit(trx, 'campaign.wave_completed', data, `campaign.wave_completed:${campaign.id}:${current.wave}`);
+      });
+    }
+  }
+
+  async #complete(id: string): Promise<void> {
+    const now = this.clock.now();
+    await this.db.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('campaigns').set({ state: 'completed', completed_at: now, updated_at: now }).where('id', '=', id).where('state', '=', 'running').executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return;
+      await this.recorders.audit.append(trx, { actor: 'system', action: 'campaign.completed', subject: `campaign:${id}` });
+      await this.recorders.events.emit(trx, 'campaign.completed', { campaign_id: id }, `campaign.completed:${id}`);
+    });
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      if (!this.#running) this.#running = this.runOnce().finally(() => (this.#running = null));
+    }, this.options.pollMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+}

@@ -1,0 +1,25 @@
+// "I didn't expect this": one click from a forced-reset notice. Recorded once per notice; the campaign
+// runner reads these to halt a wave that reached people who were never compromised.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.js';
+import type { Database } from '../storage/schema.js';
+
+export class NoticeFeedbackService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** True when the id names a forced-reset notice (recorded now or before); the caller answers the same either way. */
+  async unexpected(noticeId: string): Promise<boolean> {
+    if (!/^[A-Za-z0-9_-]{22}$/.test(noticeId)) return false;
+    const notice = await this.db.selectFrom('notices').select('kind').where('id', '=', noticeId).executeTakeFirst();
+    if (!notice || notice.kind !== 'forced_reset') return false;
+    await this.db
+      .insertInto('notice_feedback')
+      .values({ notice_id: noticeId, kind: 'unexpected', created_at: this.clock.now() })
+      .onConflict((oc) => oc.column('notice_id').doNothing())
+      .execute();
+    return true;
+  }
+}
