@@ -78,7 +78,8 @@ export class AccountsService {
     if (credential.state !== 'active') return this.#fail(throttleKey, ctx, 'reset_required');
     if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials');
 
-    await this.d.throttle.recordSuccess(throttleKey);
+    // Most sign-ins follow no failure: skip the write when there is no counter to clear.
+    if (verdict.accountHasFailures) await this.d.throttle.recordSuccess(throttleKey);
     if (result.needsRehash) {
       // Imported legacy hashes (and older argon2 parameters) become argon2id at today's parameters.
       const upgraded = await this.d.hasher.hash(password);

@@ -28,11 +28,30 @@ export class AccountsStore {
     return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The account and its credential in one round trip (sign-in's hot path). */
   async findByEmailWithCredential(email: string): Promise<AccountWithCredential | undefined> {
-    const account = await this.db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
-    if (!account) return undefined;
-    const credential = await this.findCredential(this.db, account.id);
-    return { account, credential: credential ?? null };
+    const row = await this.db
+      .selectFrom('accounts')
+      .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
+      .select([
+        'accounts.id',
+        'accounts.email',
+        'accounts.created_at',
+        'accounts.password_changed_at',
+        'credentials.hash',
+        'credentials.scheme',
+        'credentials.state',
+        'credentials.updated_at',
+      ])
+      .where('accounts.email', '=', email)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const account = { id: row.id, email: row.email, created_at: row.created_at, password_changed_at: row.password_changed_at };
+    const credential =
+      row.hash === null || row.scheme === null || row.state === null || row.updated_at === null
+        ? null
+        : { account_id: row.id, hash: row.hash, scheme: row.scheme, state: row.state, updated_at: row.updated_at };
+    return { account, credential };
   }
 
   async findCredential(executor: Kysely<Database>, accountId: string): Promise<Credential | undefined> {

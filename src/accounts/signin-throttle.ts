@@ -32,6 +32,8 @@ export interface ThrottleVerdict {
   retryAfterMs: number;
   /** The hard limit was reached: only a password reset by email opens sign-in again. */
   locked: boolean;
+  /** Whether the account key had failures on record (a success then has a counter to clear). */
+  accountHasFailures: boolean;
 }
 
 /** What Retry-After says while locked: there is no time that unlocks it, so ask again in an hour. */
@@ -58,6 +60,7 @@ export class SigninThrottle {
     const keys = [SigninThrottle.accountKey(email), SigninThrottle.ipKey(ip)];
     const rows = await this.db.selectFrom('signin_failures').selectAll().where('key', 'in', keys).execute();
     let wait = 0;
+    const accountHasFailures = rows.some((r) => r.key === keys[0]);
     for (const row of rows) {
       const rule = row.key.startsWith('ip:') ? IP_RULE : ACCOUNT_RULE;
       if (now - row.last_failure_at >= rule.fadeMs && row.failures < rule.hardLimit) continue;
@@ -65,7 +68,7 @@ export class SigninThrottle {
       wait = Math.max(wait, until - now);
     }
     const locked = wait === Number.POSITIVE_INFINITY;
-    return { allowed: wait <= 0, retryAfterMs: locked ? LOCKED_RETRY_MS : Math.max(0, wait), locked };
+    return { allowed: wait <= 0, retryAfterMs: locked ? LOCKED_RETRY_MS : Math.max(0, wait), locked, accountHasFailures };
   }
 
   async recordFailure(email: string, ip: string, now: number): Promise<void> {
