@@ -15,12 +15,20 @@ describe.each(DIALECTS)('settings API on %s', (kind) => {
     await t.close();
   });
 
+  it('changes a setting before anything was read (cold cache; on SQLite a read inside the write would deadlock)', async () => {
+    const r = await t.app.http.inject({ method: 'PATCH', url: '/v1/admin/settings', headers: bearer(keys.admin!), payload: { canary_size: 50 } });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().canary_size).toBe(50);
+    const entries = (await t.app.http.inject({ method: 'GET', url: '/v1/admin/audit', headers: bearer(keys.viewer!) })).json().items;
+    expect(entries.at(-1)).toMatchObject({ action: 'settings.changed', data: { changed: { canary_size: 50 }, previous: { canary_size: 100 } } });
+  });
+
   it('stores operator keys only as hashes', async () => {
     const rows = await t.app.db.db.selectFrom('operators').select('key_hash').execute();
     for (const key of Object.values(keys)) expect(rows.map((r) => r.key_hash)).not.toContain(key);
   });
 
-  it('returns every contract setting with its default to any operator', async () => {
+  it('returns every contract setting (defaults, and the one changed) to any operator', async () => {
     expect((await t.app.http.inject({ method: 'GET', url: '/v1/admin/settings' })).statusCode).toBe(401);
     expect((await t.app.http.inject({ method: 'GET', url: '/v1/admin/settings', headers: bearer('rgo_' + 'x'.repeat(43)) })).statusCode).toBe(401);
     const r = await t.app.http.inject({ method: 'GET', url: '/v1/admin/settings', headers: bearer(keys.viewer!) });
@@ -28,7 +36,7 @@ describe.each(DIALECTS)('settings API on %s', (kind) => {
     expect(r.json()).toEqual({
       approval_threshold: 100,
       expected_count_tolerance: 0.1,
-      canary_size: 100,
+      canary_size: 50,
       wave_hold_seconds: 600,
       wave_growth: 2,
       halt_unexpected_rate: 0.02,

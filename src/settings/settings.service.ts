@@ -36,8 +36,10 @@ export class SettingsService {
   async patch(changes: Record<string, unknown>, by: string): Promise<{ settings: Settings; changed: Partial<Settings> }> {
     const valid = validateSettingsPatch(changes);
     const now = this.clock.now();
+    // Read before the transaction: on SQLite the one connection belongs to the transaction until it
+    // ends, and a read outside it would wait forever.
+    const before = await this.get();
     await this.db.transaction().execute(async (trx) => {
-      const before = await this.get();
       for (const [key, value] of Object.entries(valid)) await this.store.put(trx, key, value, now, by);
       const previous = Object.fromEntries(Object.keys(valid).map((k) => [k, before[k as SettingName]]));
       await this.audit.append(trx, { actor: `operator:${by}`, action: 'settings.changed', subject: 'settings', data: { changed: valid, previous } });
