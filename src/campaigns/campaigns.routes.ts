@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { operatorOf, requireOperator } from '../http/auth.js';
 import { problems } from '../http/problem.js';
+import { AppError } from '../lib/errors.js';
 import type { Guard } from '../guard/guard.service.js';
 import type { OperatorIdentity, OperatorsService } from '../operators/operators.service.js';
 import type { CampaignReverter } from './campaign-revert.js';
@@ -62,6 +63,15 @@ const Targets = Type.Union([
   Type.Object({ findings: Type.Object({ kind: Type.Optional(Type.String()), source: Type.Optional(Type.String()), since: Type.Optional(Type.String()) }) }, { additionalProperties: false }),
 ]);
 const KillSwitch = Type.Object({ engaged: Type.Boolean(), reason: Nullable(Type.String()), changed_at: Nullable(Type.String()), changed_by: Nullable(Type.String()) });
+
+/** The optional {"reason"} of an action body, checked by hand (see the action routes). */
+function optionalReason(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  const reason = typeof body === 'object' && !Array.isArray(body) ? (body as { reason?: unknown }).reason : body;
+  if (reason === undefined) return undefined;
+  if (typeof reason !== 'string' || reason.length < 1 || reason.length > 500) throw new AppError('invalid_request', 'reason, when given, is a string of 1–500 characters.');
+  return reason;
+}
 
 export function campaignsRoutes(deps: { campaigns: CampaignsService; store: CampaignsStore; reverter: CampaignReverter; guard: Guard; operators: OperatorsService }) {
   return async (fastify: FastifyInstance): Promise<void> => {
@@ -162,10 +172,12 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
         `/v1/admin/campaigns/:id/${name}`,
         {
           preHandler: role(minimum),
-          schema: { ...admin, summary: `${name} a campaign`, params: IdParams, body: Type.Optional(Type.Object({ reason: Type.Optional(Reason) })), response: { 200: CampaignView, ...problems(400, 401, 403, 404, 409) } },
+          // No body schema: these take no body, or (halt) an optional {"reason"}; a schema would make
+          // the body mandatory.
+          schema: { ...admin, summary: `${name} a campaign`, params: IdParams, response: { 200: CampaignView, ...problems(400, 401, 403, 404, 409) } },
         },
         async (request) => {
-          await run(request.params.id, operatorOf(request), request.body?.reason);
+          await run(request.params.id, operatorOf(request), optionalReason(request.body));
           return view(request.params.id);
         },
       );
