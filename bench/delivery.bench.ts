@@ -247,7 +247,7 @@ export async function run(): Promise<BenchResult> {
     notes: [
       `Pool size ${sizes.poolSize} (RESETGUARD_SMTP_POOL_SIZE default) and the worker's default batch size (${sizes.batchSize}); a warm-up of ${sizes.poolSize * 4} messages per side opens the connections first. Rounds alternate which side goes first.`,
       `Mails are ~${fmt(sizes.mailBytes / 1024, 'KiB')} each (text + HTML). The sink is smtp-server in a child process that counts and discards; both sides must land every message there, and every notice must end in state sent.`,
-      '"nodemailer as shipped": nodemailer does not set TCP_NODELAY, so each message waits for the receiver\'s delayed ACK before its final "\\r\\n.\\r\\n" leaves (about 40 ms on Linux). Both sides then run at about pool size / 44 ms, whatever the service does; the ratio is near 1 by construction. The sink is not the bottleneck: with TCP_NODELAY the same sink takes many times more.',
+      '"nodemailer as shipped": plain nodemailer does not set TCP_NODELAY, so each message waits for the receiver\'s delayed ACK before its final "\\r\\n.\\r\\n" leaves (about 40 ms on Linux), capping the baseline near pool size / 44 ms. The service opens its SMTP sockets with TCP_NODELAY (src/notices/smtp-transport.ts), so this row compares what each does out of the box. The sink is not the bottleneck: with TCP_NODELAY the same sink takes many times more.',
       '"TCP_NODELAY on both sides": the bench wraps net.connect so every socket nodemailer opens (baseline and the service\'s SmtpTransport alike) sets TCP_NODELAY. This is the comparison that prices the worker itself.',
       'Baseline and measured columns are the median per-round rates; the ratio is the median of per-round ratios.',
     ],

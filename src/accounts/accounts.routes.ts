@@ -67,7 +67,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
     app.get(
       '/v1/me',
       {
-        preHandler: authenticated,
+        onRequest: authenticated,
         schema: {
           tags: ['accounts'],
           summary: 'The signed-in account',
@@ -99,7 +99,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
     app.get(
       '/v1/me/sessions',
       {
-        preHandler: authenticated,
+        onRequest: authenticated,
         schema: {
           tags: ['sessions'],
           summary: 'Live sessions of the signed-in account',
@@ -125,7 +125,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
     app.delete(
       '/v1/sessions/current',
       {
-        preHandler: authenticated,
+        onRequest: authenticated,
         schema: { tags: ['sessions'], summary: 'Sign out', security: [{ session: [] }], response: { 204: Type.Null(), ...problems(401) } },
       },
       async (request, reply) => {
@@ -137,7 +137,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
     app.post(
       '/v1/me/sessions/revoke-others',
       {
-        preHandler: authenticated,
+        onRequest: authenticated,
         schema: {
           tags: ['sessions'],
           summary: 'Sign out every other session',
@@ -154,7 +154,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
     app.post(
       '/v1/me/password',
       {
-        preHandler: authenticated,
+        onRequest: authenticated,
         schema: {
           tags: ['accounts'],
           summary: 'Change the password (other sessions are signed out)',

@@ -47,7 +47,7 @@ export function auditRoutes(deps: { audit: AuditLog; operators: OperatorsService
     app.get(
       '/v1/admin/audit',
       {
-        preHandler: requireOperator(deps.operators, 'viewer'),
+        onRequest: requireOperator(deps.operators, 'viewer'),
         schema: {
           tags: ['admin'],
           summary: 'The audit log, oldest first',
@@ -67,7 +67,7 @@ export function auditRoutes(deps: { audit: AuditLog; operators: OperatorsService
     app.get(
       '/v1/admin/audit/verify',
       {
-        preHandler: requireOperator(deps.operators, 'viewer'),
+        onRequest: requireOperator(deps.operators, 'viewer'),
         schema: {
           tags: ['admin'],
           summary: 'Check the whole hash chain (reads every entry)',

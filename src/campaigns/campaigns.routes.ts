@@ -83,7 +83,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
     app.post(
       '/v1/admin/accounts/:id/force-reset',
       {
-        preHandler: role('operator'),
+        onRequest: role('operator'),
         schema: { ...admin, summary: 'Force-reset one account (a campaign of one, through the guard)', params: IdParams, body: Type.Object({ reason: Reason }), response: { 202: Type.Object({ campaign_id: Type.String() }), ...problems(400, 401, 403, 404, 409) } },
       },
       async (request, reply) => {
@@ -96,7 +96,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       '/v1/admin/campaigns',
       {
         bodyLimit: CAMPAIGN_BODY_LIMIT,
-        preHandler: role('operator'),
+        onRequest: role('operator'),
         schema: {
           ...admin,
           summary: 'Create a campaign: the target set is frozen now and the guard gives its verdict',
@@ -116,7 +116,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
     app.get(
       '/v1/admin/campaigns',
       {
-        preHandler: role('viewer'),
+        onRequest: role('viewer'),
         schema: {
           ...admin,
           summary: 'Campaigns, newest first',
@@ -134,14 +134,14 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
 
     app.get(
       '/v1/admin/campaigns/:id',
-      { preHandler: role('viewer'), schema: { ...admin, summary: 'One campaign with counts and waves', params: IdParams, response: { 200: CampaignView, ...problems(401, 404) } } },
+      { onRequest: role('viewer'), schema: { ...admin, summary: 'One campaign with counts and waves', params: IdParams, response: { 200: CampaignView, ...problems(401, 404) } } },
       async (request) => view(request.params.id),
     );
 
     app.get(
       '/v1/admin/campaigns/:id/targets',
       {
-        preHandler: role('viewer'),
+        onRequest: role('viewer'),
         schema: {
           ...admin,
           summary: 'The frozen target set',
@@ -171,7 +171,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       app.post(
         `/v1/admin/campaigns/:id/${name}`,
         {
-          preHandler: role(minimum),
+          onRequest: role(minimum),
           // No body schema: these take no body, or (halt) an optional {"reason"}; a schema would make
           // the body mandatory.
           schema: { ...admin, summary: `${name} a campaign`, params: IdParams, response: { 200: CampaignView, ...problems(400, 401, 403, 404, 409) } },
@@ -190,7 +190,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
     app.post(
       '/v1/admin/campaigns/:id/revert',
       {
-        preHandler: role('operator'),
+        onRequest: role('operator'),
         schema: { ...admin, summary: 'Revert a campaign and send corrections', params: IdParams, body: Type.Object({ reason: Reason, notify: Type.Optional(Type.Boolean()) }), response: { 200: CampaignView, ...problems(400, 401, 403, 404, 409) } },
       },
       async (request) => {
@@ -203,11 +203,11 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       const k = (await deps.guard.status()).kill_switch;
       return { ...k, changed_at: k.changed_at === null ? null : new Date(k.changed_at).toISOString() };
     };
-    app.get('/v1/admin/kill-switch', { preHandler: role('viewer'), schema: { ...admin, summary: 'Kill switch state', response: { 200: KillSwitch, ...problems(401) } } }, killView);
+    app.get('/v1/admin/kill-switch', { onRequest: role('viewer'), schema: { ...admin, summary: 'Kill switch state', response: { 200: KillSwitch, ...problems(401) } } }, killView);
     app.post(
       '/v1/admin/kill-switch',
       {
-        preHandler: role('operator'),
+        onRequest: role('operator'),
         schema: { ...admin, summary: 'Engage (operator+) or release (admin) the kill switch', body: Type.Object({ engaged: Type.Boolean(), reason: Reason }), response: { 200: KillSwitch, ...problems(400, 401, 403) } },
       },
       async (request) => {
@@ -224,10 +224,10 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       tripwire: Type.Object({ budget_per_hour: Type.Integer(), used: Type.Integer(), remaining: Type.Integer(), window_start: Type.String(), last_reset_at: Nullable(Type.String()) }),
     });
     const guardView = async () => ({ ...(await deps.guard.status()), kill_switch: await killView() });
-    app.get('/v1/admin/guard', { preHandler: role('viewer'), schema: { ...admin, summary: 'Tripwire window and budgets', response: { 200: GuardView, ...problems(401) } } }, guardView);
+    app.get('/v1/admin/guard', { onRequest: role('viewer'), schema: { ...admin, summary: 'Tripwire window and budgets', response: { 200: GuardView, ...problems(401) } } }, guardView);
     app.post(
       '/v1/admin/guard/reset',
-      { preHandler: role('admin'), schema: { ...admin, summary: 'Reset the tripwire after it tripped (admin)', body: Type.Object({ reason: Reason }), response: { 200: GuardView, ...problems(400, 401, 403) } } },
+      { onRequest: role('admin'), schema: { ...admin, summary: 'Reset the tripwire after it tripped (admin)', body: Type.Object({ reason: Reason }), response: { 200: GuardView, ...problems(400, 401, 403) } } },
       async (request) => {
         await deps.guard.resetTripwire(request.body.reason, `operator:${operatorOf(request).id}`);
         return guardView();

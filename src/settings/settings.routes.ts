@@ -16,7 +16,7 @@ export function settingsRoutes(deps: { settings: SettingsService; operators: Ope
     app.get(
       '/v1/admin/settings',
       {
-        preHandler: requireOperator(deps.operators, 'viewer'),
+        onRequest: requireOperator(deps.operators, 'viewer'),
         schema: { tags: ['admin'], summary: 'Guard thresholds and limits', security: [{ operator: [] }], response: { 200: SettingsSchema, ...problems(401, 403) } },
       },
       async () => deps.settings.get(),
@@ -25,7 +25,7 @@ export function settingsRoutes(deps: { settings: SettingsService; operators: Ope
     app.patch(
       '/v1/admin/settings',
       {
-        preHandler: requireOperator(deps.operators, 'admin'),
+        onRequest: requireOperator(deps.operators, 'admin'),
         schema: {
           tags: ['admin'],
           summary: 'Change settings (admin; unknown keys are a 400)',

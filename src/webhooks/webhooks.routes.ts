@@ -44,7 +44,7 @@ export function webhooksRoutes(deps: { webhooks: Webhooks; operators: OperatorsS
     app.post(
       '/v1/admin/webhooks',
       {
-        preHandler: requireOperator(deps.operators, 'admin'),
+        onRequest: requireOperator(deps.operators, 'admin'),
         schema: {
           tags: ['webhooks'],
           summary: 'Subscribe a URL to events (admin). The signing secret is returned once.',
@@ -69,7 +69,7 @@ export function webhooksRoutes(deps: { webhooks: Webhooks; operators: OperatorsS
     app.get(
       '/v1/admin/webhooks',
       {
-        preHandler: requireOperator(deps.operators, 'viewer'),
+        onRequest: requireOperator(deps.operators, 'viewer'),
         schema: {
           tags: ['webhooks'],
           summary: 'List webhook subscriptions',
@@ -83,7 +83,7 @@ export function webhooksRoutes(deps: { webhooks: Webhooks; operators: OperatorsS
     app.get(
       '/v1/admin/webhooks/:id',
       {
-        preHandler: requireOperator(deps.operators, 'viewer'),
+        onRequest: requireOperator(deps.operators, 'viewer'),
         schema: { tags: ['webhooks'], summary: 'One webhook subscription', security, params: IdParams, response: { 200: SubscriptionView, ...problems(401, 403, 404) } },
       },
       async (request) => {
@@ -96,7 +96,7 @@ export function webhooksRoutes(deps: { webhooks: Webhooks; operators: OperatorsS
     app.delete(
       '/v1/admin/webhooks/:id',
       {
-        preHandler: requireOperator(deps.operators, 'admin'),
+        onRequest: requireOperator(deps.operators, 'admin'),
         schema: {
           tags: ['webhooks'],
           summary: 'Remove a webhook subscription and its undelivered queue (admin)',

@@ -1,0 +1,48 @@
+// The guard is the only path to a forced reset or its notice. This test reads the source: outside
+// src/guard/, no module may set a credential to reset_required, queue a forced_reset notice, or use the
+// ForcedResetWriter (only createApp wires it into the guard).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = new URL('../src/', import.meta.url).pathname;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = sourceFiles(SRC).map((path) => ({ path: relative(SRC, path), text: readFileSync(path, 'utf8') }));
+const outsideGuard = files.filter((f) => !f.path.startsWith('guard/'));
+
+describe('guard boundary', () => {
+  it('finds the source', () => {
+    expect(files.length).toBeGreaterThan(50);
+    expect(files.some((f) => f.path === 'guard/forced-reset-writer.ts')).toBe(true);
+  });
+
+  it('only src/guard/ writes reset_required', () => {
+    const writes = /state:\s*['"]reset_required['"]/;
+    expect(files.filter((f) => writes.test(f.text)).map((f) => f.path)).toEqual(['guard/forced-reset-writer.ts']);
+    expect(outsideGuard.filter((f) => writes.test(f.text)).map((f) => f.path)).toEqual([]);
+  });
+
+  it('only src/guard/ queues a forced_reset notice', () => {
+    const queues = /kind:\s*['"]forced_reset['"]/;
+    expect(outsideGuard.filter((f) => queues.test(f.text)).map((f) => f.path)).toEqual([]);
+    expect(files.filter((f) => queues.test(f.text)).map((f) => f.path)).toEqual(['guard/forced-reset-writer.ts']);
+  });
+
+  it('only the guard and the wiring use the ForcedResetWriter', () => {
+    const users = outsideGuard.filter((f) => /ForcedResetWriter/.test(f.text)).map((f) => f.path);
+    expect(users).toEqual(['app.ts']);
+  });
+
+  it('catches a violation (the check itself works)', () => {
+    const rogue = "await trx.updateTable('credentials').set({ state: 'reset_required' })";
+    expect(/state:\s*['"]reset_required['"]/.test(rogue)).toBe(true);
+  });
+});
