@@ -149,7 +149,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // While the kill switch is engaged, no forced-reset notice leaves, whichever process holds it.
   const heldKinds = async () => ((await guard.killSwitchEngaged()) ? (['forced_reset'] as const) : []);
   const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds });
-  const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs });
+  const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
   const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });

@@ -26,6 +26,8 @@ export interface Config {
   logLevel: string;
   /** How often the campaign runner looks at running campaigns (health is checked at this pace). */
   campaignPollMs: number;
+  /** A campaign runner's lease; a crashed worker's campaign resumes elsewhere after it. */
+  campaignLeaseMs: number;
   /** Outbox delivery tuning; tests shorten these. */
   delivery: {
     maxAttempts: number;
@@ -171,6 +173,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     bodyLimitBytes: intEnv(env, 'RESETGUARD_BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.RESETGUARD_LOG_LEVEL?.trim() || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     campaignPollMs: intEnv(env, 'RESETGUARD_CAMPAIGN_POLL_MS', 1_000, 10, 60_000),
+    campaignLeaseMs: intEnv(env, 'RESETGUARD_CAMPAIGN_LEASE_MS', 30_000, 1_000, 3_600_000),
     delivery: {
       maxAttempts: intEnv(env, 'RESETGUARD_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
       backoffBaseMs: intEnv(env, 'RESETGUARD_DELIVERY_BACKOFF_MS', 5_000, 1, 3_600_000),

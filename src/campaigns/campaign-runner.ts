@@ -3,6 +3,7 @@
 // worker process(es); a lease on the campaign row means one process advances a campaign at a time, and
 // the guard's conditional writes mean even a stolen lease cannot apply a target twice.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { Recorders } from '../lib/events.js';
@@ -14,11 +15,12 @@ import type { CampaignRow } from './campaigns.store.js';
 import { nextWaveRange } from './wave-plan.js';
 import { waveHealth } from './wave-health.js';
 
-const LEASE_MS = 30_000;
 const BATCH = 200;
 
 export interface CampaignRunnerOptions {
   pollMs: number;
+  /** How long a runner holds a campaign; a crashed runner's campaign is taken over after this. */
+  leaseMs: number;
   workerId?: string;
 }
 
@@ -37,7 +39,8 @@ export class CampaignRunner {
     private readonly logger: Logger,
     private readonly options: CampaignRunnerOptions,
   ) {
-    this.#id = options.workerId ?? `runner-${randomUUID()}`;
+    // host:pid first, so an operator (or a test) can tell which process holds a campaign.
+    this.#id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
   /** Advances every running campaign it can lease, once; returns how many it touched. */
@@ -62,7 +65,7 @@ export class CampaignRunner {
     const now = this.clock.now();
     const row = await this.db.db
       .updateTable('campaigns')
-      .set({ locked_by: this.#id, locked_until: now + LEASE_MS })
+      .set({ locked_by: this.#id, locked_until: now + this.options.leaseMs })
       .where('id', 'in', (qb) =>
         this.db.dialect.lockForClaim(
           qb

@@ -89,7 +89,7 @@ export function describeCampaign(v: CampaignView): string {
     `  halt reason   ${v.halt_reason ?? '-'}`,
   ];
   if (v.waves.length === 0) {
-    lines.push('  waves         none yet');
+    lines.push(`  waves         ${v.kind === 'single' ? 'none (a single-account reset is applied at once)' : FINISHED.has(v.state) ? 'none' : 'none yet'}`);
   } else {
     lines.push('  waves');
     const t = table(

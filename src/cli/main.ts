@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { registerAuditCommand } from './audit.js';
+import { registerCampaignCommand } from './campaign.js';
+import { registerDemoCommand } from './demo.js';
 import { registerImportUsersCommand } from './import-users.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerOperatorCommand } from './operator.js';
@@ -18,6 +20,8 @@ registerMigrateCommand(program);
 registerOperatorCommand(program);
 registerImportUsersCommand(program);
 registerAuditCommand(program);
+registerCampaignCommand(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

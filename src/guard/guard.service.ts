@@ -128,6 +128,8 @@ export class Guard {
         .limit(limit)
         .execute();
       const ttl = settings.forced_reset_token_ttl_seconds * 1000;
+      // When nobody subscribes to the per-account event, one emit finds that out for the whole batch.
+      let subscribers = true;
       for (const target of targets) {
         if (remaining <= 0) {
           await this.#trip(trx, settings.tripwire_budget_per_hour, campaignId);
@@ -138,7 +140,10 @@ export class Guard {
           result.applied++;
           remaining--;
           const account = { account_id: target.account_id, campaign_id: campaignId };
-          await this.recorders.events.emit(trx, 'account.password_reset_forced', account, `reset_forced:${campaignId}:${target.account_id}`);
+          if (subscribers) {
+            const queued = await this.recorders.events.emit(trx, 'account.password_reset_forced', account, `reset_forced:${campaignId}:${target.account_id}`);
+            subscribers = queued !== 0;
+          }
         } else {
           result.skipped++;
         }
