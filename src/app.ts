@@ -127,7 +127,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const audit = new AuditLog({ db, clock });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
-  const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, clock);
+  const webhooks = new Webhooks({ db, keyring, clock });
+  const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
   const accounts = new AccountsService({ ...common, sessions });
   // The queue calls back into the service it feeds; the closure runs only after both exist.
@@ -136,7 +137,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
   const operators = new OperatorsService(operatorsStore, clock);
   const verification = new NoticeVerificationService(db.db, rates, clock);
-  const webhooks = new Webhooks({ db, keyring, clock });
   const recorders = { audit, events: webhooks };
   const feedback = new NoticeFeedbackService(db.db, clock);
   const guard = new Guard(db, new ForcedResetWriter(outbox, keyring), settings, recorders, clock);

@@ -52,7 +52,8 @@ describe.each(DIALECTS)('sign-in and sessions on %s', (kind) => {
   });
 
   it('changes the password, keeps this session, ends the others, and notifies', async () => {
-    const { token } = await signUpAndIn(t.app, 'change@example.com', 'a long enough passphrase');
+    await t.app.services.webhooks.create('http://127.0.0.1:9/hook', ['account.password_changed'], 'test');
+    const { token, id } = await signUpAndIn(t.app, 'change@example.com', 'a long enough passphrase');
     const other = (await signIn('change@example.com', 'a long enough passphrase')).json().token as string;
     const wrong = await t.app.http.inject({ method: 'POST', url: '/v1/me/password', headers: bearer(token), payload: { current_password: 'nope nope nope', new_password: 'a different passphrase' } });
     expect(wrong.statusCode).toBe(401);
@@ -62,6 +63,9 @@ describe.each(DIALECTS)('sign-in and sessions on %s', (kind) => {
     expect((await t.app.http.inject({ method: 'GET', url: '/v1/me', headers: bearer(other) })).statusCode).toBe(401);
     const notices = await t.app.db.db.selectFrom('notices').select('kind').where('recipient', '=', 'change@example.com').execute();
     expect(notices.map((n) => n.kind)).toEqual(['password_changed']);
+    const events = await t.app.db.db.selectFrom('webhook_deliveries').select(['event', 'payload']).execute();
+    expect(events.map((e) => e.event)).toEqual(['account.password_changed']);
+    expect(JSON.parse(events[0]!.payload)).toMatchObject({ type: 'account.password_changed', data: { account_id: id, via: 'change' } });
   });
 
   it('answers invalid_credentials for a force-reset account even with the right old password', async () => {

@@ -3,6 +3,7 @@
 // voided, and a password_changed notice in the outbox.
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
+import type { EventSink } from '../lib/events.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
 import type { ResetTokensStore } from '../recovery/reset-tokens.store.js';
 import type { Database } from '../storage/schema.js';
@@ -25,6 +26,7 @@ export class PasswordChangeWriter {
     private readonly sessions: SessionsStore,
     private readonly tokens: ResetTokensStore,
     private readonly outbox: NoticeOutbox,
+    private readonly events: EventSink,
     private readonly clock: Clock,
   ) {}
 
@@ -43,5 +45,6 @@ export class PasswordChangeWriter {
       payload: { changed_at: now, ip: change.ip, via: change.via },
       idempotencyKey: `password_changed:${change.accountId}:${now}:${change.newHash.slice(-16)}`,
     });
+    await this.events.emit(trx, 'account.password_changed', { account_id: change.accountId, via: change.via }, `password_changed:${change.accountId}:${now}`);
   }
 }
