@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 import type { Recorders } from '../lib/events.js';
 import type { Guard } from '../guard/guard.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
@@ -26,8 +27,7 @@ export interface CampaignRunnerOptions {
 
 export class CampaignRunner {
   readonly #id: string;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<unknown> | null = null;
+  readonly #loop: PollingLoop;
 
   constructor(
     private readonly db: Db,
@@ -41,6 +41,8 @@ export class CampaignRunner {
   ) {
     // host:pid first, so an operator (or a test) can tell which process holds a campaign.
     this.#id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    // A pass that touched campaigns is not "work found": holding waves are re-checked each poll, not in a spin.
+    this.#loop = new PollingLoop('campaign runner', async () => (await this.runOnce(), 0), options.pollMs, logger);
   }
 
   /** Advances every running campaign it can lease, once; returns how many it touched. */
@@ -150,15 +152,10 @@ export class CampaignRunner {
   }
 
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (!this.#running) this.#running = this.runOnce().finally(() => (this.#running = null));
-    }, this.options.pollMs);
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

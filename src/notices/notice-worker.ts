@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
+import { forEachBounded, PollingLoop } from '../lib/polling-loop.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
 import type { Db } from '../storage/database.js';
 import type { Notice } from '../storage/schema.js';
@@ -43,15 +44,6 @@ export interface NoticeWorker {
   drain(timeoutMs?: number): Promise<void>;
 }
 
-/** Runs `fn` over items with at most `limit` in flight. */
-async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
-
 export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
   const clock = deps.clock ?? systemClock;
   const { delivery } = deps.config;
@@ -70,10 +62,6 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     policy: delivery,
     ...(deps.random ? { random: deps.random } : {}),
   };
-
-  let running = false;
-  let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
 
   async function runOnce(): Promise<number> {
     const heldKinds = deps.heldKinds ? await deps.heldKinds() : [];
@@ -97,51 +85,12 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     return batch.length;
   }
 
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
-  }
-
-  async function run(): Promise<void> {
-    while (running) {
-      let processed = 0;
-      try {
-        processed = await runOnce();
-      } catch (err) {
-        // The database is unreachable or similar: wait a poll interval, then try again.
-        logger.error({ err }, 'notice worker pass failed');
-      }
-      if (processed === 0 && running) await sleep(delivery.pollMs);
-    }
-  }
+  const loop = new PollingLoop('notice worker', runOnce, delivery.pollMs, logger);
 
   return {
     runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      logger.info('notice worker started');
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-      loop = null;
-      logger.info('notice worker stopped');
-    },
-    async drain(timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while ((await runOnce()) > 0) {
-        if (Date.now() > deadline) throw new Error(`notice worker drain did not finish within ${timeoutMs} ms`);
-      }
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+    drain: (timeoutMs?: number) => loop.drain(timeoutMs),
   };
 }

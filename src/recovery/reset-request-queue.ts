@@ -10,12 +10,12 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
 
 export class ResetRequestQueue {
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<unknown> | null = null;
+  readonly #loop: PollingLoop;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -23,9 +23,11 @@ export class ResetRequestQueue {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly handle: (email: string, ip: string) => Promise<unknown>,
-    private readonly pollMs: number,
+    pollMs: number,
     private readonly batchSize = 100,
-  ) {}
+  ) {
+    this.#loop = new PollingLoop('reset request queue', () => this.runOnce(), pollMs, logger);
+  }
 
   async enqueue(email: string, ip: string): Promise<void> {
     await this.db.insertInto('reset_request_jobs').values({ email, ip, created_at: this.clock.now() }).execute();
@@ -49,27 +51,15 @@ export class ResetRequestQueue {
   }
 
   /** Handles jobs until none are left (tests, and graceful shutdown). */
-  async drain(): Promise<void> {
-    while ((await this.runOnce()) > 0);
+  drain(timeoutMs?: number): Promise<void> {
+    return this.#loop.drain(timeoutMs);
   }
 
   start(): void {
-    if (this.#timer) return;
-    const tick = async () => {
-      try {
-        while ((await this.runOnce()) > 0);
-      } catch (err) {
-        this.logger.warn({ err }, 'reset request queue: claim failed; will retry');
-      }
-    };
-    this.#timer = setInterval(() => {
-      if (!this.#running) this.#running = tick().finally(() => (this.#running = null));
-    }, this.pollMs);
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { forEachBounded, PollingLoop } from '../lib/polling-loop.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
 import type { Db } from '../storage/database.js';
 import { deliverWebhook, type WebhookDeliverDeps } from './deliver-webhook.js';
@@ -41,15 +42,6 @@ export interface WebhookWorker {
   drain(timeoutMs?: number): Promise<void>;
 }
 
-/** Runs `fn` over items with at most `limit` in flight. */
-async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
-
 export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   const clock = opts.clock ?? systemClock;
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -76,10 +68,6 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     ...(opts.random ? { random: opts.random } : {}),
   };
 
-  let running = false;
-  let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
-
   async function runOnce(): Promise<number> {
     const batch = await claimDueDeliveries(opts.db.db, opts.db.dialect, { workerId, now: clock.now(), leaseMs, limit: batchSize });
     if (batch.length === 0) return 0;
@@ -95,50 +83,12 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     return batch.length;
   }
 
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
-  }
-
-  async function run(): Promise<void> {
-    while (running) {
-      let processed = 0;
-      try {
-        processed = await runOnce();
-      } catch (err) {
-        logger.error({ err }, 'webhook worker pass failed');
-      }
-      if (processed === 0 && running) await sleep(pollMs);
-    }
-  }
+  const loop = new PollingLoop('webhook worker', runOnce, pollMs, logger);
 
   return {
     runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      logger.info('webhook worker started');
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-      loop = null;
-      logger.info('webhook worker stopped');
-    },
-    async drain(timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while ((await runOnce()) > 0) {
-        if (Date.now() > deadline) throw new Error(`webhook worker drain did not finish within ${timeoutMs} ms`);
-      }
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+    drain: (timeoutMs?: number) => loop.drain(timeoutMs),
   };
 }
