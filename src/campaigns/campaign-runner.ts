@@ -16,7 +16,7 @@ import type { CampaignRow } from './campaigns.store.js';
 import { nextWaveRange } from './wave-plan.js';
 import { waveHealth } from './wave-health.js';
 
-const BATCH = 200;
+const BATCH = 500;
 
 export interface CampaignRunnerOptions {
   pollMs: number;

@@ -9,7 +9,7 @@ import type { Recorders } from '../lib/events.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
-import type { ForcedResetWriter } from './forced-reset-writer.js';
+import type { ForcedResetTarget, ForcedResetWriter } from './forced-reset-writer.js';
 import { GuardStore, HOUR_MS, KILL_SWITCH, TRIPWIRE_RESET, type SwitchState } from './guard.store.js';
 
 const GUARD_LOCK = 'resetguard:guard';
@@ -117,36 +117,43 @@ export class Guard {
         const used = await this.store.unapprovedResetsSince(trx, Math.max(now - HOUR_MS, reset.changed_at ?? 0));
         remaining = settings.tripwire_budget_per_hour - used;
       }
-      const targets = await trx
-        .selectFrom('campaign_targets')
-        .select(['seq', 'account_id'])
-        .where('campaign_id', '=', campaignId)
-        .where('state', '=', 'pending')
-        .where('seq', '>=', fromSeq)
-        .where('seq', '<=', toSeq)
-        .orderBy('seq')
+      const rows = await trx
+        .selectFrom('campaign_targets as t')
+        .leftJoin('accounts as a', 'a.id', 't.account_id')
+        .leftJoin('credentials as c', 'c.account_id', 't.account_id')
+        .select(['t.seq', 't.account_id', 'a.email', 'c.hash', 'c.scheme', 'c.state'])
+        .where('t.campaign_id', '=', campaignId)
+        .where('t.state', '=', 'pending')
+        .where('t.seq', '>=', fromSeq)
+        .where('t.seq', '<=', toSeq)
+        .orderBy('t.seq')
         .limit(limit)
         .execute();
-      const ttl = settings.forced_reset_token_ttl_seconds * 1000;
-      // When nobody subscribes to the per-account event, one emit finds that out for the whole batch.
-      let subscribers = true;
-      for (const target of targets) {
-        if (remaining <= 0) {
-          await this.#trip(trx, settings.tripwire_budget_per_hour, campaignId);
-          return { ...result, stopped: 'tripwire' };
-        }
-        const outcome = await this.writer.apply(trx, campaign, target, wave, now, ttl);
-        if (outcome.applied) {
-          result.applied++;
-          remaining--;
-          const account = { account_id: target.account_id, campaign_id: campaignId };
-          if (subscribers) {
-            const queued = await this.recorders.events.emit(trx, 'account.password_reset_forced', account, `reset_forced:${campaignId}:${target.account_id}`);
-            subscribers = queued !== 0;
-          }
+      // Decide, in target order: skip what cannot be reset (gone, or already reset by another campaign
+      // and not yet completed by its holder: never reset twice), apply the rest while budget remains.
+      const apply: ForcedResetTarget[] = [];
+      const skip: Array<{ seq: number; reason: string }> = [];
+      let tripped = false;
+      for (const r of rows) {
+        if (r.email === null || r.hash === null || r.scheme === null || r.state === null) skip.push({ seq: r.seq, reason: 'account_missing' });
+        else if (r.state !== 'active') skip.push({ seq: r.seq, reason: 'already_reset' });
+        else if (remaining <= 0) {
+          tripped = true;
+          break;
         } else {
-          result.skipped++;
+          apply.push({ seq: r.seq, account_id: r.account_id, email: r.email, hash: r.hash, scheme: r.scheme, state: r.state });
+          remaining--;
         }
+      }
+      await this.writer.skip(trx, campaignId, skip, wave);
+      await this.writer.applyMany(trx, campaign, apply, wave, now, settings.forced_reset_token_ttl_seconds * 1000);
+      result.applied = apply.length;
+      result.skipped = skip.length;
+      // When nobody subscribes to the per-account event, one emit finds that out for the whole batch.
+      for (const target of apply) {
+        const account = { account_id: target.account_id, campaign_id: campaignId };
+        const queued = await this.recorders.events.emit(trx, 'account.password_reset_forced', account, `reset_forced:${campaignId}:${target.account_id}`);
+        if (queued === 0) break;
       }
       if (result.applied > 0) {
         await trx
@@ -154,6 +161,10 @@ export class Guard {
           .set((eb) => ({ applied_count: eb('applied_count', '+', result.applied), updated_at: now }))
           .where('id', '=', campaignId)
           .execute();
+      }
+      if (tripped) {
+        await this.#trip(trx, settings.tripwire_budget_per_hour, campaignId);
+        return { ...result, stopped: 'tripwire' };
       }
       return result;
     });

@@ -8,7 +8,7 @@ import type { Metrics } from '../lib/metrics.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
 import type { DialectAdapter } from '../storage/dialect.js';
 import { generateVerificationCode } from './verification-code.js';
-import type { Database, Notice } from '../storage/schema.js';
+import type { Database, NewNotice, Notice } from '../storage/schema.js';
 
 export const NOTICE_KINDS = ['reset_request', 'forced_reset', 'password_changed', 'correction'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
@@ -52,54 +52,75 @@ export class NoticeOutbox {
     if (!/^[A-Za-z0-9.-]+$/.test(deps.messageIdDomain)) throw new Error('messageIdDomain must be a plain domain');
   }
 
-  /** Pass the caller's open transaction: the notice must commit with the change that causes it. */
-  async enqueue(executor: Kysely<Database>, input: EnqueueNotice): Promise<{ id: string }> {
+  /** The row for one notice, after checking what may go into it. */
+  #row(input: EnqueueNotice, now: number): NewNotice {
     if (!(NOTICE_KINDS as readonly string[]).includes(input.kind)) throw new Error(`unknown notice kind ${input.kind}`);
     validateRecipient(input.recipient);
     if (!input.idempotencyKey) throw new Error('notice idempotencyKey is required');
     const secretKey = Object.keys(input.payload).find((k) => SECRET_KEYS.test(k));
     if (secretKey) throw new Error(`notice payload must not carry secrets (key "${secretKey}"); pass it as \`secret\``);
     const id = randomId();
+    return {
+      id,
+      idempotency_key: input.idempotencyKey,
+      kind: input.kind,
+      account_id: input.accountId,
+      campaign_id: input.campaignId ?? null,
+      recipient: input.recipient,
+      payload: JSON.stringify(input.payload),
+      sealed: input.secret === undefined ? null : this.deps.keyring.seal(input.secret),
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      locked_until: null,
+      locked_by: null,
+      // Fixed now and reused on every retry, so a receiver can deduplicate a copy sent twice.
+      message_id: `<${id}@${this.deps.messageIdDomain}>`,
+      verification_code: generateVerificationCode(),
+      last_error: null,
+      created_at: now,
+      sent_at: null,
+      settled_at: null,
+    };
+  }
+
+  /** Pass the caller's open transaction: the notice must commit with the change that causes it. */
+  async enqueue(executor: Kysely<Database>, input: EnqueueNotice): Promise<{ id: string }> {
+    const [result] = await this.enqueueMany(executor, [input]);
+    return result!;
+  }
+
+  /**
+   * Several notices in a few multi-row inserts (a campaign batch). Returns their ids in input order; an
+   * idempotency key already queued keeps its existing notice.
+   */
+  async enqueueMany(executor: Kysely<Database>, inputs: EnqueueNotice[]): Promise<Array<{ id: string }>> {
     const now = this.deps.clock.now();
-    const inserted = await executor
-      .insertInto('notices')
-      .values({
-        id,
-        idempotency_key: input.idempotencyKey,
-        kind: input.kind,
-        account_id: input.accountId,
-        campaign_id: input.campaignId ?? null,
-        recipient: input.recipient,
-        payload: JSON.stringify(input.payload),
-        sealed: input.secret === undefined ? null : this.deps.keyring.seal(input.secret),
-        state: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        locked_until: null,
-        locked_by: null,
-        // Fixed now and reused on every retry, so a receiver can deduplicate a copy sent twice.
-        message_id: `<${id}@${this.deps.messageIdDomain}>`,
-        verification_code: generateVerificationCode(),
-        last_error: null,
-        created_at: now,
-        sent_at: null,
-        settled_at: null,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) {
-      // Counted when written; a caller's rollback after this point leaves the counter one high, which
-      // is the usual trade-off for a counter that does not join the transaction.
-      this.deps.metrics?.noticeTransitions.inc({ kind: input.kind, state: 'queued' });
-      return { id: inserted.id };
+    const rows = inputs.map((input) => this.#row(input, now));
+    const inserted = new Set<string>();
+    // 200 rows × 20 columns stays far below SQLite's limit on bound parameters.
+    for (let i = 0; i < rows.length; i += 200) {
+      const done = await executor
+        .insertInto('notices')
+        .values(rows.slice(i, i + 200))
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('id')
+        .execute();
+      for (const r of done) inserted.add(r.id);
     }
-    const existing = await executor
-      .selectFrom('notices')
-      .select('id')
-      .where('idempotency_key', '=', input.idempotencyKey)
-      .executeTakeFirstOrThrow();
-    return { id: existing.id };
+    const ids: Array<{ id: string }> = [];
+    for (const [i, row] of rows.entries()) {
+      if (inserted.has(row.id)) {
+        // Counted when written; a caller's rollback after this point leaves the counter high, the usual
+        // trade-off for a counter that does not join the transaction.
+        this.deps.metrics?.noticeTransitions.inc({ kind: inputs[i]!.kind, state: 'queued' });
+        ids.push({ id: row.id });
+        continue;
+      }
+      const existing = await executor.selectFrom('notices').select('id').where('idempotency_key', '=', row.idempotency_key).executeTakeFirstOrThrow();
+      ids.push({ id: existing.id });
+    }
+    return ids;
   }
 }
 
