@@ -12,7 +12,7 @@ import type { Keyring } from '../lib/secrets.js';
 import type { Database, Notice } from '../storage/schema.js';
 import { PermanentDeliveryError } from './mail-options.js';
 import type { MailTransport } from './mail-transport.js';
-import { markFailed, markRetry, markSent, type NoticeKind } from './outbox.store.js';
+import { markFailed, markRetry, markSent, type NoticeKind, type SentMarker } from './outbox.store.js';
 import { formatVerificationCode } from './verification-code.js';
 import { render, TemplateError } from './templates/index.js';
 
@@ -34,6 +34,8 @@ export interface DeliverDeps {
   publicUrl: string;
   policy: DeliveryPolicy;
   random?: () => number;
+  /** Settles sends in small groups (the worker passes one); without it each send is marked alone. */
+  sentMarker?: SentMarker;
 }
 
 export type DeliveryOutcome = 'sent' | 'retry' | 'failed' | 'lost_lease';
@@ -114,7 +116,7 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
     return 'retry';
   }
 
-  const won = await markSent(deps.db, notice.id, deps.workerId, deps.clock.now());
+  const won = deps.sentMarker ? await deps.sentMarker.mark(notice.id) : await markSent(deps.db, notice.id, deps.workerId, deps.clock.now());
   if (!won) return lostLease(deps, log);
   deps.metrics?.noticeTransitions.inc({ kind, state: 'sent' });
   log.info({ outcome: 'sent' }, 'notice sent');

@@ -12,7 +12,7 @@ import type { Db } from '../storage/database.js';
 import type { Notice } from '../storage/schema.js';
 import { deliverNotice, type DeliverDeps } from './deliver-notice.js';
 import type { MailTransport } from './mail-transport.js';
-import { claimDueNotices, type NoticeKind } from './outbox.store.js';
+import { claimDueNotices, SentMarker, type NoticeKind } from './outbox.store.js';
 
 export { countNoticesByState, refreshNoticeGauge } from './outbox.store.js';
 
@@ -57,6 +57,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     workerId,
+    sentMarker: new SentMarker(deps.db.db, workerId, clock),
     mailFrom: deps.config.mailFrom,
     publicUrl: deps.config.publicUrl,
     policy: delivery,

@@ -185,6 +185,56 @@ export async function markSent(db: Kysely<Database>, id: string, workerId: strin
   return Number(r.numUpdatedRows) === 1;
 }
 
+/**
+ * Coalesces "sent" marks: sends finishing close together are settled by ONE update (… WHERE id IN (…)
+ * AND locked_by = worker AND state = 'sending' RETURNING id), and each caller still learns whether its
+ * own notice was still its to settle. A crash before the flush resends those few notices with the same
+ * Message-ID — the same window a single update has, a few milliseconds wider.
+ */
+export class SentMarker {
+  #pending: Array<{ id: string; resolve: (won: boolean) => void; reject: (err: unknown) => void }> = [];
+  #scheduled = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly workerId: string,
+    private readonly clock: Clock,
+    private readonly maxBatch = 32,
+  ) {}
+
+  mark(id: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ id, resolve, reject });
+      if (this.#pending.length >= this.maxBatch) void this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    const batch = this.#pending.splice(0);
+    if (batch.length === 0) return;
+    const now = this.clock.now();
+    try {
+      const rows = await this.db
+        .updateTable('notices')
+        .set({ state: 'sent', sent_at: now, settled_at: now, sealed: null, locked_until: null, last_error: null })
+        .where('id', 'in', batch.map((b) => b.id))
+        .where('locked_by', '=', this.workerId)
+        .where('state', '=', 'sending')
+        .returning('id')
+        .execute();
+      const won = new Set(rows.map((r) => r.id));
+      for (const b of batch) b.resolve(won.has(b.id));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
+  }
+}
+
 export async function markRetry(db: Kysely<Database>, id: string, workerId: string, nextAttemptAt: number, lastError: string): Promise<boolean> {
   // The sealed secret stays: the next attempt needs it.
   const r = await settle(db, id, workerId)

@@ -19,6 +19,7 @@ import {
   markFailed,
   markRetry,
   markSent,
+  SentMarker,
   type EnqueueNotice,
 } from './outbox.store.js';
 
@@ -160,6 +161,21 @@ describe.each(DIALECTS)('notice outbox on %s', (kind) => {
     expect(await markFailed(db.db, id, 'rescuer', 'late', clock.now())).toBe(false);
     const row = await db.db.selectFrom('notices').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ state: 'sent', sealed: null, last_error: null });
+  });
+
+  it('settles several sends in one update and tells each caller whether its notice was still its own', async () => {
+    const mine = await Promise.all([1, 2, 3].map((n) => outbox.enqueue(db.db, resetRequest(n))));
+    await claim('w1', 10, 1_000);
+    clock.advance(1_000);
+    // The third notice's lease ran out and another worker took it over.
+    await db.db.updateTable('notices').set({ locked_by: 'w2' }).where('id', '=', mine[2]!.id).execute();
+    const marker = new SentMarker(db.db, 'w1', clock);
+    const won = await Promise.all(mine.map((m) => marker.mark(m.id)));
+    expect(won).toEqual([true, true, false]);
+    const rows = await db.db.selectFrom('notices').select(['id', 'state', 'sealed']).orderBy('created_at').execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(mine[0]!.id)).toMatchObject({ state: 'sent', sealed: null });
+    expect(byId.get(mine[2]!.id)).toMatchObject({ state: 'sending' });
   });
 
   it('schedules retries, keeps the secret for them, and wipes it on failure', async () => {
