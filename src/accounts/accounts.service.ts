@@ -79,7 +79,7 @@ export class AccountsService {
     if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials');
 
     // Most sign-ins follow no failure: skip the write when there is no counter to clear.
-    if (verdict.accountHasFailures) await this.d.throttle.recordSuccess(throttleKey);
+    if (verdict.accountHasFailures) await this.d.throttle.clearAccount(throttleKey);
     if (result.needsRehash) {
       // Imported legacy hashes (and older argon2 parameters) become argon2id at today's parameters.
       const upgraded = await this.d.hasher.hash(password);

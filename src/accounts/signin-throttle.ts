@@ -76,11 +76,7 @@ export class SigninThrottle {
     await this.#bump(SigninThrottle.ipKey(ip), IP_RULE, now);
   }
 
-  async recordSuccess(email: string): Promise<void> {
-    await this.clearAccount(email);
-  }
-
-  /** A completed password reset proves control of the mailbox: the account's counter starts over. */
+  /** A successful sign-in, or a completed reset (control of the mailbox): the account's counter starts over. */
   async clearAccount(email: string): Promise<void> {
     await this.db.deleteFrom('signin_failures').where('key', '=', SigninThrottle.accountKey(email)).execute();
   }

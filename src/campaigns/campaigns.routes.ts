@@ -5,7 +5,8 @@ import { Type } from 'typebox';
 import { operatorOf, requireOperator } from '../http/auth.js';
 import { problems } from '../http/problem.js';
 import { AppError } from '../lib/errors.js';
-import type { Guard } from '../guard/guard.service.js';
+import type { Guard, GuardStatus } from '../guard/guard.service.js';
+import type { SwitchState } from '../guard/guard.store.js';
 import type { OperatorIdentity, OperatorsService } from '../operators/operators.service.js';
 import type { CampaignReverter } from './campaign-revert.js';
 import type { CampaignsService } from './campaigns.service.js';
@@ -199,11 +200,14 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       },
     );
 
-    const killView = async () => {
-      const k = (await deps.guard.status()).kill_switch;
-      return { ...k, changed_at: k.changed_at === null ? null : new Date(k.changed_at).toISOString() };
-    };
-    app.get('/v1/admin/kill-switch', { onRequest: role('viewer'), schema: { ...admin, summary: 'Kill switch state', response: { 200: KillSwitch, ...problems(401) } } }, killView);
+    // One formatter for the switch, whichever call produced it: no second read of the guard state.
+    const switchView = (k: SwitchState) => ({ ...k, changed_at: k.changed_at === null ? null : new Date(k.changed_at).toISOString() });
+    const guardView = (g: GuardStatus) => ({ ...g, kill_switch: switchView(g.kill_switch) });
+    app.get(
+      '/v1/admin/kill-switch',
+      { onRequest: role('viewer'), schema: { ...admin, summary: 'Kill switch state', response: { 200: KillSwitch, ...problems(401) } } },
+      async () => switchView(await deps.guard.killSwitch()),
+    );
     app.post(
       '/v1/admin/kill-switch',
       {
@@ -214,8 +218,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
         const op = operatorOf(request);
         // Anyone who can run a campaign can stop everything; only an admin can let it all go again.
         if (!request.body.engaged) await requireOperator(deps.operators, 'admin')(request);
-        await deps.guard.setKillSwitch(request.body.engaged, request.body.reason, `operator:${op.id}`);
-        return killView();
+        return switchView(await deps.guard.setKillSwitch(request.body.engaged, request.body.reason, `operator:${op.id}`));
       },
     );
 
@@ -223,14 +226,16 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       kill_switch: KillSwitch,
       tripwire: Type.Object({ budget_per_hour: Type.Integer(), used: Type.Integer(), remaining: Type.Integer(), window_start: Type.String(), last_reset_at: Nullable(Type.String()) }),
     });
-    const guardView = async () => ({ ...(await deps.guard.status()), kill_switch: await killView() });
-    app.get('/v1/admin/guard', { onRequest: role('viewer'), schema: { ...admin, summary: 'Tripwire window and budgets', response: { 200: GuardView, ...problems(401) } } }, guardView);
+    app.get(
+      '/v1/admin/guard',
+      { onRequest: role('viewer'), schema: { ...admin, summary: 'Tripwire window and budgets', response: { 200: GuardView, ...problems(401) } } },
+      async () => guardView(await deps.guard.status()),
+    );
     app.post(
       '/v1/admin/guard/reset',
       { onRequest: role('admin'), schema: { ...admin, summary: 'Reset the tripwire after it tripped (admin)', body: Type.Object({ reason: Reason }), response: { 200: GuardView, ...problems(400, 401, 403) } } },
       async (request) => {
-        await deps.guard.resetTripwire(request.body.reason, `operator:${operatorOf(request).id}`);
-        return guardView();
+        return guardView(await deps.guard.resetTripwire(request.body.reason, `operator:${operatorOf(request).id}`));
       },
     );
   };

@@ -36,7 +36,7 @@ export class Guard {
     private readonly recorders: Recorders,
     private readonly clock: Clock,
   ) {
-    this.store = new GuardStore(db.db);
+    this.store = new GuardStore();
   }
 
   /** Takes the guard lock inside `trx`; every decision below is made holding it. */
@@ -47,7 +47,7 @@ export class Guard {
   async status(): Promise<GuardStatus> {
     const settings = await this.settings.get();
     const now = this.clock.now();
-    const kill = await this.store.getSwitch(this.db.db, KILL_SWITCH);
+    const kill = await this.killSwitch();
     const reset = await this.store.getSwitch(this.db.db, TRIPWIRE_RESET);
     const since = Math.max(now - HOUR_MS, reset.changed_at ?? 0);
     const used = await this.store.unapprovedResetsSince(this.db.db, since);
@@ -64,8 +64,12 @@ export class Guard {
     };
   }
 
+  killSwitch(executor: Kysely<Database> = this.db.db): Promise<SwitchState> {
+    return this.store.getSwitch(executor, KILL_SWITCH);
+  }
+
   async killSwitchEngaged(executor: Kysely<Database> = this.db.db): Promise<boolean> {
-    return (await this.store.getSwitch(executor, KILL_SWITCH)).engaged;
+    return (await this.killSwitch(executor)).engaged;
   }
 
   /** Engaging stops every running campaign and holds every unsent forced-reset notice. */
@@ -74,7 +78,7 @@ export class Guard {
       await this.lock(trx);
       await this.#setKillSwitch(trx, engaged, reason, actor);
     });
-    return this.store.getSwitch(this.db.db, KILL_SWITCH);
+    return this.killSwitch();
   }
 
   async #setKillSwitch(trx: Kysely<Database>, engaged: boolean, reason: string, actor: string): Promise<void> {

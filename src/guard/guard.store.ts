@@ -14,9 +14,8 @@ export interface SwitchState {
   changed_by: string | null;
 }
 
+// Every query runs on the executor it is given: the guard's decisions happen inside its locked transaction.
 export class GuardStore {
-  constructor(private readonly db: Kysely<Database>) {}
-
   async getSwitch(executor: Kysely<Database>, key: string): Promise<SwitchState> {
     const row = await executor.selectFrom('guard_state').selectAll().where('key', '=', key).executeTakeFirst();
     return row
@@ -54,9 +53,5 @@ export class GuardStore {
       .returning('id')
       .execute();
     return rows.map((r) => r.id);
-  }
-
-  get executor(): Kysely<Database> {
-    return this.db;
   }
 }
