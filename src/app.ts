@@ -10,6 +10,9 @@ import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
 import type { Config } from './config.js';
+import { findingsRoutes } from './detection/findings.routes.js';
+import { FindingsService } from './detection/findings.service.js';
+import { FindingsStore } from './detection/findings.store.js';
 import { createBlocklist } from './detection/pwned.js';
 import { buildHttpServer } from './http/server.js';
 import { systemRoutes } from './http/system.routes.js';
@@ -85,6 +88,7 @@ export interface App {
     campaigns: CampaignsService;
     reverter: CampaignReverter;
     feedback: NoticeFeedbackService;
+    findings: FindingsService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -140,8 +144,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const recorders = { audit, events: webhooks };
   const feedback = new NoticeFeedbackService(db.db, clock);
   const guard = new Guard(db, new ForcedResetWriter(outbox, keyring), settings, recorders, clock);
+  const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const campaignsStore = new CampaignsStore(db.db);
-  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock);
+  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
 
   // transports
@@ -163,6 +168,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       auditRoutes({ audit, operators }),
+      findingsRoutes({ findings, operators }),
       webhooksRoutes({ webhooks, operators }),
       campaignsRoutes({ campaigns, store: campaignsStore, reverter, guard, operators }),
       noticeFeedbackRoutes({ feedback }),
@@ -181,7 +187,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings },
     outbox,
     resetRequests,
     worker,

@@ -9,6 +9,7 @@ const MINIMUM: Record<string, Role> = {
   'PATCH /v1/admin/settings': 'admin',
   'GET /v1/admin/audit': 'viewer',
   'GET /v1/admin/audit/verify': 'viewer',
+  'GET /v1/admin/findings': 'viewer',
   'GET /v1/admin/webhooks': 'viewer',
   'POST /v1/admin/webhooks': 'admin',
   'GET /v1/admin/webhooks/{id}': 'viewer',

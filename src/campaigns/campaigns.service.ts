@@ -14,9 +14,11 @@ import type { OperatorIdentity } from '../operators/operators.service.js';
 import { roleAtLeast } from '../operators/roles.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
+import { parseFilter, type FindingQuery } from '../detection/findings.service.js';
+import type { FindingFilter, FindingsStore } from '../detection/findings.store.js';
 import type { CampaignRow, CampaignsStore } from './campaigns.store.js';
 
-export type CampaignTargets = { account_ids: string[] } | { emails: string[] } | { findings: Record<string, unknown> };
+export type CampaignTargets = { account_ids: string[] } | { emails: string[] } | { findings: FindingQuery };
 
 export interface CreateCampaign {
   reason: string;
@@ -36,13 +38,14 @@ export class CampaignsService {
     private readonly settings: SettingsService,
     private readonly recorders: Recorders,
     private readonly clock: Clock,
+    private readonly findings: FindingsStore,
   ) {}
 
   async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' = 'campaign'): Promise<CampaignRow> {
     const reason = input.reason.trim();
     if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
     if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
-    const { accountIds, unknown, requested } = await this.#resolve(input.targets);
+    const { accountIds, unknown, requested, findings } = await this.#resolve(input.targets);
     const settings = await this.settings.get();
     const { verdict, reasons } = campaignVerdict({ targetCount: accountIds.length, expectedCount: input.expected_count, requestedCount: requested, unknownCount: unknown }, settings);
     const now = this.clock.now();
@@ -73,6 +76,7 @@ export class CampaignsService {
     };
     await this.db.db.transaction().execute(async (trx) => {
       await this.store.insert(trx, row, accountIds);
+      if (findings) await this.findings.link(trx, findings, row.id);
       const data = { kind, target_count: row.target_count, expected_count: row.expected_count, unknown_count: unknown, verdict, reasons };
       await this.recorders.audit.append(trx, { actor: actorOf(operator), action: 'campaign.created', subject: `campaign:${row.id}`, reason, data });
       await this.recorders.audit.append(trx, { actor: 'guard', action: `guard.verdict.${verdict}`, subject: `campaign:${row.id}`, data: { reasons } });
@@ -81,7 +85,7 @@ export class CampaignsService {
     return row;
   }
 
-  async #resolve(targets: CampaignTargets): Promise<{ accountIds: string[]; unknown: number; requested: number }> {
+  async #resolve(targets: CampaignTargets): Promise<{ accountIds: string[]; unknown: number; requested: number; findings?: FindingFilter }> {
     if ('account_ids' in targets) {
       const ids = targets.account_ids;
       return { ...(await this.store.resolveTargets('id', ids)), requested: new Set(ids).size };
@@ -97,7 +101,11 @@ export class CampaignsService {
       });
       return { ...(await this.store.resolveTargets('email', emails)), requested: new Set(emails).size };
     }
-    throw new AppError('invalid_request', 'targets.findings needs the detection capability, which this version does not have yet; target account_ids or emails.');
+    // Findings of accounts deleted since are not targets (and not "unknown ids": nobody typed them).
+    // Frozen at this instant: findings recorded later are neither targeted nor linked.
+    const filter = { ...parseFilter(targets.findings), until: this.clock.now() + 1 };
+    const { accountIds } = await this.findings.accountIds(this.db.db, filter);
+    return { accountIds, unknown: 0, requested: accountIds.length, findings: filter };
   }
 
   /** POST /v1/admin/accounts/:id/force-reset: a campaign of one that starts at once, through the same guard. */

@@ -39,6 +39,12 @@ export class Metrics {
     labelNames: ['kind', 'state'] as const,
     registers: [this.registry],
   });
+  readonly findings = new Counter({
+    name: 'resetguard_findings_total',
+    help: 'Compromise findings recorded by this process, by kind (breach_reuse, credential_stuffing, breached_password).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   /** Set on scrape from the database, so it is right whichever process did the work. */
   readonly noticesByState = new Gauge({
     name: 'resetguard_notices',

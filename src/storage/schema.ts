@@ -3,6 +3,7 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { AuditTables } from '../audit/audit.schema.js';
 import type { CampaignTables } from '../campaigns/campaigns.schema.js';
+import type { FindingTables } from '../detection/findings.schema.js';
 import type { WebhookTables } from '../webhooks/webhooks.schema.js';
 
 export interface AccountsTable {
@@ -126,7 +127,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-export interface Database extends AuditTables, WebhookTables, CampaignTables {
+export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   sessions: SessionsTable;

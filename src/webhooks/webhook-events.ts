@@ -12,6 +12,7 @@ export const WEBHOOK_EVENTS = [
   'guard.kill_switch_changed',
   'account.password_reset_forced',
   'account.password_changed',
+  'finding.created',
 ] as const;
 
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
