@@ -28,7 +28,13 @@ export interface CreateCampaign {
   revoke_sessions?: boolean;
 }
 
-const actorOf = (op: OperatorIdentity) => `operator:${op.id}`;
+const actorOf = (op: OperatorIdentity) => (op.id.startsWith(DETECTOR_PREFIX) ? op.id : `operator:${op.id}`);
+
+/** Detectors act as an identity of their own (never an operator key): `detector:<finding kind>`. */
+const DETECTOR_PREFIX = 'detector:';
+export function detectorIdentity(kind: string): OperatorIdentity {
+  return { id: `${DETECTOR_PREFIX}${kind}`, name: `${kind} detector`, role: 'operator' };
+}
 
 export class CampaignsService {
   constructor(
@@ -41,7 +47,8 @@ export class CampaignsService {
     private readonly findings: FindingsStore,
   ) {}
 
-  async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' = 'campaign'): Promise<CampaignRow> {
+  /** `findingIds`: findings this campaign acts on besides those its targets name (a detector's reset). */
+  async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' | 'detector' = 'campaign', findingIds: string[] = []): Promise<CampaignRow> {
     const reason = input.reason.trim();
     if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
     if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
@@ -77,6 +84,7 @@ export class CampaignsService {
     await this.db.db.transaction().execute(async (trx) => {
       await this.store.insert(trx, row, accountIds);
       if (findings) await this.findings.link(trx, findings, row.id);
+      await this.findings.linkIds(trx, findingIds, row.id);
       const data = { kind, target_count: row.target_count, expected_count: row.expected_count, unknown_count: unknown, verdict, reasons };
       await this.recorders.audit.append(trx, { actor: actorOf(operator), action: 'campaign.created', subject: `campaign:${row.id}`, reason, data });
       await this.recorders.audit.append(trx, { actor: 'guard', action: `guard.verdict.${verdict}`, subject: `campaign:${row.id}`, data: { reasons } });
@@ -108,11 +116,15 @@ export class CampaignsService {
     return { accountIds, unknown: 0, requested: accountIds.length, findings: filter };
   }
 
-  /** POST /v1/admin/accounts/:id/force-reset: a campaign of one that starts at once, through the same guard. */
-  async forceResetOne(accountId: string, reason: string, operator: OperatorIdentity): Promise<CampaignRow> {
+  /**
+   * POST /v1/admin/accounts/:id/force-reset: a campaign of one that starts at once, through the same guard.
+   * Detectors use it too (`detectorIdentity`, kind 'detector', the findings it acts on): never approved,
+   * so every such reset spends the tripwire budget.
+   */
+  async forceResetOne(accountId: string, reason: string, operator: OperatorIdentity, from: { kind: 'single' | 'detector'; findingIds: string[] } = { kind: 'single', findingIds: [] }): Promise<CampaignRow> {
     const exists = await this.db.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
     if (!exists) throw new AppError('not_found', 'No account with that id.');
-    const campaign = await this.create({ reason, targets: { account_ids: [accountId] }, expected_count: 1 }, operator, 'single');
+    const campaign = await this.create({ reason, targets: { account_ids: [accountId] }, expected_count: 1 }, operator, from.kind, from.findingIds);
     if (campaign.state !== 'ready') return campaign;
     await this.start(campaign.id, operator);
     // Applied right away (a wave of one, no hold): the guard may still refuse it (kill switch, tripwire).
