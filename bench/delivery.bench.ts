@@ -83,7 +83,7 @@ async function compare(kind: 'sqlite' | 'postgres', database: TestDatabase, sink
   const logger = createLogger('info', discardLogs());
   // As createApp builds it.
   const messageIdDomain = messageIdDomainFor(config);
-  const outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain, metrics });
+  const outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain, dialect: database.db.dialect, metrics });
 
   const undo = variant === 'nodelay' ? forceNoDelay() : () => {};
   const transport = createMailTransport(config, database.db);

@@ -16,7 +16,22 @@ import type { CampaignRow } from './campaigns.store.js';
 import { nextWaveRange } from './wave-plan.js';
 import { waveHealth } from './wave-health.js';
 
-const BATCH = 500;
+/**
+ * Batch sizing: each Guard.applyBatch is one transaction, and on SQLite a transaction holds the one write
+ * lock, so sign-ins and reset requests wait for it. Batches start small and grow or shrink toward
+ * BATCH_TARGET_MS each; bigger transactions amortize the commit (on SQLite most of its cost is writing
+ * the pages the batch touched, and neighbouring targets share pages).
+ */
+const BATCH_FIRST = 500;
+const BATCH_MIN = 100;
+const BATCH_MAX = 5000;
+const BATCH_TARGET_MS = 150;
+
+export function nextBatchSize(size: number, elapsedMs: number): number {
+  const scaled = Math.round((size * BATCH_TARGET_MS) / Math.max(elapsedMs, 1));
+  // At most doubling per step, so one fast batch (a wave of skips) cannot jump to a huge transaction.
+  return Math.min(BATCH_MAX, Math.max(BATCH_MIN, Math.min(scaled, size * 2)));
+}
 
 export interface CampaignRunnerOptions {
   pollMs: number;
@@ -28,6 +43,7 @@ export interface CampaignRunnerOptions {
 export class CampaignRunner {
   readonly #id: string;
   readonly #loop: PollingLoop;
+  #batchSize = BATCH_FIRST;
 
   constructor(
     private readonly db: Db,
@@ -109,10 +125,20 @@ export class CampaignRunner {
         continue;
       }
       if (current.state === 'applying') {
+        let renewedAt = performance.now();
         for (;;) {
-          const r = await this.guard.applyBatch(campaign.id, current.wave, current.first_seq, current.last_seq, BATCH);
+          const size = this.#batchSize;
+          const t0 = performance.now();
+          const r = await this.guard.applyBatch(campaign.id, current.wave, current.first_seq, current.last_seq, size);
+          const t1 = performance.now();
+          this.#batchSize = nextBatchSize(size, t1 - t0);
           if (r.stopped) return; // halted, kill switch or tripwire: the campaign is no longer running
-          if (r.applied + r.skipped < BATCH) break;
+          if (r.applied + r.skipped < size) break;
+          // A long wave outlives the lease: renew it, and stop if another runner took the campaign.
+          if (t1 - renewedAt > this.options.leaseMs / 3) {
+            if (!(await this.#renewLease(campaign.id))) return;
+            renewedAt = t1;
+          }
         }
         const hold = this.clock.now() + settings.wave_hold_seconds * 1000;
         await this.db.db.updateTable('campaign_waves').set({ state: 'holding', hold_until: hold }).where('campaign_id', '=', campaign.id).where('wave', '=', current.wave).execute();
@@ -139,6 +165,16 @@ export class CampaignRunner {
         await this.recorders.events.emit(trx, 'campaign.wave_completed', data, `campaign.wave_completed:${campaign.id}:${current.wave}`);
       });
     }
+  }
+
+  async #renewLease(id: string): Promise<boolean> {
+    const r = await this.db.db
+      .updateTable('campaigns')
+      .set({ locked_until: this.clock.now() + this.options.leaseMs })
+      .where('id', '=', id)
+      .where('locked_by', '=', this.#id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async #complete(id: string): Promise<void> {

@@ -3,10 +3,13 @@
 // reset_required or queues a forced_reset notice. Called only by Guard.applyBatch, inside its
 // transaction, after the guard has decided which targets to apply and which to skip.
 //
-// Each step is one statement per chunk of accounts (not one per account): a batch of 500 costs about
-// ten round trips whatever its size, which is what lets a campaign of a million accounts finish.
+// Each step is one statement per chunk of accounts (not one per account), and each statement carries the
+// chunk as ONE JSON parameter (DialectAdapter.jsonRows) rather than rows × columns bound parameters: a
+// chunk of 1,000 costs six statements whatever its size, which is what lets a campaign of a million
+// accounts finish.
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import type { DialectAdapter } from '../storage/dialect.js';
 import type { CampaignsTable } from '../campaigns/campaigns.schema.js';
 import { randomToken, type Keyring } from '../lib/secrets.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
@@ -23,11 +26,15 @@ export interface ForcedResetTarget {
   state: string;
 }
 
-const CHUNK = 200;
+/** The outbox idempotency key of a campaign's notice to one account (also how its target row finds it). */
+export const forcedResetNoticeKey = (campaignId: string, accountId: string) => `forced_reset:${campaignId}:${accountId}`;
 
-function chunks<T>(items: T[]): T[][] {
+/** Targets per statement group: each statement carries them as one JSON parameter (DialectAdapter.jsonRows). */
+const CHUNK = 1000;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
@@ -35,12 +42,13 @@ export class ForcedResetWriter {
   constructor(
     private readonly outbox: NoticeOutbox,
     private readonly keyring: Keyring,
+    private readonly dialect: DialectAdapter,
   ) {}
 
   async skip(trx: Kysely<Database>, campaignId: string, skipped: Array<{ seq: number; reason: string }>, wave: number): Promise<void> {
     for (const reason of new Set(skipped.map((s) => s.reason))) {
       const seqs = skipped.filter((s) => s.reason === reason).map((s) => s.seq);
-      for (const part of chunks(seqs)) {
+      for (const part of chunks(seqs, 500)) {
         await trx.updateTable('campaign_targets').set({ state: 'skipped', skip_reason: reason, wave }).where('campaign_id', '=', campaignId).where('seq', 'in', part).execute();
       }
     }
@@ -56,40 +64,31 @@ export class ForcedResetWriter {
   ): Promise<void> {
     const expiresAt = now + tokenTtlMs;
     for (const part of chunks(targets)) {
-      const ids = part.map((t) => t.account_id);
-      await trx
-        .insertInto('previous_credentials')
-        .values(part.map((t) => ({ campaign_id: campaign.id, account_id: t.account_id, hash: t.hash, scheme: t.scheme, state: t.state, updated_at: now })))
-        .onConflict((oc) => oc.columns(['campaign_id', 'account_id']).doNothing())
-        .execute();
-      // Only credentials still active: the guard read them under its lock, this keeps it exact anyway.
-      await trx.updateTable('credentials').set({ state: 'reset_required', updated_at: now }).where('account_id', 'in', ids).where('state', '=', 'active').execute();
+      const accounts = this.dialect.jsonRows(
+        part.map((t) => ({ account_id: t.account_id })),
+        { account_id: 'text' },
+      );
+      // The credential being replaced, read under the guard's lock, kept for revert. Only credentials
+      // still active: the guard read them under its lock, this keeps it exact anyway.
+      await sql`
+        insert into previous_credentials (campaign_id, account_id, hash, scheme, state, updated_at)
+        select ${campaign.id}, c.account_id, c.hash, c.scheme, c.state, ${now}
+        from credentials c where c.account_id in (select account_id from ${accounts}) and c.state = 'active'
+        on conflict (campaign_id, account_id) do nothing`.execute(trx);
+      await sql`
+        update credentials set state = 'reset_required', updated_at = ${now}
+        where account_id in (select account_id from ${accounts}) and state = 'active'`.execute(trx);
       if (campaign.revoke_sessions) {
-        await trx
-          .updateTable('sessions')
-          .set({ revoked_at: now, revoked_reason: 'forced_reset', revoked_by_campaign: campaign.id })
-          .where('account_id', 'in', ids)
-          .where('revoked_at', 'is', null)
-          .where('expires_at', '>', now)
-          .execute();
+        await sql`
+          update sessions set revoked_at = ${now}, revoked_reason = 'forced_reset', revoked_by_campaign = ${campaign.id}
+          where account_id in (select account_id from ${accounts}) and revoked_at is null and expires_at > ${now}`.execute(trx);
       }
       const tokens = part.map(() => randomToken());
-      await trx
-        .insertInto('reset_tokens')
-        .values(
-          part.map((t, i) => ({
-            id: randomUUID(),
-            account_id: t.account_id,
-            token_hmac: this.keyring.sign(TOKEN_PURPOSE, tokens[i]!),
-            purpose: 'forced',
-            created_at: now,
-            expires_at: expiresAt,
-            used_at: null,
-            voided_at: null,
-            campaign_id: campaign.id,
-          })),
-        )
-        .execute();
+      const tokenRows = part.map((t, i) => ({ id: randomUUID(), account_id: t.account_id, token_hmac: this.keyring.sign(TOKEN_PURPOSE, tokens[i]!) }));
+      await sql`
+        insert into reset_tokens (id, account_id, token_hmac, purpose, created_at, expires_at, campaign_id)
+        select id, account_id, token_hmac, 'forced', ${now}, ${expiresAt}, ${campaign.id}
+        from ${this.dialect.jsonRows(tokenRows, { id: 'text', account_id: 'text', token_hmac: 'text' })}`.execute(trx);
       const notices = campaign.notify
         ? await this.outbox.enqueueMany(
             trx,
@@ -100,17 +99,22 @@ export class ForcedResetWriter {
               recipient: t.email,
               payload: { reason_public: campaign.reason, applied_at: now, expires_at: expiresAt, sessions_revoked: campaign.revoke_sessions === 1 },
               secret: tokens[i]!,
-              idempotencyKey: `forced_reset:${campaign.id}:${t.account_id}`,
+              idempotencyKey: forcedResetNoticeKey(campaign.id, t.account_id),
             })),
           )
         : null;
-      const noticeId = notices ? sql<string>`case seq ${sql.join(part.map((t, i) => sql`when ${t.seq} then ${notices[i]!.id}`), sql` `)} end` : null;
-      await trx
-        .updateTable('campaign_targets')
-        .set({ state: 'applied', applied_at: now, wave, notice_id: noticeId })
-        .where('campaign_id', '=', campaign.id)
-        .where('seq', 'in', part.map((t) => t.seq))
-        .execute();
+      // The notice is found by its idempotency key (unique index), not carried in the row set: SQLite
+      // would join a row set to campaign_targets by scanning the set once per target.
+      const seqs = this.dialect.jsonRows(
+        part.map((t) => ({ seq: t.seq })),
+        { seq: 'integer' },
+      );
+      const noticeId = notices
+        ? sql`(select n.id from notices n where n.idempotency_key = ${'forced_reset:'} || campaign_targets.campaign_id || ${':'} || campaign_targets.account_id)`
+        : sql`null`;
+      await sql`
+        update campaign_targets set state = 'applied', applied_at = ${now}, wave = ${wave}, notice_id = ${noticeId}
+        where campaign_id = ${campaign.id} and seq in (select seq from ${seqs})`.execute(trx);
     }
   }
 }

@@ -72,7 +72,7 @@ describe.each(DIALECTS)('notice delivery on %s', (kind) => {
     sink = await startSmtpSink();
     config = { ...baseConfig(), database: t.config, smtpUrl: sink.url };
     transport = createMailTransport(config, t.db);
-    outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain: 'rg.example' });
+    outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain: 'rg.example', dialect: t.db.dialect });
   });
   afterAll(async () => {
     await transport.close();
@@ -239,7 +239,7 @@ describe.each(DIALECTS)('dev mailbox on %s', (kind) => {
 
   it('stores the composed message and serves it at GET /v1/dev/mail and /dev/mail', async () => {
     const transport = createMailTransport(config, t.db);
-    const outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain: 'rg.example' });
+    const outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain: 'rg.example', dialect: t.db.dialect });
     const inputs = [resetRequest(1), resetRequest(2), resetRequest(1, { payload: { requested_at: 1, expires_at: 3_600_001, ip: '<b>x</b>' } })];
     const ids = [];
     const w = createNoticeWorker({ db: t.db, config, keyring, transport, logger });

@@ -2,11 +2,11 @@
 // back) with the change that causes it; a worker later claims, sends and settles it. Claiming follows
 // pg-boss / graphile-worker: one statement that selects due rows (skipping rows another worker holds)
 // and marks them 'sending' under a lease, incrementing attempts at claim so a crash mid-send still counts.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
-import type { DialectAdapter } from '../storage/dialect.js';
+import type { DialectAdapter, JsonColumnType } from '../storage/dialect.js';
 import { generateVerificationCode } from './verification-code.js';
 import type { Database, NewNotice, Notice } from '../storage/schema.js';
 
@@ -47,8 +47,23 @@ export function messageIdDomainFor(config: { mailFrom: string; publicUrl: string
   return fromDomain || new URL(config.publicUrl).hostname;
 }
 
+/** Rows per insert statement: one JSON parameter each (see DialectAdapter.jsonRows). */
+const ENQUEUE_CHUNK = 1000;
+const NOTICE_JSON_COLUMNS: Record<string, JsonColumnType> = {
+  id: 'text',
+  idempotency_key: 'text',
+  kind: 'text',
+  account_id: 'text',
+  campaign_id: 'text',
+  recipient: 'text',
+  payload: 'text',
+  sealed: 'text',
+  message_id: 'text',
+  verification_code: 'text',
+};
+
 export class NoticeOutbox {
-  constructor(private readonly deps: { keyring: Keyring; clock: Clock; messageIdDomain: string; metrics?: Metrics }) {
+  constructor(private readonly deps: { keyring: Keyring; clock: Clock; messageIdDomain: string; dialect: DialectAdapter; metrics?: Metrics }) {
     if (!/^[A-Za-z0-9.-]+$/.test(deps.messageIdDomain)) throw new Error('messageIdDomain must be a plain domain');
   }
 
@@ -98,15 +113,28 @@ export class NoticeOutbox {
     const now = this.deps.clock.now();
     const rows = inputs.map((input) => this.#row(input, now));
     const inserted = new Set<string>();
-    // 200 rows × 20 columns stays far below SQLite's limit on bound parameters.
-    for (let i = 0; i < rows.length; i += 200) {
-      const done = await executor
-        .insertInto('notices')
-        .values(rows.slice(i, i + 200))
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returning('id')
-        .execute();
-      for (const r of done) inserted.add(r.id);
+    for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
+      const part = rows.slice(i, i + ENQUEUE_CHUNK).map((r) => ({
+        id: r.id,
+        idempotency_key: r.idempotency_key,
+        kind: r.kind,
+        account_id: r.account_id ?? null,
+        campaign_id: r.campaign_id ?? null,
+        recipient: r.recipient,
+        payload: r.payload,
+        sealed: r.sealed ?? null,
+        message_id: r.message_id,
+        verification_code: r.verification_code,
+      }));
+      // `where true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON after a SELECT.
+      const done = await sql<{ id: string }>`
+        insert into notices (id, idempotency_key, kind, account_id, campaign_id, recipient, payload, sealed, state, attempts, next_attempt_at, message_id, verification_code, created_at)
+        select id, idempotency_key, kind, account_id, campaign_id, recipient, payload, sealed, 'pending', 0, ${now}, message_id, verification_code, ${now}
+        from ${this.deps.dialect.jsonRows(part, NOTICE_JSON_COLUMNS)}
+        where true
+        on conflict (idempotency_key) do nothing
+        returning id`.execute(executor);
+      for (const r of done.rows) inserted.add(r.id);
     }
     const ids: Array<{ id: string }> = [];
     for (const [i, row] of rows.entries()) {

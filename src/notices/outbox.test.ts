@@ -67,7 +67,7 @@ describe.each(DIALECTS)('notice outbox on %s', (kind) => {
   beforeEach(async () => {
     await db.db.deleteFrom('notices').execute();
     clock = new ManualClock();
-    outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: 'rg.example' });
+    outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: 'rg.example', dialect: db.dialect });
   });
 
   const claim = (workerId: string, limit = 10, leaseMs = 1_000, on: Db = db) =>
@@ -91,7 +91,7 @@ describe.each(DIALECTS)('notice outbox on %s', (kind) => {
   it('dedupes by idempotency key and returns the existing id', async () => {
     const input = resetRequest(1);
     const metrics = new Metrics();
-    outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: 'rg.example', metrics });
+    outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: 'rg.example', dialect: db.dialect, metrics });
     const first = await outbox.enqueue(db.db, input);
     const second = await db.db.transaction().execute((trx) => outbox.enqueue(trx, { ...input, recipient: 'other@example.com' }));
     expect(second.id).toBe(first.id);

@@ -44,6 +44,11 @@ export function openDatabase(config: DatabaseConfig, options: { poolSize?: numbe
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
+  // A 64 MiB page cache (the default is 2 MB): the hot indexes of a million accounts stay in memory.
+  sqlite.pragma('cache_size = -65536');
+  // Checkpoint every ~40 MB of WAL instead of ~4 MB: a campaign batch rewrites many of the same pages,
+  // and each checkpoint copies them into the database file (with an fsync) once rather than ten times.
+  sqlite.pragma('wal_autocheckpoint = 10000');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   return { db, dialect: sqliteAdapter, close: () => db.destroy() };
 }

@@ -1,6 +1,9 @@
 // Every difference between SQLite and PostgreSQL lives here, behind capability flags, so services and
 // stores never test "is this SQLite?" themselves.
-import { CompiledQuery, type DatabaseConnection, type Kysely, SqliteDialect, SqliteDriver, sql, type SelectQueryBuilder } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Kysely, type RawBuilder, SqliteDialect, SqliteDriver, sql, type SelectQueryBuilder } from 'kysely';
+
+/** SQL types a JSON row set's columns come out as. */
+export type JsonColumnType = 'text' | 'integer' | 'bigint';
 
 export type DialectKind = 'sqlite' | 'postgres';
 
@@ -29,7 +32,20 @@ export interface DialectAdapter {
    * names the chain.
    */
   serializeAppends(trx: Kysely<any>, lockKey: string): Promise<void>;
+  /**
+   * A derived table `v` holding `rows`, sent as ONE JSON parameter, for set-wise writes of thousands of
+   * rows (`insert … select … from v`, `update … from v`). A multi-row VALUES list binds rows × columns
+   * parameters, and both the driver and the database pay for each one (and SQLite re-prepares a
+   * statement whose text changes with the row count); a JSON document is one parameter, parsed in C.
+   * Columns come out with the given types; a missing or null field is NULL.
+   */
+  jsonRows(rows: ReadonlyArray<Record<string, string | number | null>>, columns: Record<string, JsonColumnType>): RawBuilder<unknown>;
 }
+
+const quoteIdent = (name: string) => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`jsonRows: bad column name ${name}`);
+  return `"${name}"`;
+};
 
 export const postgresAdapter: DialectAdapter = {
   kind: 'postgres',
@@ -45,6 +61,10 @@ export const postgresAdapter: DialectAdapter = {
   async serializeAppends(trx, lockKey) {
     await sql`select pg_advisory_xact_lock(hashtext(${lockKey}))`.execute(trx);
   },
+  jsonRows(rows, columns) {
+    const defs = Object.entries(columns).map(([name, type]) => `${quoteIdent(name)} ${type}`);
+    return sql`json_to_recordset(${JSON.stringify(rows)}::json) as v(${sql.raw(defs.join(', '))})`;
+  },
 };
 
 export const sqliteAdapter: DialectAdapter = {
@@ -57,6 +77,11 @@ export const sqliteAdapter: DialectAdapter = {
   // holds the database's single write lock and no other process can append until it ends. Within one
   // process Kysely runs a transaction alone on the one connection.
   serializeAppends: async () => {},
+  jsonRows(rows, columns) {
+    // ->> yields SQL values: JSON numbers as INTEGER (or REAL), strings as TEXT, null as NULL.
+    const picks = Object.keys(columns).map((name) => `value ->> '${name}' as ${quoteIdent(name)}`);
+    return sql`(select ${sql.raw(picks.join(', '))} from json_each(${JSON.stringify(rows)})) as v`;
+  },
 };
 
 /**
