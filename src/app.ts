@@ -122,7 +122,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const rates = new RateCounterStore(db.db);
   const operatorsStore = new OperatorsStore(db.db);
   const settingsStore = new SettingsStore(db.db);
-  const outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: messageIdDomainFor(config), metrics });
+  const outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: messageIdDomainFor(config), dialect: db.dialect, metrics });
 
   // services
   const hasher = options.hasher ?? createPasswordHasher();
@@ -143,7 +143,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const recorders = { audit, events: webhooks };
   const feedback = new NoticeFeedbackService(db.db, clock);
-  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring), settings, recorders, clock);
+  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const campaignsStore = new CampaignsStore(db.db);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
