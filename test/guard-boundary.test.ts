@@ -24,8 +24,12 @@ describe('guard boundary', () => {
     expect(files.some((f) => f.path === 'guard/forced-reset-writer.ts')).toBe(true);
   });
 
+  // Kysely's `.set({ state: 'reset_required' })` and raw SQL's `set state = 'reset_required'` alike;
+  // reads (`where('state', '=', 'reset_required')`, `state === 'reset_required'`) do not match.
+  const writesResetRequired = /state\s*[:=]\s*['"]reset_required['"]/;
+
   it('only src/guard/ writes reset_required', () => {
-    const writes = /state:\s*['"]reset_required['"]/;
+    const writes = writesResetRequired;
     expect(files.filter((f) => writes.test(f.text)).map((f) => f.path)).toEqual(['guard/forced-reset-writer.ts']);
     expect(outsideGuard.filter((f) => writes.test(f.text)).map((f) => f.path)).toEqual([]);
   });
@@ -42,7 +46,9 @@ describe('guard boundary', () => {
   });
 
   it('catches a violation (the check itself works)', () => {
-    const rogue = "await trx.updateTable('credentials').set({ state: 'reset_required' })";
-    expect(/state:\s*['"]reset_required['"]/.test(rogue)).toBe(true);
+    expect(writesResetRequired.test("await trx.updateTable('credentials').set({ state: 'reset_required' })")).toBe(true);
+    expect(writesResetRequired.test("await sql`update credentials set state = 'reset_required' where …`")).toBe(true);
+    expect(writesResetRequired.test("if (credential.state === 'reset_required')")).toBe(false);
+    expect(writesResetRequired.test(".where('state', '=', 'reset_required')")).toBe(false);
   });
 });

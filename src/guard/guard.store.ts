@@ -32,13 +32,21 @@ export class GuardStore {
       .execute();
   }
 
-  /** Forced resets applied in the rolling hour by campaigns nobody approved (the tripwire's budget). */
+  /**
+   * Forced resets applied in the rolling hour by campaigns nobody approved (the tripwire's budget).
+   * Starts from unapproved campaigns updated in the window (campaigns_unapproved_idx: applying a batch
+   * updates its campaign), so approved campaigns' targets are never read however many there are.
+   */
   async unapprovedResetsSince(executor: Kysely<Database>, since: number): Promise<number> {
     const row = await executor
-      .selectFrom('campaign_targets as t')
-      .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+      .selectFrom('campaigns as c')
+      // CROSS JOIN: SQLite keeps the written order (campaigns outer), which is the plan wanted here;
+      // PostgreSQL treats it as the inner join it is and plans it the same way.
+      .crossJoin('campaign_targets as t')
+      .whereRef('t.campaign_id', '=', 'c.id')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('c.approved_by', 'is', null)
+      .where('c.updated_at', '>', since)
       .where('t.applied_at', '>', since)
       .executeTakeFirstOrThrow();
     return Number(row.n);
