@@ -53,6 +53,11 @@ export class CampaignsService {
     if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
     if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
     const { accountIds, unknown, requested, findings } = await this.#resolve(input.targets);
+    // Frozen in account-id order. Ids are random, so this order is random with respect to the request:
+    // the canary wave is a uniform sample of the targets, not the first lines of a list that is often
+    // sorted by sign-up date or by whatever query produced it. It also lets each batch write
+    // neighbouring entries of every index keyed by account (see src/guard/forced-reset-writer.ts).
+    accountIds.sort();
     const settings = await this.settings.get();
     const { verdict, reasons } = campaignVerdict({ targetCount: accountIds.length, expectedCount: input.expected_count, requestedCount: requested, unknownCount: unknown }, settings);
     const now = this.clock.now();

@@ -7,11 +7,10 @@
 // chunk as ONE JSON parameter (DialectAdapter.jsonRows) rather than rows × columns bound parameters: a
 // chunk of 1,000 costs six statements whatever its size, which is what lets a campaign of a million
 // accounts finish.
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { CampaignsTable } from '../campaigns/campaigns.schema.js';
-import { randomToken, type Keyring } from '../lib/secrets.js';
+import { randomToken, sortableId, type Keyring } from '../lib/secrets.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
 import { TOKEN_PURPOSE } from '../recovery/reset-tokens.store.js';
 import type { Database } from '../storage/schema.js';
@@ -84,7 +83,7 @@ export class ForcedResetWriter {
           where account_id in (select account_id from ${accounts}) and revoked_at is null and expires_at > ${now}`.execute(trx);
       }
       const tokens = part.map(() => randomToken());
-      const tokenRows = part.map((t, i) => ({ id: randomUUID(), account_id: t.account_id, token_hmac: this.keyring.sign(TOKEN_PURPOSE, tokens[i]!) }));
+      const tokenRows = part.map((t, i) => ({ id: sortableId(now), account_id: t.account_id, token_hmac: this.keyring.sign(TOKEN_PURPOSE, tokens[i]!) }));
       await sql`
         insert into reset_tokens (id, account_id, token_hmac, purpose, created_at, expires_at, campaign_id)
         select id, account_id, token_hmac, 'forced', ${now}, ${expiresAt}, ${campaign.id}

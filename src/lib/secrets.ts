@@ -11,6 +11,19 @@ export function randomId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/**
+ * An unguessable id that sorts by creation time: 48 bits of epoch milliseconds, then 128 bits from the
+ * CSPRNG, base64url (30 characters). For rows written in bulk (notices, reset tokens): an index over a
+ * random key takes each new row on a random page, so a batch of thousands rewrites most of the index;
+ * over a time-ordered key the batch lands on a few pages at the end. The random part alone is as
+ * unguessable as randomId(); the prefix tells the holder of an id only when it was made.
+ */
+export function sortableId(now = Date.now()): string {
+  const bytes = randomBytes(22);
+  bytes.writeUIntBE(now, 0, 6);
+  return bytes.toString('base64url');
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
 }
@@ -45,6 +58,14 @@ export class Keyring {
 
   #hmac(key: Buffer, purpose: string, value: string): string {
     return createHmac('sha256', key).update(purpose).update('\0').update(value).digest('base64url');
+  }
+
+  /**
+   * Keys derived (HKDF-SHA256) for `info` and `salt` from every key of the ring, the signing key first:
+   * data encrypted at rest under a per-file salt (the breach-dump spool) stays readable across a rotation.
+   */
+  deriveKeys(info: string, salt: Buffer, length = 32): Buffer[] {
+    return this.#keys.map((k) => Buffer.from(hkdfSync('sha256', k, salt, info, length)));
   }
 
   /** AES-256-GCM for secrets that must reach a worker once (a reset token in an unsent notice). */

@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../storage/schema.js';
+import { NOTICE_ID } from './outbox.store.js';
 
 export class NoticeFeedbackService {
   constructor(
@@ -12,7 +13,7 @@ export class NoticeFeedbackService {
 
   /** True when the id names a forced-reset notice (recorded now or before); the caller answers the same either way. */
   async unexpected(noticeId: string): Promise<boolean> {
-    if (!/^[A-Za-z0-9_-]{22}$/.test(noticeId)) return false;
+    if (!NOTICE_ID.test(noticeId)) return false;
     const notice = await this.db.selectFrom('notices').select('kind').where('id', '=', noticeId).executeTakeFirst();
     if (!notice || notice.kind !== 'forced_reset') return false;
     await this.db

@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
-import { randomId, type Keyring } from '../lib/secrets.js';
+import { sortableId, type Keyring } from '../lib/secrets.js';
 import type { DialectAdapter, JsonColumnType } from '../storage/dialect.js';
 import { generateVerificationCode } from './verification-code.js';
 import type { Database, NewNotice, Notice } from '../storage/schema.js';
@@ -47,6 +47,9 @@ export function messageIdDomainFor(config: { mailFrom: string; publicUrl: string
   return fromDomain || new URL(config.publicUrl).hostname;
 }
 
+/** A notice id as sortableId() makes it (30 characters); 22-character randomId()s from earlier versions stay valid. */
+export const NOTICE_ID = /^(?:[A-Za-z0-9_-]{30}|[A-Za-z0-9_-]{22})$/;
+
 /** Rows per insert statement: one JSON parameter each (see DialectAdapter.jsonRows). */
 const ENQUEUE_CHUNK = 1000;
 const NOTICE_JSON_COLUMNS: Record<string, JsonColumnType> = {
@@ -74,7 +77,7 @@ export class NoticeOutbox {
     if (!input.idempotencyKey) throw new Error('notice idempotencyKey is required');
     const secretKey = Object.keys(input.payload).find((k) => SECRET_KEYS.test(k));
     if (secretKey) throw new Error(`notice payload must not carry secrets (key "${secretKey}"); pass it as \`secret\``);
-    const id = randomId();
+    const id = sortableId(now);
     return {
       id,
       idempotency_key: input.idempotencyKey,

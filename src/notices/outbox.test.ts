@@ -85,7 +85,7 @@ describe.each(DIALECTS)('notice outbox on %s', (kind) => {
     const { id } = await db.db.transaction().execute((trx) => outbox.enqueue(trx, resetRequest(2)));
     const row = await db.db.selectFrom('notices').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ state: 'pending', attempts: 0, next_attempt_at: clock.now(), message_id: `<${id}@rg.example>` });
-    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{30}$/);
   });
 
   it('dedupes by idempotency key and returns the existing id', async () => {

@@ -6,7 +6,6 @@
 // sends nothing (a double click, or spam), and at most reset_requests_per_account_per_hour mails go out
 // per account. So a stranger hammering the form can neither flood the inbox nor invalidate the link the
 // holder is about to click.
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AccountsStore } from '../accounts/accounts.store.js';
 import { normalizeEmail } from '../accounts/email.js';
@@ -19,7 +18,7 @@ import type { RateCounterStore } from '../limits/rate-counters.store.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
-import { randomToken, type Keyring } from '../lib/secrets.js';
+import { type Keyring, randomToken, sortableId } from '../lib/secrets.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Database } from '../storage/schema.js';
@@ -80,7 +79,7 @@ export class RecoveryService {
     if (!hit.allowed) return false;
 
     const token = randomToken();
-    const tokenId = randomUUID();
+    const tokenId = sortableId(now);
     const expiresAt = now + settings.reset_token_ttl_seconds * 1000;
     await this.d.db.transaction().execute(async (trx) => {
       await this.d.tokens.insert(trx, {
