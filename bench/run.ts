@@ -2,7 +2,7 @@
 // docs/benchmarks.md from a full run. Every module exports `run(): Promise<BenchResult>`.
 //
 //   BENCH_QUICK=1       small counts (a smoke run)
-//   BENCH_ONLY=a,b      only these benchmarks (sign-in, delivery, reset-request, campaign-apply)
+//   BENCH_ONLY=a,b      only these benchmarks (sign-in, delivery, reset-request, campaign-apply, pwned)
 //   BENCH_DATABASES=…   sqlite and/or postgres
 //   BENCH_WRITE=1|0     force writing (or not writing) docs/benchmarks.md; by default only a full run
 //                       over both databases writes it, so a quick or partial run never replaces it
@@ -14,7 +14,7 @@ import { databaseVersion } from './support/bench-app.js';
 import { QUICK, databases, type BenchResult } from './support/harness.js';
 import { machineInfo, markdown, printResult } from './support/report.js';
 
-const BENCHES = ['sign-in', 'delivery', 'reset-request', 'campaign-apply'] as const;
+const BENCHES = ['sign-in', 'delivery', 'reset-request', 'campaign-apply', 'pwned'] as const;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {

@@ -145,7 +145,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const feedback = new NoticeFeedbackService(db.db, clock);
   const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
-  const campaignsStore = new CampaignsStore(db.db);
+  const campaignsStore = new CampaignsStore(db.db, db.dialect);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
 

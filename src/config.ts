@@ -21,6 +21,8 @@ export interface Config {
   /** HMAC keys; the first one signs, all of them verify (rotation). */
   secrets: Buffer[];
   pwned: string;
+  /** How the range-API and local-store checks behave (RESETGUARD_PWNED_*). */
+  pwnedOptions: PwnedConfig;
   passwordMinLength: number;
   bodyLimitBytes: number;
   logLevel: string;
@@ -38,6 +40,15 @@ export interface Config {
     batchSize: number;
     smtpPoolSize: number;
   };
+}
+
+export interface PwnedConfig {
+  /** open: a check that cannot be answered lets the password through (logged, counted); closed: 503. */
+  failure: 'open' | 'closed';
+  timeoutMs: number;
+  /** Range-API prefix responses kept in memory (0 = no cache). */
+  cacheEntries: number;
+  cacheTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -143,6 +154,17 @@ function intEnv(env: Env, name: string, fallback: number, min: number, max: numb
   return n;
 }
 
+function parsePwnedOptions(env: Env): PwnedConfig {
+  const failure = env.RESETGUARD_PWNED_FAILURE?.trim() || 'open';
+  if (failure !== 'open' && failure !== 'closed') throw new ConfigError(`RESETGUARD_PWNED_FAILURE must be "open" or "closed", got "${failure}"`);
+  return {
+    failure,
+    timeoutMs: intEnv(env, 'RESETGUARD_PWNED_TIMEOUT_MS', 2_000, 50, 60_000),
+    cacheEntries: intEnv(env, 'RESETGUARD_PWNED_CACHE_ENTRIES', 1_024, 0, 1_000_000),
+    cacheTtlMs: intEnv(env, 'RESETGUARD_PWNED_CACHE_TTL_SECONDS', 3_600, 1, 7 * 86_400) * 1000,
+  };
+}
+
 export interface ConfigOverrides {
   host?: string;
   port?: number;
@@ -169,6 +191,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     port: overrides.port ?? parsePort(env.RESETGUARD_PORT),
     secrets: loadSecrets(env.RESETGUARD_SECRET, dataDir, production),
     pwned: env.RESETGUARD_PWNED?.trim() || 'builtin',
+    pwnedOptions: parsePwnedOptions(env),
     passwordMinLength: intEnv(env, 'RESETGUARD_PASSWORD_MIN_LENGTH', 8, 8, 64),
     bodyLimitBytes: intEnv(env, 'RESETGUARD_BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.RESETGUARD_LOG_LEVEL?.trim() || (env.NODE_ENV === 'test' ? 'silent' : 'info'),

@@ -84,12 +84,21 @@ describe('checkPasswordPolicy', () => {
     expect(await checkPasswordPolicy('bobsledding team 4', { ...base, email: 'bob@example.com' })).toBe('bobsledding team 4');
   });
 
-  it("is off with RESETGUARD_PWNED=off, and refuses settings it cannot honour yet", async () => {
+  it("is off with RESETGUARD_PWNED=off, and refuses a corpus path that does not exist", async () => {
     expect(await checkPasswordPolicy('password123', { ...base, blocklist: noBlocklist })).toBe('password123');
     expect(await createBlocklist('off').check('password')).toEqual({ breached: false });
     expect(await createBlocklist('builtin').check('password')).toEqual({ breached: true });
-    expect(() => createBlocklist('/var/lib/pwned')).toThrow(/not supported yet/);
-    expect(() => createBlocklist('https://api.example/range/')).toThrow(/not supported yet/);
+    // Stores and range APIs are tested in test/pwned-store.test.ts and test/pwned-range.test.ts.
+    expect(() => createBlocklist('/nonexistent/pwned')).toThrow(/does not exist; build a store with `resetguard pwned import/);
+  });
+
+  it('says "at least" for a saturated count and "once" for a count of 1', async () => {
+    const saturated: PasswordBlocklist = { check: async () => ({ breached: true, count: 16_777_215, countIsLowerBound: true }) };
+    const err = await errorOf(checkPasswordPolicy('unusual passphrase here', { ...base, blocklist: saturated }));
+    expect(err.extra).toEqual({ breach_count: 16_777_215, breach_count_is_lower_bound: true });
+    expect(err.message).toContain('seen at least 16,777,215 times in data breaches');
+    const once: PasswordBlocklist = { check: async () => ({ breached: true, count: 1 }) };
+    expect((await errorOf(checkPasswordPolicy('unusual passphrase here', { ...base, blocklist: once }))).message).toContain('seen once in data breaches, where attackers find it; choose a password you have never used elsewhere');
   });
 
   it('never throws anything but AppError (property)', async () => {

@@ -40,15 +40,28 @@ export async function checkPasswordPolicy(raw: string, opts: PasswordPolicyOptio
     throw new AppError('password_contains_email', 'The password must not contain your email address or its name part.');
   }
   const result = await opts.blocklist.check(password);
-  if (result.breached) {
-    const seen = result.count !== undefined ? ` It has appeared ${result.count} times in known data breaches.` : '';
-    throw new AppError(
+  if (result.breached) throw breached(result.count, result.countIsLowerBound === true);
+  return password;
+}
+
+/**
+ * With a count (the pwned corpus or range API), the detail says how often the password was seen and what
+ * to do; `breach_count` carries the number for clients (and `breach_count_is_lower_bound` when the store
+ * only knows "at least"). The builtin list knows no counts: then the detail is the general one.
+ */
+function breached(count: number | undefined, lowerBound: boolean): AppError {
+  if (count === undefined) {
+    return new AppError(
       'password_breached',
-      `This password is known to attackers from data breaches or lists of common passwords.${seen} Choose a longer passphrase that you do not use on any other site.`,
-      result.count !== undefined ? { breach_count: result.count } : {},
+      'This password is known to attackers from data breaches or lists of common passwords. Choose a longer passphrase that you do not use on any other site.',
     );
   }
-  return password;
+  const times = count === 1 ? 'once' : `${lowerBound ? 'at least ' : ''}${count.toLocaleString('en-US')} times`;
+  return new AppError(
+    'password_breached',
+    `This password has been seen ${times} in data breaches, where attackers find it; choose a password you have never used elsewhere. A longer passphrase of unrelated words is easiest to remember.`,
+    { breach_count: count, ...(lowerBound ? { breach_count_is_lower_bound: true } : {}) },
+  );
 }
 
 function tooLong(maxLength: number): AppError {

@@ -1,5 +1,6 @@
 // Campaign queries: creation of the frozen target set, views, counts and state transitions.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
 import type { CampaignsTable } from './campaigns.schema.js';
 
@@ -13,39 +14,40 @@ export interface CampaignCounts {
   corrections_sent: number;
   skipped: number;
 }
-const CHUNK = 500;
+/** Rows per statement, sent as one JSON parameter (DialectAdapter.jsonRows). */
+const CHUNK = 5000;
 
 export class CampaignsStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectAdapter,
+  ) {}
 
   /** Resolves requested ids or emails to existing account ids, deduplicated, in request order. */
   async resolveTargets(by: 'id' | 'email', values: string[]): Promise<{ accountIds: string[]; unknown: number }> {
     const unique = [...new Set(values)];
     const found = new Map<string, string>();
     for (let i = 0; i < unique.length; i += CHUNK) {
-      const chunk = unique.slice(i, i + CHUNK);
-      const rows = await this.db.selectFrom('accounts').select(['id', 'email']).where(by, 'in', chunk).execute();
-      for (const r of rows) found.set(by === 'id' ? r.id : r.email, r.id);
+      const wanted = this.dialect.jsonRows(
+        unique.slice(i, i + CHUNK).map((value) => ({ value })),
+        { value: 'text' },
+      );
+      const rows = await sql<{ id: string; email: string }>`select id, email from accounts where ${sql.ref(by)} in (select value from ${wanted})`.execute(this.db);
+      for (const r of rows.rows) found.set(by === 'id' ? r.id : r.email, r.id);
     }
     const accountIds = [...new Set(unique.map((v) => found.get(v)).filter((v): v is string => v !== undefined))];
     return { accountIds, unknown: unique.length - found.size };
   }
 
+  /** The campaign row and its frozen targets (seq 1…n in the given order), in the caller's transaction. */
   async insert(trx: Kysely<Database>, campaign: CampaignRow, accountIds: string[]): Promise<void> {
     await trx.insertInto('campaigns').values(campaign).execute();
     for (let i = 0; i < accountIds.length; i += CHUNK) {
-      const rows = accountIds.slice(i, i + CHUNK).map((account_id, j) => ({
-        campaign_id: campaign.id,
-        seq: i + j + 1,
-        account_id,
-        state: 'pending',
-        wave: null,
-        applied_at: null,
-        notice_id: null,
-        skip_reason: null,
-        revert_variant: null,
-      }));
-      await trx.insertInto('campaign_targets').values(rows).execute();
+      const rows = this.dialect.jsonRows(
+        accountIds.slice(i, i + CHUNK).map((account_id, j) => ({ seq: i + j + 1, account_id })),
+        { seq: 'integer', account_id: 'text' },
+      );
+      await sql`insert into campaign_targets (campaign_id, seq, account_id, state) select ${campaign.id}, seq, account_id, 'pending' from ${rows}`.execute(trx);
     }
   }
 

@@ -232,7 +232,7 @@ export function registerCampaignCommand(program: Command): void {
     .action(async (opts: { json?: boolean; limit: number }) => {
       await withApp(async (app) => {
         // The store lists rows; the service's view adds counts and waves, as GET /v1/admin/campaigns does.
-        const rows = await new CampaignsStore(app.db.db).list(opts.limit);
+        const rows = await new CampaignsStore(app.db.db, app.db.dialect).list(opts.limit);
         const views = await Promise.all(rows.map((r) => app.services.campaigns.view(r.id)));
         if (opts.json) {
           const next = rows.length === opts.limit ? String(rows[rows.length - 1]!.created_at) : null;

@@ -98,7 +98,7 @@ async function seedDemo(app: App, count: number, hashPassword: (pw: string) => P
   }
   const operator = operators[0]!;
 
-  const recent = await new CampaignsStore(app.db.db).list(REUSE_SCAN);
+  const recent = await new CampaignsStore(app.db.db, app.db.dialect).list(REUSE_SCAN);
   const reusable = (kind: string, reason: string, state: string): CampaignRow | undefined => recent.find((c) => c.kind === kind && c.reason === reason && c.state === state);
 
   // The single reset takes the last account, the campaign the first ones, so they never overlap and the

@@ -8,6 +8,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerImportUsersCommand } from './import-users.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerOperatorCommand } from './operator.js';
+import { registerPwnedCommand } from './pwned.js';
 import { registerServeCommands } from './serve.js';
 
 const program = new Command()
@@ -19,6 +20,7 @@ registerServeCommands(program);
 registerMigrateCommand(program);
 registerOperatorCommand(program);
 registerImportUsersCommand(program);
+registerPwnedCommand(program);
 registerAuditCommand(program);
 registerCampaignCommand(program);
 registerDemoCommand(program);
