@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     const command = `${envPrefix ? envPrefix + ' ' : ''}npm run bench`;
     const file = join(ROOT, 'docs', 'benchmarks.md');
     writeFileSync(file, markdown(results, machine, command, totalSeconds));
+    for (const r of results) for (const f of 'figures' in r ? (r.figures ?? []) : []) writeFileSync(join(ROOT, 'docs', f.file), f.svg);
     console.log(`wrote ${file}`);
   } else {
     console.log('docs/benchmarks.md not written (partial or quick run; BENCH_WRITE=1 forces it)');

@@ -37,7 +37,18 @@ export interface BenchResult {
   rows: BenchRow[];
   /** Observations worth keeping next to the figures. */
   notes: string[];
+  /** Charts written next to docs/benchmarks.md (file name under docs/) and shown in it. */
+  figures?: Array<{ file: string; caption: string; svg: string }>;
   seconds?: number;
+}
+
+/** A list-of-integers knob: `BENCH_<NAME>=10000,100000` if set, else the quick or full default. */
+export function knobList(name: string, full: number[], quick: number[]): number[] {
+  const raw = process.env[`BENCH_${name}`];
+  if (raw === undefined || raw === '') return QUICK ? quick : full;
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_${name} must be a comma-separated list of positive integers, got "${raw}"`);
+  return values;
 }
 
 // ---- environment knobs -------------------------------------------------------------------------------

@@ -118,6 +118,7 @@ export function markdown(results: Array<BenchResult | { id: string; title: strin
         for (const d of row.details!) lines.push(`  - ${d}`);
       }
     }
+    for (const f of r.figures ?? []) lines.push('', `![${esc(f.caption)}](${f.file})`, '', `*${f.caption}*`);
     if (r.notes.length > 0) {
       lines.push('', 'Notes:', '');
       for (const n of r.notes) lines.push(`- ${n}`);
