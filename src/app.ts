@@ -52,6 +52,7 @@ import { CampaignsStore } from './campaigns/campaigns.store.js';
 import { ForcedResetWriter } from './guard/forced-reset-writer.js';
 import { Guard } from './guard/guard.service.js';
 import { NoticeFeedbackService } from './notices/notice-feedback.service.js';
+import { noticeBouncesRoutes } from './notices/notice-bounces.routes.js';
 import { noticeFeedbackRoutes } from './notices/notice-feedback.routes.js';
 import { ensureSchema, openDatabase, type Db } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
@@ -172,6 +173,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webhooksRoutes({ webhooks, operators }),
       campaignsRoutes({ campaigns, store: campaignsStore, reverter, guard, operators }),
       noticeFeedbackRoutes({ feedback }),
+      noticeBouncesRoutes({ feedback, operators }),
       devMailRoutes({ db, config }),
       noticeVerificationRoutes({ verification }),
       resetPagesRoutes({ recovery }),

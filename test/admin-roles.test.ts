@@ -10,6 +10,7 @@ const MINIMUM: Record<string, Role> = {
   'GET /v1/admin/audit': 'viewer',
   'GET /v1/admin/audit/verify': 'viewer',
   'GET /v1/admin/findings': 'viewer',
+  'POST /v1/admin/notices/bounces': 'operator',
   'GET /v1/admin/webhooks': 'viewer',
   'POST /v1/admin/webhooks': 'admin',
   'GET /v1/admin/webhooks/{id}': 'viewer',

@@ -74,6 +74,16 @@ export interface NoticeFeedbackTable {
   created_at: number;
 }
 
+/** Bounces reported after a relay accepted a notice; 'hard' ones count as delivery failures. */
+export interface NoticeBouncesTable {
+  notice_id: string;
+  /** 'hard' | 'soft' */
+  type: string;
+  /** The relay's diagnostic, trimmed (no message content). */
+  diagnostic: string | null;
+  created_at: number;
+}
+
 /** One row per guard switch: the kill switch, and the tripwire window's reset marker. */
 export interface GuardStateTable {
   key: string;
@@ -89,5 +99,6 @@ export interface CampaignTables {
   campaign_waves: CampaignWavesTable;
   previous_credentials: PreviousCredentialsTable;
   notice_feedback: NoticeFeedbackTable;
+  notice_bounces: NoticeBouncesTable;
   guard_state: GuardStateTable;
 }

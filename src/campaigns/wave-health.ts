@@ -1,6 +1,6 @@
-// A wave's health while it holds: the share of its notices that failed (delivery failures and
-// bounces end as 'failed') and the share answered "I didn't expect this". Either over its threshold
-// halts the campaign.
+// A wave's health while it holds: the share of its notices that failed (refused by the relay, or
+// hard-bounced after it accepted them) and the share answered "I didn't expect this". Either over its
+// threshold halts the campaign.
 import type { Kysely } from 'kysely';
 import type { Settings } from '../settings/settings-definitions.js';
 import type { Database } from '../storage/schema.js';
@@ -18,9 +18,17 @@ export async function waveHealth(db: Kysely<Database>, campaignId: string, wave:
     .selectFrom('campaign_targets as t')
     .innerJoin('notices as n', 'n.id', 't.notice_id')
     .leftJoin('notice_feedback as f', 'f.notice_id', 't.notice_id')
+    .leftJoin('notice_bounces as b', (join) => join.onRef('b.notice_id', '=', 't.notice_id').on('b.type', '=', 'hard'))
     .select((eb) => [
       eb.fn.countAll<number>().as('notices'),
-      eb.fn.sum<number>(eb.case().when('n.state', '=', 'failed').then(1).else(0).end()).as('failed'),
+      eb.fn.sum<number>(
+        eb
+          .case()
+          .when(eb.or([eb('n.state', '=', 'failed'), eb('b.notice_id', 'is not', null)]))
+          .then(1)
+          .else(0)
+          .end(),
+      ).as('failed'),
       eb.fn.count<number>('f.notice_id').as('unexpected'),
     ])
     .where('t.campaign_id', '=', campaignId)
@@ -33,7 +41,7 @@ export async function waveHealth(db: Kysely<Database>, campaignId: string, wave:
   if (notices > 0 && unexpected / notices > settings.halt_unexpected_rate) {
     haltReason = `wave ${wave}: ${unexpected} of ${notices} holders said "I didn't expect this" (over ${settings.halt_unexpected_rate * 100}%)`;
   } else if (notices > 0 && failed / notices > settings.halt_delivery_failure_rate) {
-    haltReason = `wave ${wave}: ${failed} of ${notices} notices failed to deliver (over ${settings.halt_delivery_failure_rate * 100}%)`;
+    haltReason = `wave ${wave}: ${failed} of ${notices} notices failed to deliver or bounced (over ${settings.halt_delivery_failure_rate * 100}%)`;
   }
   return { notices, failed, unexpected, haltReason };
 }

@@ -23,4 +23,22 @@ export class NoticeFeedbackService {
       .execute();
     return true;
   }
+
+  /**
+   * A bounce reported for a notice already accepted by the relay, matched by its Message-ID (fixed per
+   * notice, with or without angle brackets). A hard bounce outranks a soft one reported earlier.
+   * Returns the notice, or null when no notice has that Message-ID.
+   */
+  async bounce(messageId: string, type: 'hard' | 'soft', diagnostic: string | null): Promise<{ notice_id: string; kind: string } | null> {
+    const bare = messageId.trim().replace(/^<|>$/g, '');
+    const notice = await this.db.selectFrom('notices').select(['id', 'kind']).where('message_id', '=', `<${bare}>`).executeTakeFirst();
+    if (!notice) return null;
+    const row = { notice_id: notice.id, type, diagnostic: diagnostic?.slice(0, 500) ?? null, created_at: this.clock.now() };
+    await this.db
+      .insertInto('notice_bounces')
+      .values(row)
+      .onConflict((oc) => (type === 'hard' ? oc.column('notice_id').doUpdateSet({ type, diagnostic: row.diagnostic, created_at: row.created_at }) : oc.column('notice_id').doNothing()))
+      .execute();
+    return { notice_id: notice.id, kind: notice.kind };
+  }
 }
