@@ -44,7 +44,7 @@ describe.each(DIALECTS)('findings on %s', (kind) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await get(`/v1/admin/findings?limit=4${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json();
+      const page: { items: Array<{ id: string }>; next_cursor: string | null } = (await get(`/v1/admin/findings?limit=4${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json();
       seen.push(...page.items.map((i: { id: string }) => i.id));
       cursor = page.next_cursor;
     } while (cursor);
