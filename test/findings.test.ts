@@ -76,6 +76,17 @@ describe.each(DIALECTS)('findings on %s', (kind) => {
     for (const f of listed) expect(f.campaigns.map((c) => c.id)).toEqual([id]);
     const stuffing = (await get('/v1/admin/findings?kind=credential_stuffing')).json().items as Array<{ campaigns: unknown[] }>;
     for (const f of stuffing) expect(f.campaigns).toEqual([]);
+    // Through the whole guard path: started, applied by the runner, one forced_reset notice each.
+    expect((await t.app.http.inject({ method: 'POST', url: `/v1/admin/campaigns/${id}/start`, headers: bearer(keys.operator!) })).statusCode).toBe(200);
+    await t.app.services.settings.patch({ wave_hold_seconds: 0 }, 'test');
+    for (let i = 0; i < 10 && (await t.app.services.campaigns.view(id)).state === 'running'; i++) await t.app.campaignRunner.runOnce();
+    const reset = await t.app.db.db.selectFrom('credentials').select('account_id').where('state', '=', 'reset_required').execute();
+    expect(new Set(reset.map((r) => r.account_id))).toEqual(new Set(targets.map((r) => r.account_id)));
+    const notices = await t.app.db.db.selectFrom('notices').select('account_id').where('campaign_id', '=', id).where('kind', '=', 'forced_reset').execute();
+    expect(notices).toHaveLength(7);
+    const after = (await get('/v1/admin/findings?kind=breach_reuse')).json().items as Array<{ campaigns: Array<{ state: string }> }>;
+    expect(after[0]!.campaigns[0]!.state).toBe('completed');
+
     // A filter that matches nothing is a campaign of 0 targets: blocked, as any empty campaign.
     const empty = await t.app.http.inject({ method: 'POST', url: '/v1/admin/campaigns', headers: bearer(keys.operator!), payload: { reason: 'nothing', targets: { findings: { source: 'breach_dump:none' } }, expected_count: 0 } });
     expect(empty.json().guard.verdict).toBe('blocked');
