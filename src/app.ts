@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { findingsRoutes } from './detection/findings.routes.js';
 import { FindingsService } from './detection/findings.service.js';
 import { FindingsStore } from './detection/findings.store.js';
+import { createSignInWatch } from './detection/signin-watch.js';
 import { createBlocklist } from './detection/pwned.js';
 import { buildHttpServer } from './http/server.js';
 import { systemRoutes } from './http/system.routes.js';
@@ -135,7 +136,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const webhooks = new Webhooks({ db, keyring, clock });
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
-  const accounts = new AccountsService({ ...common, sessions });
+  // The sign-in detectors record findings and force resets through campaigns and the guard, which are
+  // built below: late-bound getters, called only at sign-in time (as handleRequest below).
+  const late = { findings: () => findings, campaigns: () => campaigns, guard: () => guard };
+  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, late });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch });
   // The queue calls back into the service it feeds; the closure runs only after both exist.
   const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -202,11 +207,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webhookWorker.start();
       campaignRunner.start();
       housekeeper.start();
+      signInWatch.start();
     },
     async close() {
       await campaignRunner.stop();
       housekeeper.stop();
       await http.close();
+      // Successes batched for the stuffing counters, written while the database is still open.
+      await signInWatch.stop();
       await resetRequests.stop();
       await worker.stop();
       await webhookWorker.stop();

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { PasswordBlocklist } from '../detection/pwned.js';
+import type { SignInScreen, SignInWatch } from '../detection/signin-watch.js';
 import type { Database, Session } from '../storage/schema.js';
 import type { AccountsStore } from './accounts.store.js';
 import { normalizeEmail } from './email.js';
@@ -28,6 +29,8 @@ export interface AccountsServiceDeps {
   clock: Clock;
   metrics: Metrics;
   passwordMinLength: number;
+  /** The detectors' view of sign-ins: stuffing counters and blocks, breached passwords. */
+  signInWatch: SignInWatch;
 }
 
 export interface SignInResult {
@@ -63,20 +66,22 @@ export class AccountsService {
     const password = normalizePassword(rawPassword);
     const now = this.d.clock.now();
     const throttleKey = email ?? String(rawEmail).slice(0, 320).toLowerCase();
-    const verdict = await this.d.throttle.check(throttleKey, ctx.ip, now);
-    if (!verdict.allowed) {
+    // A stuffing block depends only on where the attempt comes from, so it refuses known and unknown
+    // emails alike, before anything is looked up.
+    const [verdict, screen] = await Promise.all([this.d.throttle.check(throttleKey, ctx.ip, now), this.d.signInWatch.screen(ctx.ip, now)]);
+    if (!verdict.allowed || screen.retryAfterMs > 0) {
       this.d.metrics.signIns.inc({ outcome: 'throttled' });
-      throw throttled(verdict);
+      throw verdict.allowed ? sourceBlocked(screen) : throttled({ ...verdict, retryAfterMs: Math.max(verdict.retryAfterMs, screen.retryAfterMs) });
     }
     const found = email && [...password].length <= MAX_PASSWORD_CODE_POINTS ? await this.d.accounts.findByEmailWithCredential(email) : undefined;
     const credential = found?.credential;
     if (!found || !credential) {
       await this.d.hasher.verifyDummy(password);
-      return this.#fail(throttleKey, ctx, 'invalid_credentials');
+      return this.#fail(throttleKey, ctx, 'invalid_credentials', screen, null);
     }
     const result = await this.d.hasher.verify(credential.hash, password);
-    if (credential.state !== 'active') return this.#fail(throttleKey, ctx, 'reset_required');
-    if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials');
+    if (credential.state !== 'active') return this.#fail(throttleKey, ctx, 'reset_required', screen, found.account.id);
+    if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials', screen, found.account.id);
 
     // Most sign-ins follow no failure: skip the write when there is no counter to clear.
     if (verdict.accountHasFailures) await this.d.throttle.clearAccount(throttleKey);
@@ -85,13 +90,20 @@ export class AccountsService {
       const upgraded = await this.d.hasher.hash(password);
       await this.d.accounts.upgradeHash(found.account.id, credential.hash, upgraded, this.d.clock.now());
     }
-    const issued = await this.d.sessions.issue(found.account.id, ctx);
+    // The detectors look at the success while the session is written (signin-breached.ts says why);
+    // a forced reset they ask for runs after, so the guard revokes this session with the others.
+    const [issued, followUp] = await Promise.all([this.d.sessions.issue(found.account.id, ctx), this.d.signInWatch.succeeded(screen, throttleKey, found.account.id, password)]);
+    if (followUp && (await followUp())) {
+      this.d.metrics.signIns.inc({ outcome: 'reset_required' });
+      throw new AppError('invalid_credentials');
+    }
     this.d.metrics.signIns.inc({ outcome: 'success' });
     return { token: issued.token, accountId: found.account.id, expiresAt: issued.session.expires_at };
   }
 
-  async #fail(throttleKey: string, ctx: RequestContext, outcome: string): Promise<never> {
+  async #fail(throttleKey: string, ctx: RequestContext, outcome: string, screen: SignInScreen, accountId: string | null): Promise<never> {
     await this.d.throttle.recordFailure(throttleKey, ctx.ip, this.d.clock.now());
+    await this.d.signInWatch.failed(screen, throttleKey, accountId);
     this.d.metrics.signIns.inc({ outcome });
     throw new AppError('invalid_credentials');
   }
@@ -128,6 +140,10 @@ function throttled(verdict: ThrottleVerdict): AppError {
     ? 'Too many failed attempts. Reset your password by email to sign in again.'
     : 'Too many failed attempts. Wait before trying again.';
   return new AppError('too_many_attempts', detail, { retry_after: Math.ceil(verdict.retryAfterMs / 1000) });
+}
+
+function sourceBlocked(screen: SignInScreen): AppError {
+  return new AppError('too_many_attempts', 'Too many failed sign-ins from your network. Wait before trying again.', { retry_after: Math.ceil(screen.retryAfterMs / 1000) });
 }
 
 function safeNormalizeEmail(raw: unknown): string | null {

@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
+import { StuffingStore } from '../detection/stuffing-store.js';
 import type { Database } from '../storage/schema.js';
 import type { RateCounterStore } from './rate-counters.store.js';
 
@@ -25,7 +26,7 @@ export class Housekeeper {
     private readonly logger: Logger,
   ) {}
 
-  async runOnce(): Promise<{ rateWindows: number; failureCounters: number; sessions: number }> {
+  async runOnce(): Promise<{ rateWindows: number; failureCounters: number; sessions: number; stuffingRows: number }> {
     const now = this.clock.now();
     const rateWindows = await this.rates.prune(now - RATE_WINDOW_KEEP_MS);
     const failures = await this.db
@@ -34,7 +35,9 @@ export class Housekeeper {
       .where('failures', '<', LOCKED_FAILURES)
       .executeTakeFirst();
     const sessions = await this.db.deleteFrom('sessions').where('expires_at', '<', now - SESSION_KEEP_MS).executeTakeFirst();
-    return { rateWindows, failureCounters: Number(failures.numDeletedRows), sessions: Number(sessions.numDeletedRows) };
+    // Stuffing buckets older than the longest window, and bursts a day past their end.
+    const stuffingRows = await new StuffingStore(this.db).prune(now);
+    return { rateWindows, failureCounters: Number(failures.numDeletedRows), sessions: Number(sessions.numDeletedRows), stuffingRows };
   }
 
   start(): void {
