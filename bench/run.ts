@@ -14,7 +14,7 @@ import { databaseVersion } from './support/bench-app.js';
 import { QUICK, databases, type BenchResult } from './support/harness.js';
 import { machineInfo, markdown, printResult } from './support/report.js';
 
-const BENCHES = ['sign-in', 'delivery', 'reset-request', 'campaign-apply', 'pwned'] as const;
+const BENCHES = ['sign-in', 'delivery', 'reset-request', 'campaign-apply', 'breach-dump', 'pwned'] as const;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 // The one place everything is wired: stores, then services, then transports (HTTP, worker).
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AccountsService } from './accounts/accounts.service.js';
@@ -10,6 +11,10 @@ import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
 import type { Config } from './config.js';
+import { BreachDumpWorker } from './detection/breach-dump-worker.js';
+import { breachDumpsRoutes } from './detection/breach-dumps.routes.js';
+import { BreachDumpsService, MAX_UPLOAD_BYTES } from './detection/breach-dumps.service.js';
+import { BreachDumpsStore } from './detection/breach-dumps.store.js';
 import { findingsRoutes } from './detection/findings.routes.js';
 import { FindingsService } from './detection/findings.service.js';
 import { FindingsStore } from './detection/findings.store.js';
@@ -91,6 +96,7 @@ export interface App {
     reverter: CampaignReverter;
     feedback: NoticeFeedbackService;
     findings: FindingsService;
+    breachDumps: BreachDumpsService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -102,6 +108,8 @@ export interface App {
   webhookWorker: WebhookWorker;
   /** Advances running campaigns wave by wave; started alongside `worker`. */
   campaignRunner: CampaignRunner;
+  /** Imports uploaded breach dumps; started alongside `worker`. */
+  breachDumpWorker: BreachDumpWorker;
   /** Starts every background loop (outbox, reset requests, webhooks, campaigns, housekeeping). */
   startBackground(): void;
   close(): Promise<void>;
@@ -151,6 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const feedback = new NoticeFeedbackService(db.db, clock);
   const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
+  const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
@@ -162,6 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds });
   const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
+  const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
   const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
   const http = await buildHttpServer({
@@ -175,6 +185,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       settingsRoutes({ settings, operators }),
       auditRoutes({ audit, operators }),
       findingsRoutes({ findings, operators }),
+      breachDumpsRoutes({ breachDumps, operators }),
       webhooksRoutes({ webhooks, operators }),
       campaignsRoutes({ campaigns, store: campaignsStore, reverter, guard, operators }),
       noticeFeedbackRoutes({ feedback }),
@@ -194,23 +205,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps },
     outbox,
     resetRequests,
     worker,
     housekeeper,
     webhookWorker,
     campaignRunner,
+    breachDumpWorker,
     startBackground() {
       worker.start();
       resetRequests.start();
       webhookWorker.start();
       campaignRunner.start();
       housekeeper.start();
+      breachDumpWorker.start();
       signInWatch.start();
     },
     async close() {
       await campaignRunner.stop();
+      await breachDumpWorker.stop();
+      await breachDumps.close();
       housekeeper.stop();
       await http.close();
       // Successes batched for the stuffing counters, written while the database is still open.

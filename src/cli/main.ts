@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { registerAuditCommand } from './audit.js';
+import { registerBreachCommand } from './breach.js';
 import { registerCampaignCommand } from './campaign.js';
 import { registerDemoCommand } from './demo.js';
 import { registerImportUsersCommand } from './import-users.js';
@@ -20,6 +21,7 @@ registerServeCommands(program);
 registerMigrateCommand(program);
 registerOperatorCommand(program);
 registerImportUsersCommand(program);
+registerBreachCommand(program);
 registerPwnedCommand(program);
 registerAuditCommand(program);
 registerCampaignCommand(program);

@@ -4,6 +4,7 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { AuditTables } from '../audit/audit.schema.js';
 import type { CampaignTables } from '../campaigns/campaigns.schema.js';
 import type { FindingTables } from '../detection/findings.schema.js';
+import type { BreachDumpTables } from '../detection/breach-dumps.schema.js';
 import type { StuffingTables } from '../detection/stuffing-schema.js';
 import type { WebhookTables } from '../webhooks/webhooks.schema.js';
 
@@ -128,7 +129,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, StuffingTables {
+export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   sessions: SessionsTable;
