@@ -386,6 +386,23 @@ describe.each(DIALECTS)('HTTP upload through the worker on %s', (kind) => {
     expect(audit.map((a) => a.action)).toEqual(['breach_dump.uploaded', 'breach_dump.cancel_requested']);
   });
 
+  it('leaves an upload another live worker holds alone, and takes it over once that lease runs out', async () => {
+    const [v] = await seedVictims(t.app.db, 1, `lease-${kind}-`);
+    const res = await t.app.http.inject({ method: 'POST', url: '/v1/admin/breach-dumps', headers: { ...bearer(operator), 'content-type': 'text/plain' }, payload: `${v!.email}:${v!.password}\n` });
+    const id = res.json().id as string;
+    const db = t.app.db.db;
+    // Another process holds it (running, lease valid): this worker must not touch it.
+    await db.updateTable('breach_dumps').set({ state: 'running', locked_by: 'other-host:1:abc', locked_until: Date.now() + 60_000 }).where('id', '=', id).execute();
+    await t.app.breachDumpWorker.drain(10_000);
+    expect(await t.app.services.breachDumps.view(id)).toMatchObject({ state: 'running', interrupted: false, counts: { lines: 0 } });
+    // That process died: its lease ran out, so the dump shows as interrupted and a worker resumes it.
+    await db.updateTable('breach_dumps').set({ locked_until: Date.now() - 1 }).where('id', '=', id).execute();
+    expect((await t.app.services.breachDumps.view(id)).interrupted).toBe(true);
+    await t.app.breachDumpWorker.drain(10_000);
+    expect(await t.app.services.breachDumps.view(id)).toMatchObject({ state: 'completed', counts: { lines: 1, confirmed_reuses: 1 } });
+    expect(existsSync(join(spoolDir(), `${id}.enc`))).toBe(false);
+  });
+
   it('refuses what is not a dump with a clear 4xx', async () => {
     const post = (headers: Record<string, string>, payload?: string | object) =>
       t.app.http.inject({ method: 'POST', url: '/v1/admin/breach-dumps', headers: { ...bearer(operator), ...headers }, ...(payload !== undefined ? { payload } : {}) });

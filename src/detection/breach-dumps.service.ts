@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
@@ -17,24 +16,16 @@ import type { Keyring } from '../lib/secrets.js';
 import type { OperatorIdentity } from '../operators/operators.service.js';
 import type { Db } from '../storage/database.js';
 import type { FindingsService } from './findings.service.js';
-import { runDumpImport, type DumpCounters, type ImportProgress, type ImportResult } from './breach-dump-import.js';
+import type { DumpCounters, ImportResult } from './breach-dump-import.js';
+import { BreachDumpRunner, countersOf, LeaseLostError, type RunHooks, type RunOptions } from './breach-dump-runner.js';
 import { readSpool, removeSpool, SpoolError, SpoolTooLargeError, writeSpool } from './breach-dump-spool.js';
 import { FINISHED_STATES, type BreachDumpRow, type BreachDumpsStore } from './breach-dumps.store.js';
-import { AccountEmailIndex } from './breach-email-filter.js';
-import { VerifyPool } from './verify-pool.js';
 
-export interface BreachDumpsOptions {
+export interface BreachDumpsOptions extends RunOptions {
   /** Where encrypted uploads wait for a worker: `<data dir>/breach-dumps`. */
   spoolDir: string;
   /** Largest upload accepted, in bytes. */
   maxUploadBytes: number;
-  /** An importer's lease; renewed at every checkpoint (about once a second). */
-  leaseMs: number;
-  /** Verify threads; every core by default. */
-  poolSize?: number;
-  commitIntervalMs?: number;
-  /** Lines per account lookup (tests shrink it to get many checkpoints from a small dump). */
-  batchLines?: number;
 }
 
 export interface BreachDumpView {
@@ -57,16 +48,6 @@ export interface BreachDumpView {
   findings_source: string;
 }
 
-export interface RunHooks {
-  shouldStop?: () => boolean;
-  onProgress?: (p: ImportProgress) => void | Promise<void>;
-}
-
-/** Another process took over the dump (our lease ran out): stop without touching the row. */
-class LeaseLostError extends Error {
-  override name = 'LeaseLostError';
-}
-
 /** A CLI import that cannot start or continue, with a message for the person at the terminal. */
 export class BreachImportError extends Error {
   override name = 'BreachImportError';
@@ -82,24 +63,12 @@ export const MAX_UPLOAD_BYTES = 16 * 1024 ** 3;
 const MAX_ATTEMPTS = 5;
 /** How long a failed run waits before a worker tries it again. */
 const RETRY_DELAY_MS = 30_000;
-/** Verify threads outlive a run by this long, for the next dump. */
-const POOL_IDLE_MS = 30_000;
 /** Spool files no row explains (an upload that died mid-way) are removed after this long untouched. */
 const ORPHAN_AGE_MS = 3_600_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SPOOL_NAME = /^([0-9a-f-]{36})\.enc(\.partial)?$/;
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-
-function countersOf(row: BreachDumpRow): DumpCounters {
-  return {
-    lines: Number(row.lines),
-    invalid_lines: Number(row.invalid_lines),
-    matched_emails: Number(row.matched_emails),
-    candidate_pairs: Number(row.candidate_pairs),
-    verified: Number(row.verified),
-  };
-}
 
 function cleanLabel(label: string | undefined): string | null {
   if (label === undefined) return null;
@@ -109,9 +78,7 @@ function cleanLabel(label: string | undefined): string | null {
 }
 
 export class BreachDumpsService {
-  #pool: VerifyPool | null = null;
-  #poolIdle: NodeJS.Timeout | null = null;
-  #runs = 0;
+  readonly runner: BreachDumpRunner;
 
   constructor(
     private readonly db: Db,
@@ -122,7 +89,14 @@ export class BreachDumpsService {
     private readonly clock: Clock,
     private readonly logger: Logger,
     readonly options: BreachDumpsOptions,
-  ) {}
+  ) {
+    this.runner = new BreachDumpRunner(db, store, findings, recorders, clock, logger, options);
+  }
+
+  /** Stops the verify threads (app shutdown). */
+  close(): Promise<void> {
+    return this.runner.close();
+  }
 
   spoolPath(id: string): string {
     return join(this.options.spoolDir, `${id}.enc`);
@@ -211,19 +185,19 @@ export class BreachDumpsService {
   async #processUpload(row: BreachDumpRow, workerId: string, hooks: RunHooks): Promise<boolean> {
     const path = this.spoolPath(row.id);
     if (row.cancel_requested === 1) {
-      await this.#finish(row.id, workerId, 'cancelled', null);
+      await this.runner.finish(row.id, workerId, 'cancelled', null);
       await removeSpool(path);
       return true;
     }
     if (row.attempts > MAX_ATTEMPTS) {
-      await this.#finish(row.id, workerId, 'failed', `gave up after ${MAX_ATTEMPTS} failed attempts (see the worker's logs)`);
+      await this.runner.finish(row.id, workerId, 'failed', `gave up after ${MAX_ATTEMPTS} failed attempts (see the worker's logs)`);
       await removeSpool(path);
       return true;
     }
     await this.store.markRunning(row.id, workerId, this.clock.now(), false);
     try {
-      const result = await this.#run(row, workerId, readSpool(path, this.keyring, Number(row.bytes_done)), hooks);
-      await this.#settle(row.id, workerId, result);
+      const result = await this.runner.run(row, workerId, readSpool(path, this.keyring, Number(row.bytes_done)), hooks);
+      await this.runner.settle(row.id, workerId, result);
       if (result.outcome !== 'stopped') await removeSpool(path);
       return true;
     } catch (err) {
@@ -233,7 +207,7 @@ export class BreachDumpsService {
       }
       if (err instanceof SpoolError) {
         this.logger.error({ breach_dump_id: row.id, reason: err.message }, 'breach dump spool unreadable; dump failed');
-        await this.#finish(row.id, workerId, 'failed', err.message);
+        await this.runner.finish(row.id, workerId, 'failed', err.message);
         await removeSpool(path);
         return true;
       }
@@ -298,12 +272,12 @@ export class BreachDumpsService {
       const row = opts.resumeId === undefined ? await this.#createFileDump(opts, size) : await this.#resumeFileDump(opts.resumeId, handle, size, opts);
       let result: ImportResult;
       try {
-        result = await this.#run(row, opts.workerId, handle.createReadStream({ start: Number(row.bytes_done), highWaterMark: 256 * 1024, autoClose: false }), opts);
+        result = await this.runner.run(row, opts.workerId, handle.createReadStream({ start: Number(row.bytes_done), highWaterMark: 256 * 1024, autoClose: false }), opts);
       } catch (err) {
         if (!(err instanceof LeaseLostError)) await this.store.release(row.id, opts.workerId, this.clock.now(), null, false);
         throw err;
       }
-      await this.#settle(row.id, opts.workerId, result);
+      await this.runner.settle(row.id, opts.workerId, result);
       return { view: await this.view(row.id), outcome: result.outcome };
     } finally {
       await handle.close();
@@ -341,92 +315,6 @@ export class BreachDumpsService {
     await this.store.markRunning(id, opts.workerId, now, true);
     await this.recorders.audit.append(this.db.db, { actor: opts.actor, action: 'breach_dump.resumed', subject: `breach_dump:${id}`, data: { from_offset: done, state: row.state } });
     return leased;
-  }
-
-  // ---- one run ---------------------------------------------------------------------------------------
-
-  async #run(row: BreachDumpRow, lockedBy: string, source: AsyncIterable<Uint8Array>, hooks: RunHooks): Promise<ImportResult> {
-    const index = await AccountEmailIndex.build(this.store, () => this.clock.now());
-    // Threads start with the first pair to verify: a dump that matches nobody never starts them.
-    const verifier = { verify: (hash: string, password: string) => this.#acquirePool().verify(hash, password) };
-    this.#runs++;
-    if (this.#poolIdle) clearTimeout(this.#poolIdle);
-    try {
-      return await runDumpImport(
-        source,
-        {
-          pool: verifier,
-          lookup: (emails) => index.lookup(emails),
-          commit: (checkpoint, findings) =>
-            this.db.db.transaction().execute(async (trx) => {
-              const inserted = await this.findings.record(findings, trx);
-              const now = this.clock.now();
-              const r = await this.store.checkpoint(trx, row.id, lockedBy, checkpoint.offset, checkpoint.counters, inserted.length, now, this.options.leaseMs);
-              if (!r) throw new LeaseLostError(`lost the lease on breach dump ${row.id}`);
-              return { cancelRequested: r.cancel_requested === 1, confirmedReuses: Number(r.confirmed_reuses) };
-            }),
-          ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
-          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-        },
-        {
-          dumpId: row.id,
-          startOffset: Number(row.bytes_done),
-          counters: countersOf(row),
-          ...(this.options.commitIntervalMs !== undefined ? { commitIntervalMs: this.options.commitIntervalMs } : {}),
-          ...(this.options.batchLines !== undefined ? { batchLines: this.options.batchLines } : {}),
-        },
-      );
-    } finally {
-      if (--this.#runs === 0 && this.#pool) {
-        // Kept a little while for the next dump (a worker often has several queued), then stopped:
-        // idle threads hold memory for nothing.
-        this.#poolIdle = setTimeout(() => void this.close(), POOL_IDLE_MS);
-        this.#poolIdle.unref();
-      }
-    }
-  }
-
-  /** The verify threads, started on first use (again after a failure, or for another size). */
-  #acquirePool(): VerifyPool {
-    const size = this.options.poolSize ?? availableParallelism();
-    if (this.#pool && (this.#pool.broken || this.#pool.size !== size)) {
-      void this.#pool.close();
-      this.#pool = null;
-    }
-    return (this.#pool ??= new VerifyPool({ size }));
-  }
-
-  /** Stops the verify threads (app shutdown; also after they sat idle). */
-  async close(): Promise<void> {
-    if (this.#poolIdle) clearTimeout(this.#poolIdle);
-    this.#poolIdle = null;
-    const pool = this.#pool;
-    this.#pool = null;
-    if (pool && this.#runs === 0) await pool.close();
-    else if (pool) this.#pool = pool; // a run still uses it; its end schedules the close
-  }
-
-  /** Records how a run ended: a final state (audited), or the lease given back for a later resume. */
-  async #settle(id: string, lockedBy: string, result: ImportResult): Promise<void> {
-    if (result.outcome === 'stopped') {
-      // Not a failure: the process is shutting down. The next run starts from the checkpoint afresh.
-      await this.store.release(id, lockedBy, this.clock.now(), null, true);
-      this.logger.info({ breach_dump_id: id, bytes_done: result.checkpoint.offset }, 'breach dump import stopped; resumable');
-      return;
-    }
-    await this.#finish(id, lockedBy, result.outcome, null);
-  }
-
-  async #finish(id: string, lockedBy: string, state: 'completed' | 'cancelled' | 'failed', error: string | null): Promise<void> {
-    const now = this.clock.now();
-    const finished = await this.db.db.transaction().execute(async (trx) => {
-      if (!(await this.store.finish(trx, id, lockedBy, state, error, now))) return null;
-      const row = (await this.store.get(id, trx))!;
-      const data = { ...countersOf(row), confirmed_reuses: Number(row.confirmed_reuses), bytes_done: Number(row.bytes_done), ...(error ? { error } : {}) };
-      await this.recorders.audit.append(trx, { actor: 'system', action: `breach_dump.${state}`, subject: `breach_dump:${id}`, data });
-      return data;
-    });
-    if (finished) this.logger.info({ breach_dump_id: id, state, ...finished }, `breach dump ${state}`);
   }
 
   // ---- helpers ---------------------------------------------------------------------------------------
