@@ -45,6 +45,10 @@ import { SettingsStore } from './settings/settings.store.js';
 import { settingsRoutes } from './settings/settings.routes.js';
 import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
+import { accountPagesRoutes } from './web/account-pages.routes.js';
+import { signinPagesRoutes } from './web/signin-pages.routes.js';
+import { createWebKit } from './web/web-kit.js';
+import { AccountNoticesStore } from './notices/account-notices.store.js';
 import { AuditLog } from './audit/audit.service.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { createWebhookWorker, type WebhookWorker } from './webhooks/webhook-worker.js';
@@ -174,6 +178,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
   const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
+  // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
+  const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
   const http = await buildHttpServer({
     config,
     logger,
@@ -188,12 +194,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       breachDumpsRoutes({ breachDumps, operators }),
       webhooksRoutes({ webhooks, operators }),
       campaignsRoutes({ campaigns, store: campaignsStore, reverter, guard, operators }),
-      noticeFeedbackRoutes({ feedback }),
+      noticeFeedbackRoutes({ feedback, web }),
       noticeBouncesRoutes({ feedback, operators }),
       devMailRoutes({ db, config }),
       noticeVerificationRoutes({ verification }),
-      resetPagesRoutes({ recovery }),
-      verifyPagesRoutes({ verification }),
+      resetPagesRoutes({ recovery, web }),
+      verifyPagesRoutes({ verification, web }),
+      signinPagesRoutes({ accounts, sessions, web, passwordMinLength: config.passwordMinLength }),
+      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength }),
     ],
   });
 

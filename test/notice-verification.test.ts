@@ -79,11 +79,15 @@ describe.each(DIALECTS)('notice verification on %s', (kind) => {
   });
 
   it('answers on the /verify page too', async () => {
-    const r = await t.app.http.inject({ method: 'POST', url: '/verify', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `code=${code}`, remoteAddress: '10.5.0.9' });
+    // The form's CSRF token is bound to the cookie the page sets.
+    const page = await t.app.http.inject({ method: 'GET', url: '/verify' });
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', cookie: String(page.headers['set-cookie']).split(';')[0]! };
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const r = await t.app.http.inject({ method: 'POST', url: '/verify', headers, payload: `code=${code}&csrf=${csrf}`, remoteAddress: '10.5.0.9' });
     expect(r.statusCode).toBe(200);
     expect(r.body).toContain('Yes: we sent this email');
     expect(r.body).toContain('v***@example.com');
-    const fake = await t.app.http.inject({ method: 'POST', url: '/verify', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'code=AAAA-BBBB-CCCC', remoteAddress: '10.5.0.9' });
+    const fake = await t.app.http.inject({ method: 'POST', url: '/verify', headers, payload: `code=AAAA-BBBB-CCCC&csrf=${csrf}`, remoteAddress: '10.5.0.9' });
     expect(fake.body).toContain('We did not send an email with this code');
   });
 });

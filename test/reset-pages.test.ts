@@ -3,9 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpAndIn, startTestApp, type TestApp } from './support/app.js';
 
+// Every form carries a CSRF token bound to a cookie set with the page: fetch the page first, as a browser does.
+let csrf: { cookie: string; token: string } | undefined;
 const form = (fields: Record<string, string>) => ({
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  payload: new URLSearchParams(fields).toString(),
+  headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrf!.cookie },
+  payload: new URLSearchParams({ ...fields, csrf: csrf!.token }).toString(),
 });
 
 describe('reset pages', () => {
@@ -17,6 +19,9 @@ describe('reset pages', () => {
     await t.app.services.recovery.issueResetLink('pages@example.com', '127.0.0.1');
     const n = await t.app.db.db.selectFrom('notices').select('sealed').where('kind', '=', 'reset_request').executeTakeFirstOrThrow();
     token = t.app.keyring.unseal(n.sealed!);
+    const page = await t.app.http.inject({ method: 'GET', url: '/forgot' });
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    csrf = { cookie, token: /name="csrf" value="([^"]+)"/.exec(page.body)![1]! };
   });
   afterAll(async () => {
     await t.close();

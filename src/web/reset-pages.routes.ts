@@ -9,13 +9,15 @@ import { AppError } from '../lib/errors.js';
 import { escapeHtml } from '../lib/html.js';
 import type { RecoveryService } from '../recovery/recovery.service.js';
 import { STYLESHEET, sendPage } from './page.js';
+import type { WebKit } from './web-kit.js';
 
 const ResetForm = Type.Object({ token: Type.String({ maxLength: 1000 }), password: Type.String({ maxLength: 8192 }), confirm: Type.String({ maxLength: 8192 }) });
 const ForgotForm = Type.Object({ email: Type.String({ maxLength: 1000 }) });
 
-function resetForm(token: string, error?: string): string {
+function resetForm(csrfField: string, token: string, error?: string): string {
   return `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/reset">
+${csrfField}
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <label for="password">New password</label>
 <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="1024" aria-describedby="password-hint">
@@ -26,36 +28,38 @@ function resetForm(token: string, error?: string): string {
 </form>`;
 }
 
-const forgotForm = (error?: string) => `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+const forgotForm = (csrfField: string, error?: string) => `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <p>Enter the email address of your account. If it has an account, we'll send a link to set a new password.</p>
 <form method="post" action="/forgot">
+${csrfField}
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="email" required maxlength="254">
 <button type="submit">Send reset link</button>
 </form>`;
 
-export function resetPagesRoutes(deps: { recovery: RecoveryService }) {
+export function resetPagesRoutes(deps: { recovery: RecoveryService; web: WebKit }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const hide = { hide: true };
+    const { csrf } = deps.web;
 
     app.get('/assets/site.css', { schema: hide }, async (_request, reply) =>
       reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
     );
 
     app.get('/', { schema: hide }, async (_request, reply) =>
-      sendPage(reply, 200, 'resetguard', '<p>Account security service.</p><p><a href="/forgot">Forgot your password?</a></p>'),
+      sendPage(reply, 200, 'resetguard', '<p>Account security service.</p><p><a href="/signin">Sign in</a> · <a href="/signup">Create an account</a></p><p><a href="/forgot">Forgot your password?</a> · <a href="/verify">Is this email from us?</a></p>'),
     );
 
-    app.get('/forgot', { schema: hide }, async (_request, reply) => sendPage(reply, 200, 'Reset your password', forgotForm()));
+    app.get('/forgot', { schema: hide }, async (request, reply) => sendPage(reply, 200, 'Reset your password', forgotForm(csrf.publicField(request, reply))));
 
-    app.post('/forgot', { schema: { ...hide, body: ForgotForm } }, async (request, reply) => {
+    app.post('/forgot', { schema: { ...hide, body: ForgotForm }, preValidation: csrf.checkPublic }, async (request, reply) => {
       try {
         await deps.recovery.requestReset(request.body.email, request.ip);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         const message = err.code === 'invalid_email' ? 'That is not a valid email address.' : err.message;
-        return sendPage(reply, err.status, 'Reset your password', forgotForm(message));
+        return sendPage(reply, err.status, 'Reset your password', forgotForm(csrf.publicField(request, reply), message));
       }
       return sendPage(
         reply,
@@ -69,12 +73,12 @@ export function resetPagesRoutes(deps: { recovery: RecoveryService }) {
     app.get('/reset', { schema: { ...hide, querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 1000 })) }) } }, async (request, reply) => {
       const token = request.query.token ?? '';
       if (!token) return sendPage(reply, 400, 'Reset link incomplete', '<p>This link is missing its code. Open the link from the email again, or <a href="/forgot">ask for a new one</a>.</p>');
-      return sendPage(reply, 200, 'Choose a new password', resetForm(token));
+      return sendPage(reply, 200, 'Choose a new password', resetForm(csrf.publicField(request, reply), token));
     });
 
-    app.post('/reset', { schema: { ...hide, body: ResetForm } }, async (request, reply) => {
+    app.post('/reset', { schema: { ...hide, body: ResetForm }, preValidation: csrf.checkPublic }, async (request, reply) => {
       const { token, password, confirm } = request.body;
-      if (password !== confirm) return sendPage(reply, 400, 'Choose a new password', resetForm(token, 'The two passwords are not the same.'));
+      if (password !== confirm) return sendPage(reply, 400, 'Choose a new password', resetForm(csrf.publicField(request, reply), token, 'The two passwords are not the same.'));
       try {
         await deps.recovery.confirmReset(token, password, request.ip);
       } catch (err) {
@@ -82,13 +86,13 @@ export function resetPagesRoutes(deps: { recovery: RecoveryService }) {
         if (err.code === 'invalid_or_expired_token') {
           return sendPage(reply, 400, 'This link no longer works', '<p>The link is invalid, expired, or was already used.</p><p><a href="/forgot">Ask for a new link</a>.</p>');
         }
-        return sendPage(reply, err.status, 'Choose a new password', resetForm(token, err.message));
+        return sendPage(reply, err.status, 'Choose a new password', resetForm(csrf.publicField(request, reply), token, err.message));
       }
       return sendPage(
         reply,
         200,
         'Password changed',
-        '<p class="ok" role="status">Your password was changed and every device was signed out.</p><p>Sign in again with your new password. We have emailed you a confirmation.</p>',
+        '<p class="ok" role="status">Your password was changed and every device was signed out.</p><p><a href="/signin">Sign in again</a> with your new password. We have emailed you a confirmation.</p>',
       );
     });
   };

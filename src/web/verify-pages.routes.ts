@@ -6,6 +6,7 @@ import { AppError } from '../lib/errors.js';
 import { escapeHtml } from '../lib/html.js';
 import type { NoticeVerificationService } from '../notices/notice-verification.service.js';
 import { sendPage } from './page.js';
+import type { WebKit } from './web-kit.js';
 
 const KIND_NAMES: Record<string, string> = {
   reset_request: 'a password reset link you (or someone) asked for',
@@ -14,27 +15,29 @@ const KIND_NAMES: Record<string, string> = {
   correction: 'a correction of an earlier notice',
 };
 
-const form = (value = '', message = '') => `${message}
+const form = (csrfField: string, value = '', message = '') => `${message}
 <p>Every email we send shows a verification code like <strong>K7QM-2XWP-9FHD</strong>. Enter it to check that the email really comes from us.</p>
 <form method="post" action="/verify">
+${csrfField}
 <label for="code">Verification code</label>
 <input id="code" name="code" type="text" inputmode="text" autocomplete="off" spellcheck="false" required maxlength="40" value="${escapeHtml(value)}">
 <button type="submit">Check code</button>
 </form>`;
 
-export function verifyPagesRoutes(deps: { verification: NoticeVerificationService }) {
+export function verifyPagesRoutes(deps: { verification: NoticeVerificationService; web: WebKit }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-    app.get('/verify', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, 200, 'Is this email from us?', form()));
-    app.post('/verify', { schema: { hide: true, body: Type.Object({ code: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
+    const { csrf } = deps.web;
+    app.get('/verify', { schema: { hide: true } }, async (request, reply) => sendPage(reply, 200, 'Is this email from us?', form(csrf.publicField(request, reply))));
+    app.post('/verify', { schema: { hide: true, body: Type.Object({ code: Type.String({ maxLength: 100 }) }) }, preValidation: csrf.checkPublic }, async (request, reply) => {
       try {
         const result = await deps.verification.verify(request.body.code, request.ip);
         const message = result.genuine
           ? `<p class="ok" role="status">Yes: we sent this email on ${escapeHtml(result.sent_at.replace('T', ' ').slice(0, 16))} UTC to ${escapeHtml(result.recipient_hint)}. It is ${escapeHtml(KIND_NAMES[result.kind] ?? 'a notice')}.</p>`
           : '<p class="error" role="alert">We did not send an email with this code. Do not click its links or enter your password. If it asks for your password or claims to be from us, it is probably phishing: delete it, or forward it to your security team.</p>';
-        return sendPage(reply, 200, 'Is this email from us?', form(request.body.code, message));
+        return sendPage(reply, 200, 'Is this email from us?', form(csrf.publicField(request, reply), request.body.code, message));
       } catch (err) {
-        if (err instanceof AppError) return sendPage(reply, err.status, 'Is this email from us?', form(request.body.code, `<p class="error" role="alert">${escapeHtml(err.message)}</p>`));
+        if (err instanceof AppError) return sendPage(reply, err.status, 'Is this email from us?', form(csrf.publicField(request, reply), request.body.code, `<p class="error" role="alert">${escapeHtml(err.message)}</p>`));
         throw err;
       }
     });

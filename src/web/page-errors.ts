@@ -1,0 +1,27 @@
+// Errors on the account-holder pages answer as pages, not problem+json: a person with a browser sees
+// what went wrong and where to go. Set per page plugin (Fastify scopes error handlers to the plugin),
+// so the JSON API keeps its own handler.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../lib/errors.js';
+import type { PageSessions } from './page-sessions.js';
+import { errorBox, redirect, sendPage } from './page.js';
+
+export function pageErrorHandler(pageSessions: PageSessions) {
+  return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    // The session's account is gone (or the session ended mid-request): start again at sign-in.
+    if (err instanceof AppError && err.code === 'unauthorized') {
+      pageSessions.clear(reply);
+      return redirect(reply, '/signin');
+    }
+    if (err instanceof AppError && err.status < 500) {
+      return sendPage(reply, err.status, 'That did not work', `${errorBox(err.message)}<p><a href="/account">Back to your account</a></p>`);
+    }
+    const status = (err as FastifyError).statusCode;
+    if (!(err instanceof AppError) && status !== undefined && status >= 400 && status < 500) {
+      // A body that does not match the form (a field missing or far too long): not a form our pages send.
+      return sendPage(reply, status, 'Something is missing', '<p class="error" role="alert">The form arrived incomplete or changed, so nothing was done.</p><p>Go back, reload the page and try again.</p>');
+    }
+    request.log.error({ err }, 'unhandled error on a page');
+    return sendPage(reply, 500, 'Something went wrong', '<p class="error" role="alert">Something went wrong on our side and nothing was changed. Please try again in a moment.</p>');
+  };
+}

@@ -1,0 +1,134 @@
+// /signin, /signup and /signout: the same AccountsService and SessionsService as POST /v1/sessions and
+// POST /v1/accounts, with the session token in the rg_session cookie.
+//
+// Nothing here tells whether an email has an account: a wrong email and a wrong password read the same
+// (the service answers invalid_credentials for both, after the same argon2 work), and signing up with
+// an address that already has an account shows exactly the page a new sign-up shows. The service has
+// already spent the same work on both (policy check, argon2 hash, insert), so the time matches too.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { requestContext } from '../accounts/accounts.routes.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { SessionsService } from '../accounts/sessions.service.js';
+import { AppError } from '../lib/errors.js';
+import { escapeHtml } from '../lib/html.js';
+import { minutesFrom } from './format.js';
+import { pageErrorHandler } from './page-errors.js';
+import { errorBox, okBox, redirect, sendPage } from './page.js';
+import type { WebKit } from './web-kit.js';
+
+// Generous caps as in the API: the password policy decides what is too long.
+const Email = Type.String({ maxLength: 1000 });
+const Password = Type.String({ maxLength: 8192 });
+const SigninBody = Type.Object({ email: Email, password: Password });
+const SignupBody = Type.Object({ email: Email, password: Password, confirm: Password });
+
+function signinForm(csrfField: string, email = ''): string {
+  return `<form method="post" action="/signin">
+${csrfField}
+<label for="email">Email address</label>
+<input id="email" name="email" type="email" autocomplete="username" required maxlength="254" value="${escapeHtml(email)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+<button type="submit">Sign in</button>
+</form>
+<div class="links">
+<p><a href="/forgot">Forgot your password?</a></p>
+<p>New here? <a href="/signup">Create an account</a></p>
+<p>Got an email from us and not sure it is real? <a href="/verify">Check its code</a></p>
+</div>`;
+}
+
+function signupForm(csrfField: string, minLength: number, email = ''): string {
+  return `<form method="post" action="/signup">
+${csrfField}
+<label for="email">Email address</label>
+<input id="email" name="email" type="email" autocomplete="username" required maxlength="254" value="${escapeHtml(email)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required minlength="${minLength}" maxlength="1024" aria-describedby="password-hint">
+<p class="hint" id="password-hint">At least ${minLength} characters. A few unrelated words make a strong, memorable passphrase. Don't reuse a password from another site: we refuse passwords known from data breaches.</p>
+<label for="confirm">Password, again</label>
+<input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="${minLength}" maxlength="1024">
+<button type="submit">Create account</button>
+</form>
+<div class="links"><p>Already have an account? <a href="/signin">Sign in</a></p></div>`;
+}
+
+export function signinPagesRoutes(deps: { accounts: AccountsService; sessions: SessionsService; web: WebKit; passwordMinLength: number }) {
+  return async (fastify: FastifyInstance): Promise<void> => {
+    fastify.setErrorHandler(pageErrorHandler(deps.web.sessions));
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    const { csrf, sessions: pageSessions } = deps.web;
+    const hide = { hide: true };
+
+    app.get('/signin', { schema: { ...hide, querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 20 })) }) } }, async (request, reply) => {
+      if (await pageSessions.current(request)) return redirect(reply, '/account');
+      const flash = request.query.done === 'signout' ? okBox('You are signed out.') : '';
+      return sendPage(reply, 200, 'Sign in', flash + signinForm(csrf.publicField(request, reply)));
+    });
+
+    app.post('/signin', { schema: { ...hide, body: SigninBody }, preValidation: csrf.checkPublic }, async (request, reply) => {
+      const { email, password } = request.body;
+      const again = (status: number, message: string) =>
+        sendPage(reply, status, 'Sign in', errorBox(message) + signinForm(csrf.publicField(request, reply), email));
+      let signedIn;
+      try {
+        signedIn = await deps.accounts.signIn(email, password, requestContext(request));
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        // One sentence for an unknown email, a wrong password and a force-reset account alike.
+        if (err.code === 'invalid_credentials') return again(401, 'Email or password is incorrect.');
+        if (err.code === 'too_many_attempts') {
+          if (typeof err.extra.retry_after === 'number') reply.header('retry-after', String(err.extra.retry_after));
+          return again(429, `Too many sign-in attempts. Try again in ${minutesFrom(err.extra.retry_after)}, or reset your password by email.`);
+        }
+        return again(err.status, err.message);
+      }
+      // Signing in again in the same browser replaces its session rather than leaving one behind.
+      const previous = await pageSessions.current(request);
+      if (previous) await deps.sessions.end(previous.id);
+      pageSessions.start(reply, signedIn.token, signedIn.expiresAt);
+      return redirect(reply, '/account');
+    });
+
+    app.get('/signup', { schema: hide }, async (request, reply) => {
+      if (await pageSessions.current(request)) return redirect(reply, '/account');
+      return sendPage(reply, 200, 'Create an account', signupForm(csrf.publicField(request, reply), deps.passwordMinLength));
+    });
+
+    app.post('/signup', { schema: { ...hide, body: SignupBody }, preValidation: csrf.checkPublic }, async (request, reply) => {
+      const { email, password, confirm } = request.body;
+      const again = (status: number, message: string) =>
+        sendPage(reply, status, 'Create an account', errorBox(message) + signupForm(csrf.publicField(request, reply), deps.passwordMinLength, email));
+      if (password !== confirm) return again(400, 'The two passwords are not the same.');
+      try {
+        await deps.accounts.signUp(email, password);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        // An existing account is answered exactly like a new one (below). The API's POST /v1/accounts
+        // answers 409 account_exists instead; this page, open to anyone, must not.
+        if (err.code !== 'account_exists') return again(err.status, err.message);
+      }
+      return sendPage(
+        reply,
+        200,
+        'Now sign in',
+        `<p>If <strong>${escapeHtml(email)}</strong> was new to us, its account is ready with the password you chose. If it already had an account, nothing was changed: sign in with that account's password, or <a href="/forgot">reset it by email</a>.</p>` +
+          signinForm(csrf.publicField(request, reply), email),
+      );
+    });
+
+    // Without a live session there is nothing to end and nothing to protect (only a dead cookie to
+    // drop), so no token is asked for: a sign-out button must work even after the session was revoked.
+    app.post('/signout', { schema: hide }, async (request, reply) => {
+      const session = await pageSessions.current(request);
+      if (session) {
+        if (!csrf.checkSession(request, reply, session)) return reply;
+        await deps.sessions.end(session.id);
+      }
+      pageSessions.clear(reply);
+      return redirect(reply, '/signin?done=signout');
+    });
+  };
+}

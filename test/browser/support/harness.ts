@@ -1,0 +1,86 @@
+// Browser tests drive the real pages in Debian's Chromium through playwright-core (never a downloaded
+// browser): the app listens on 127.0.0.1 (port 0), mails go over SMTP to a real smtp-server sink, and a
+// local range API stands in for Pwned Passwords. Contexts have JavaScript OFF unless a test needs it:
+// the pages must work without it.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { PUBLIC_URL, startTestApp, type TestApp } from '../../support/app.js';
+import { startSmtpSink, type SinkMessage, type SmtpSink } from '../../support/smtp-sink.js';
+import { startRangeApi } from './pwned-range.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const chromiumMissing = !existsSync(CHROMIUM);
+if (chromiumMissing) {
+  console.warn(`\n  SKIPPING the browser tests: ${CHROMIUM} is missing. Install Debian's Chromium (apt-get install -y chromium); .ci/run does.\n`);
+}
+
+/** A password the stand-in range API reports as breached, with its count. */
+export const BREACHED = { password: 'correct horse battery staple', count: 3_861_493 } as const;
+
+export interface WebHarness {
+  t: TestApp;
+  sink: SmtpSink;
+  /** Where the app listens, e.g. http://127.0.0.1:41234 */
+  base: string;
+  browser: Browser;
+  context(opts?: BrowserContextOptions): Promise<BrowserContext>;
+  /**
+   * A link from a mail, opened on this listener: the link must start with the configured public URL
+   * (checked), and its path and query are used exactly as mailed.
+   */
+  local(link: string): string;
+  /** The first mail to `to` of that notice kind (waits for it). */
+  mail(to: string, kind: string): Promise<SinkMessage>;
+  close(): Promise<void>;
+}
+
+export async function startWebHarness(): Promise<WebHarness> {
+  const sink = await startSmtpSink();
+  const range = await startRangeApi({ [BREACHED.password]: BREACHED.count });
+  const t = await startTestApp('sqlite', { smtpUrl: sink.url, env: { RESETGUARD_PWNED: range.url } });
+  t.app.startBackground();
+  const base = await t.app.http.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const contexts: BrowserContext[] = [];
+  return {
+    t,
+    sink,
+    base,
+    browser,
+    async context(opts = {}) {
+      const c = await browser.newContext({ javaScriptEnabled: false, baseURL: base, ...opts });
+      contexts.push(c);
+      return c;
+    },
+    local(link) {
+      if (!link.startsWith(`${PUBLIC_URL}/`)) throw new Error(`mailed link ${link} does not start with ${PUBLIC_URL}`);
+      return base + link.slice(PUBLIC_URL.length);
+    },
+    mail: (to, kind) => sink.waitFor((m) => m.to === to && m.headers['x-resetguard-notice'] === kind, 15_000),
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close();
+      await t.close();
+      await sink.stop();
+      await range.close();
+    },
+  };
+}
+
+/** Signs in through the /signin form and lands on /account. */
+export async function signInWithForm(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/signin');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL('**/account'), page.click('button[type=submit]')]);
+}
+
+/** The verification code a notice shows, as the mail prints it (K7QM-2XWP-9FHD). */
+export function mailedCode(mail: SinkMessage): string {
+  const code = /enter the code ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/.exec(mail.text)?.[1];
+  if (!code) throw new Error('no verification code in the mail');
+  return code;
+}
