@@ -44,11 +44,11 @@ function page(views: DevMailView[], to: string | undefined): string {
       (m) =>
         '<article style="border-top:1px solid #ccc;padding:12px 0">' +
         `<h2 style="font-size:16px;margin:0 0 4px">${escapeHtml(m.subject)}</h2>` +
-        `<p style="margin:0 0 8px;color:#555">To ${escapeHtml(m.to)} · ${escapeHtml(m.created_at)} · ${escapeHtml(m.notice_kind ?? 'mail')} · ${escapeHtml(m.message_id)}</p>` +
+        `<p style="margin:0 0 8px;color:#555;overflow-wrap:anywhere">To ${escapeHtml(m.to)} · ${escapeHtml(m.created_at)} · ${escapeHtml(m.notice_kind ?? 'mail')} · ${escapeHtml(m.message_id)}</p>` +
         (m.links.length
-          ? '<ul>' + m.links.map((l) => `<li><a href="${escapeHtml(l)}">${escapeHtml(l)}</a></li>`).join('') + '</ul>'
+          ? '<ul style="overflow-wrap:anywhere">' + m.links.map((l) => `<li><a href="${escapeHtml(l)}">${escapeHtml(l)}</a></li>`).join('') + '</ul>'
           : '') +
-        `<pre style="white-space:pre-wrap;background:#f6f6f6;padding:8px">${escapeHtml(m.text)}</pre>` +
+        `<pre style="white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:8px">${escapeHtml(m.text)}</pre>` +
         '</article>',
     )
     .join('');
