@@ -28,6 +28,9 @@ export interface CreateCampaign {
   revoke_sessions?: boolean;
 }
 
+/** Target count from which creating a campaign refreshes the planner's statistics of campaign_targets. */
+const REFRESH_STATISTICS_AT = 10_000;
+
 const actorOf = (op: OperatorIdentity) => (op.id.startsWith(DETECTOR_PREFIX) ? op.id : `operator:${op.id}`);
 
 /** Detectors act as an identity of their own (never an operator key): `detector:<finding kind>`. */
@@ -95,6 +98,9 @@ export class CampaignsService {
       await this.recorders.audit.append(trx, { actor: 'guard', action: `guard.verdict.${verdict}`, subject: `campaign:${row.id}`, data: { reasons } });
       await this.recorders.events.emit(trx, 'campaign.created', { campaign_id: row.id, ...data }, `campaign.created:${row.id}`);
     });
+    // A large frozen set changes campaign_targets enough that the planner must learn of it before the
+    // runner's first batch (see DialectAdapter.refreshStatistics).
+    if (accountIds.length >= REFRESH_STATISTICS_AT) await this.db.dialect.refreshStatistics(this.db.db, 'campaign_targets');
     return row;
   }
 

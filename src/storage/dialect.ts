@@ -40,6 +40,14 @@ export interface DialectAdapter {
    * Columns come out with the given types; a missing or null field is NULL.
    */
   jsonRows(rows: ReadonlyArray<Record<string, string | number | null>>, columns: Record<string, JsonColumnType>): RawBuilder<unknown>;
+  /**
+   * Brings the planner's statistics of `table` up to date after a bulk insert, where the database would
+   * otherwise plan with stale numbers until its own background analysis catches up. PostgreSQL: without
+   * it, the first batches of a just-frozen million-target campaign were planned as if it had one target
+   * (a bitmap scan and sort of the whole wave per batch, seconds each). SQLite's planner does not rely on
+   * row counts for these queries: nothing to do.
+   */
+  refreshStatistics(db: Kysely<any>, table: string): Promise<void>;
 }
 
 const quoteIdent = (name: string) => {
@@ -65,6 +73,9 @@ export const postgresAdapter: DialectAdapter = {
     const defs = Object.entries(columns).map(([name, type]) => `${quoteIdent(name)} ${type}`);
     return sql`json_to_recordset(${JSON.stringify(rows)}::json) as v(${sql.raw(defs.join(', '))})`;
   },
+  async refreshStatistics(db, table) {
+    await sql`analyze ${sql.table(table)}`.execute(db);
+  },
 };
 
 export const sqliteAdapter: DialectAdapter = {
@@ -82,6 +93,7 @@ export const sqliteAdapter: DialectAdapter = {
     const picks = Object.keys(columns).map((name) => `value ->> '${name}' as ${quoteIdent(name)}`);
     return sql`(select ${sql.raw(picks.join(', '))} from json_each(${JSON.stringify(rows)})) as v`;
   },
+  refreshStatistics: async () => {},
 };
 
 /**
