@@ -126,10 +126,12 @@ export class CampaignRunner {
       }
       if (current.state === 'applying') {
         let renewedAt = performance.now();
+        let from = current.first_seq;
         for (;;) {
           const size = this.#batchSize;
           const t0 = performance.now();
-          const r = await this.guard.applyBatch(campaign.id, current.wave, current.first_seq, current.last_seq, size);
+          const r = await this.guard.applyBatch(campaign.id, current.wave, from, current.last_seq, size);
+          if (r.lastSeq !== null) from = r.lastSeq + 1;
           const t1 = performance.now();
           this.#batchSize = nextBatchSize(size, t1 - t0);
           if (r.stopped) return; // halted, kill switch or tripwire: the campaign is no longer running

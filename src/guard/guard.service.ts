@@ -19,6 +19,12 @@ export interface BatchResult {
   skipped: number;
   /** Why the batch stopped early, if it did. */
   stopped: null | 'kill_switch' | 'tripwire' | 'not_running';
+  /**
+   * The highest seq this batch applied or skipped: every target up to it in the range is done, so the
+   * next batch starts after it rather than re-reading a wave's finished targets (which made each batch
+   * of a million-target wave slower than the last).
+   */
+  lastSeq: number | null;
 }
 
 export interface GuardStatus {
@@ -110,7 +116,7 @@ export class Guard {
     const settings = await this.settings.get();
     return this.db.db.transaction().execute(async (trx) => {
       await this.lock(trx);
-      const result: BatchResult = { applied: 0, skipped: 0, stopped: null };
+      const result: BatchResult = { applied: 0, skipped: 0, stopped: null, lastSeq: null };
       if (await this.killSwitchEngaged(trx)) return { ...result, stopped: 'kill_switch' };
       const campaign = await trx.selectFrom('campaigns').selectAll().where('id', '=', campaignId).executeTakeFirst();
       if (!campaign || campaign.state !== 'running') return { ...result, stopped: 'not_running' };
@@ -149,6 +155,10 @@ export class Guard {
           remaining--;
         }
       }
+      // Rows come in seq order and the loop stops at the first it cannot apply: everything decided so far
+      // is a prefix of them.
+      result.lastSeq = Math.max(apply.at(-1)?.seq ?? -1, skip.at(-1)?.seq ?? -1);
+      if (result.lastSeq < 0) result.lastSeq = null;
       await this.writer.skip(trx, campaignId, skip, wave);
       await this.writer.applyMany(trx, campaign, apply, wave, now, settings.forced_reset_token_ttl_seconds * 1000);
       result.applied = apply.length;
