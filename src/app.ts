@@ -140,7 +140,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   // services
   const hasher = options.hasher ?? createPasswordHasher();
-  const blocklist = createBlocklist(config.pwned);
+  const blocklist = createBlocklist(config.pwned, { ...config.pwnedOptions, logger, registry: metrics.registry });
   const throttle = new SigninThrottle(db.db);
   const audit = new AuditLog({ db, clock });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
