@@ -88,27 +88,27 @@ export class ForcedResetWriter {
         insert into reset_tokens (id, account_id, token_hmac, purpose, created_at, expires_at, campaign_id)
         select id, account_id, token_hmac, 'forced', ${now}, ${expiresAt}, ${campaign.id}
         from ${this.dialect.jsonRows(tokenRows, { id: 'text', account_id: 'text', token_hmac: 'text' })}`.execute(trx);
-      const notices = campaign.notify
-        ? await this.outbox.enqueueMany(
-            trx,
-            part.map((t, i) => ({
-              kind: 'forced_reset' as const,
-              accountId: t.account_id,
-              campaignId: campaign.id,
-              recipient: t.email,
-              payload: { reason_public: campaign.reason, applied_at: now, expires_at: expiresAt, sessions_revoked: campaign.revoke_sessions === 1 },
-              secret: tokens[i]!,
-              idempotencyKey: forcedResetNoticeKey(campaign.id, t.account_id),
-            })),
-          )
-        : null;
+      if (campaign.notify) {
+        await this.outbox.enqueueMany(
+          trx,
+          part.map((t, i) => ({
+            kind: 'forced_reset' as const,
+            accountId: t.account_id,
+            campaignId: campaign.id,
+            recipient: t.email,
+            payload: { reason_public: campaign.reason, applied_at: now, expires_at: expiresAt, sessions_revoked: campaign.revoke_sessions === 1 },
+            secret: tokens[i]!,
+            idempotencyKey: forcedResetNoticeKey(campaign.id, t.account_id),
+          })),
+        );
+      }
       // The notice is found by its idempotency key (unique index), not carried in the row set: SQLite
       // would join a row set to campaign_targets by scanning the set once per target.
       const seqs = this.dialect.jsonRows(
         part.map((t) => ({ seq: t.seq })),
         { seq: 'integer' },
       );
-      const noticeId = notices
+      const noticeId = campaign.notify
         ? sql`(select n.id from notices n where n.idempotency_key = ${'forced_reset:'} || campaign_targets.campaign_id || ${':'} || campaign_targets.account_id)`
         : sql`null`;
       await sql`
