@@ -36,6 +36,10 @@ import { noticeVerificationRoutes } from './notices/notice-verification.routes.j
 import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
+import { OperatorSessionsService } from './operators/operator-sessions.service.js';
+import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
+import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
+import { createConsoleKit } from './web/console/console-kit.js';
 import { RecoveryService } from './recovery/recovery.service.js';
 import { ResetRequestQueue } from './recovery/reset-request-queue.js';
 import { recoveryRoutes } from './recovery/recovery.routes.js';
@@ -180,6 +184,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
   // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
   const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
+  // The operator console: an operator key exchanged for its own cookie session, CSRF from the same Csrf.
+  const operatorSessions = new OperatorSessionsService(operators, new OperatorSessionsStore(db.db), clock);
+  const consoleKit = createConsoleKit({ service: operatorSessions, csrf: web.csrf, secure: new URL(config.publicUrl).protocol === 'https:', devMailbox: !config.smtpUrl && !config.production });
   const http = await buildHttpServer({
     config,
     logger,
@@ -202,6 +209,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       verifyPagesRoutes({ verification, web }),
       signinPagesRoutes({ accounts, sessions, web, passwordMinLength: config.passwordMinLength }),
       accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength }),
+      consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
     ],
   });
 

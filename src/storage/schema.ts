@@ -121,6 +121,20 @@ export interface OperatorsTable {
   disabled_at: number | null;
 }
 
+/** Operator console sign-ins (an operator key exchanged for a cookie session). */
+export interface OperatorSessionsTable {
+  id: string;
+  operator_id: string;
+  /** SHA-256 of the cookie token; the token itself is never stored. */
+  token_hash: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface SettingsTable {
   key: string;
   /** JSON value. */
@@ -140,6 +154,7 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables, Fi
   rate_counters: RateCountersTable;
   signin_failures: SigninFailuresTable;
   operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
   settings: SettingsTable;
 }
 

@@ -51,7 +51,12 @@ export class Csrf {
   }
 
   sessionField(session: Session): string {
-    return hidden(this.o.keyring.sign(PURPOSE_SESSION, session.id));
+    return this.boundField(PURPOSE_SESSION, session.id);
+  }
+
+  /** A form field bound to any server-side session id under its own purpose (the operator console's). */
+  boundField(purpose: string, binding: string): string {
+    return hidden(this.o.keyring.sign(purpose, binding));
   }
 
   /** preValidation hook for public forms. */
@@ -74,7 +79,12 @@ export class Csrf {
 
   /** For signed-in forms; the caller has already found the session. Returns false when it answered 403. */
   checkSession(request: FastifyRequest, reply: FastifyReply, session: Session): boolean {
-    if (!this.#matches(PURPOSE_SESSION, session.id, presentedToken(request))) {
+    return this.checkBound(request, reply, PURPOSE_SESSION, session.id);
+  }
+
+  /** The check for boundField. Returns false when it answered 403. */
+  checkBound(request: FastifyRequest, reply: FastifyReply, purpose: string, binding: string): boolean {
+    if (!this.#matches(purpose, binding, presentedToken(request))) {
       this.#reject(request, reply, 'bad token');
       return false;
     }
@@ -148,6 +158,7 @@ function againLink(request: FastifyRequest): string {
   const route = request.routeOptions.url ?? '';
   if (route === '/reset') return 'Open the link from the email again, or <a href="/forgot">ask for a new one</a>.';
   if (route === '/signout' || route.startsWith('/account')) return '<a href="/account">Go back to your account</a> and try again.';
+  if (route.startsWith('/console')) return '<a href="/console">Go back to the console</a> and try again.';
   const path = request.url.split('?')[0] ?? '/';
   return `<a href="${escapeHtml(path)}">Open the form again</a> and try once more.`;
 }

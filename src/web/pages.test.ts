@@ -4,43 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { bearer, signUpAndIn, startTestApp, type TestApp } from '../../test/support/app.js';
-
-type Inject = TestApp['app']['http']['inject'];
-const cookieOf = (setCookie: unknown) => String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(';')[0]!;
-const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-
-/** A browser in miniature: keeps cookies, reads the CSRF field of the last page. */
-function browser(inject: Inject) {
-  const jar = new Map<string, string>();
-  const keep = (setCookie: unknown) => {
-    for (const c of [setCookie].flat().filter(Boolean).map(String)) {
-      const [pair] = c.split(';');
-      const [name, value] = pair!.split('=') as [string, string];
-      if (/Max-Age=0/.test(c)) jar.delete(name);
-      else jar.set(name, value);
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  let token = '';
-  return {
-    jar,
-    async get(url: string) {
-      const r = await inject({ method: 'GET', url, headers: { cookie: cookie() } });
-      keep(r.headers['set-cookie']);
-      token = csrfOf(r.body) || token;
-      return r;
-    },
-    async post(url: string, fields: Record<string, string>, opts: { csrf?: string | null; headers?: Record<string, string>; remoteAddress?: string } = {}) {
-      const body = new URLSearchParams(fields);
-      const csrf = opts.csrf === undefined ? token : opts.csrf;
-      if (csrf !== null) body.set('csrf', csrf);
-      const r = await inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie(), ...opts.headers }, payload: body.toString(), ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}) });
-      keep(r.headers['set-cookie']);
-      token = csrfOf(r.body) || token;
-      return r;
-    },
-  };
-}
+import { cookieOf, csrfOf, pageBrowser as browser } from '../../test/support/page-browser.js';
 
 describe('account-holder pages', () => {
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 9, 0));

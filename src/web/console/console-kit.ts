@@ -1,0 +1,77 @@
+// What every console page plugin needs: the console session (cookie, role checks, CSRF) and one way to
+// render a page for the signed-in operator. Built once in createApp.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.js';
+import { escapeHtml } from '../../lib/html.js';
+import type { OperatorSessionsService } from '../../operators/operator-sessions.service.js';
+import type { Role } from '../../operators/roles.js';
+import type { Csrf } from '../csrf.js';
+import { errorBox, redirect } from '../page.js';
+import { sendConsolePage, type ConsoleSection } from './console-page.js';
+import { ConsoleSessions } from './console-sessions.js';
+
+export interface ConsoleKit {
+  sessions: ConsoleSessions;
+  /** For the public sign-in form (pre-session double-submit cookie). */
+  csrf: Csrf;
+  /** The dev mailbox exists (no SMTP configured, not production): the console links to it. */
+  devMailbox: boolean;
+  /** Renders a page for the operator signed in on this request (require() has run). */
+  page(request: FastifyRequest, reply: FastifyReply, status: number, title: string, body: string, opts?: { active?: ConsoleSection; script?: boolean }): FastifyReply;
+  /** Error handler for console plugins: problems become pages, never problem+json. */
+  errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply;
+}
+
+const ROLE_WORDS: Record<Role, string> = { viewer: 'a viewer', operator: 'an operator', approver: 'an approver', admin: 'an admin' };
+
+export function createConsoleKit(deps: { service: OperatorSessionsService; csrf: Csrf; secure: boolean; devMailbox: boolean }): ConsoleKit {
+  const sessions: ConsoleSessions = new ConsoleSessions({
+    service: deps.service,
+    csrf: deps.csrf,
+    secure: deps.secure,
+    forbidden: (reply, session, minimum) =>
+      sendConsolePage(
+        reply,
+        403,
+        'Not allowed for your role',
+        `${errorBox(`This needs ${ROLE_WORDS[minimum]} or a stronger role; you are signed in as ${ROLE_WORDS[session.operator.role]}. Nothing was changed.`)}<p><a href="/console">Back to the dashboard</a></p>`,
+        { session, csrfField: sessions.csrfField(session), devMailbox: deps.devMailbox },
+      ),
+  });
+  const kit: ConsoleKit = {
+    sessions,
+    csrf: deps.csrf,
+    devMailbox: deps.devMailbox,
+    page(request, reply, status, title, body, opts = {}) {
+      const session = request.consoleSession ?? null;
+      return sendConsolePage(reply, status, title, body, {
+        session,
+        ...(session ? { csrfField: sessions.csrfField(session) } : {}),
+        devMailbox: deps.devMailbox,
+        ...opts,
+      });
+    },
+    errorHandler(err, request, reply) {
+      if (err instanceof AppError && err.code === 'unauthorized') {
+        sessions.clear(reply);
+        return redirect(reply, '/console/signin');
+      }
+      if (err instanceof AppError && err.status < 500) {
+        return kit.page(request, reply, err.status, 'That did not work', `${errorBox(err.message)}<p class="hint">Code: <span class="code">${escapeHtml(err.code)}</span>. Nothing was changed.</p><p><a href="${escapeHtml(backTo(request))}">Go back</a></p>`);
+      }
+      const status = (err as FastifyError).statusCode;
+      if (!(err instanceof AppError) && status !== undefined && status >= 400 && status < 500) {
+        return kit.page(request, reply, status, 'Something is missing', `${errorBox('The form arrived incomplete or changed, so nothing was done.')}<p><a href="${escapeHtml(backTo(request))}">Go back</a>, reload the page and try again.</p>`);
+      }
+      request.log.error({ err }, 'unhandled error on a console page');
+      return kit.page(request, reply, 500, 'Something went wrong', errorBox('Something went wrong on our side. Check the server log; the action may not have been carried out.'));
+    },
+  };
+  return kit;
+}
+
+/** The page a failed console form came from: its own path without the action suffix, on this site. */
+function backTo(request: FastifyRequest): string {
+  const path = (request.url.split('?')[0] ?? '/console').replace(/\/(approve|start|halt|resume|cancel|revert|confirm)$/, '');
+  return path.startsWith('/console') ? path : '/console';
+}
