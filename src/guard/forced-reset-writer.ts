@@ -26,7 +26,9 @@ export interface ForcedResetTarget {
 }
 
 /** The outbox idempotency key of a campaign's notice to one account (also how its target row finds it). */
-export const forcedResetNoticeKey = (campaignId: string, accountId: string) => `forced_reset:${campaignId}:${accountId}`;
+/** The idempotency key of a campaign's notice to one account: this prefix, then the account id. */
+const forcedResetNoticeKeyPrefix = (campaignId: string) => `forced_reset:${campaignId}:`;
+export const forcedResetNoticeKey = (campaignId: string, accountId: string) => forcedResetNoticeKeyPrefix(campaignId) + accountId;
 
 /** Targets per statement group: each statement carries them as one JSON parameter (DialectAdapter.jsonRows). */
 const CHUNK = 1000;
@@ -109,7 +111,7 @@ export class ForcedResetWriter {
         { seq: 'integer' },
       );
       const noticeId = campaign.notify
-        ? sql`(select n.id from notices n where n.idempotency_key = ${'forced_reset:'} || campaign_targets.campaign_id || ${':'} || campaign_targets.account_id)`
+        ? sql`(select n.id from notices n where n.idempotency_key = ${forcedResetNoticeKeyPrefix(campaign.id)} || campaign_targets.account_id)`
         : sql`null`;
       await sql`
         update campaign_targets set state = 'applied', applied_at = ${now}, wave = ${wave}, notice_id = ${noticeId}
