@@ -58,18 +58,23 @@ export class CampaignRunner {
     // host:pid first, so an operator (or a test) can tell which process holds a campaign.
     this.#id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     // A pass that touched campaigns is not "work found": holding waves are re-checked each poll, not in a spin.
-    this.#loop = new PollingLoop('campaign runner', async () => (await this.runOnce(), 0), options.pollMs, logger);
+    this.#loop = new PollingLoop('campaign runner', async (signal) => (await this.runOnce(signal), 0), options.pollMs, logger);
   }
 
-  /** Advances every running campaign it can lease, once; returns how many it touched. */
-  async runOnce(): Promise<number> {
+  /**
+   * Advances every running campaign it can lease, once; returns how many it touched. Once `signal` aborts
+   * (stop, SIGTERM) it finishes the batch in flight — one transaction, so an account is never half done —
+   * and returns the lease, so another process carries on at once instead of after the lease.
+   */
+  async runOnce(signal?: AbortSignal): Promise<number> {
     const seen: string[] = [];
     for (;;) {
+      if (signal?.aborted) return seen.length;
       const campaign = await this.#lease(seen);
       if (!campaign) return seen.length;
       seen.push(campaign.id);
       try {
-        await this.#advance(campaign);
+        await this.#advance(campaign, signal);
       } catch (err) {
         this.logger.error({ err, campaign_id: campaign.id }, 'campaign step failed; will retry');
       } finally {
@@ -101,9 +106,10 @@ export class CampaignRunner {
     return row;
   }
 
-  async #advance(campaign: CampaignRow): Promise<void> {
+  async #advance(campaign: CampaignRow, signal?: AbortSignal): Promise<void> {
     const settings = await this.settings.get();
     for (;;) {
+      if (signal?.aborted) return;
       const current = await this.db.db
         .selectFrom('campaign_waves')
         .selectAll()
@@ -136,6 +142,8 @@ export class CampaignRunner {
           this.#batchSize = nextBatchSize(size, t1 - t0);
           if (r.stopped) return; // halted, kill switch or tripwire: the campaign is no longer running
           if (r.applied + r.skipped < size) break;
+          // Stopping mid-wave: the wave stays 'applying' and the next holder resumes at its first pending target.
+          if (signal?.aborted) return;
           // A long wave outlives the lease: renew it, and stop if another runner took the campaign.
           if (t1 - renewedAt > this.options.leaseMs / 3) {
             if (!(await this.#renewLease(campaign.id))) return;

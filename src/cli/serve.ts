@@ -6,10 +6,15 @@ import { loadConfig, type Config } from '../config.js';
 function onShutdown(app: App, what: string): void {
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the operator will not wait. Whatever is still claimed comes back after its lease.
+      app.logger.warn({ signal }, `${what} stopping at once; unfinished claims return when their leases expire`);
+      process.exit(1);
+    }
     stopping = true;
     app.logger.info({ signal }, `${what} stopping`);
-    // Graceful: stop accepting, finish in-flight requests and sends, then exit.
+    // Graceful: stop accepting, finish in-flight requests, sends and campaign batches, hand back claimed
+    // work not yet started (notices, the campaign lease) so other processes take it at once, then exit.
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

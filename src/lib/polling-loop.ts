@@ -1,17 +1,24 @@
 // The one background loop every worker uses (notices, webhooks, reset requests, campaigns): run a pass;
 // while passes find work, run the next at once; when one finds nothing (or fails), sleep `pollMs`.
-// stop() wakes the sleeper and waits for the pass in flight, so shutdown finishes or returns its work.
+// stop() aborts the pass's signal, wakes the sleeper and waits for the pass in flight. A pass that holds
+// claimed work watches the signal: it finishes what is already in flight and hands back what it has not
+// started (a released claim is taken by another process at once; an abandoned one only after its lease),
+// so a SIGTERM'd worker exits in about one in-flight item's time, not one batch's or one wave's.
 import type { Logger } from 'pino';
+
+/** Never aborted: for passes run outside a loop (drain, tests). */
+const NEVER = new AbortController().signal;
 
 export class PollingLoop {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  #stop = new AbortController();
 
   constructor(
     private readonly name: string,
-    /** One pass; returns how many items it handled (0 means idle). */
-    private readonly pass: () => Promise<number>,
+    /** One pass; returns how many items it handled (0 means idle). `signal` aborts when stop() is called. */
+    private readonly pass: (signal: AbortSignal) => Promise<number>,
     private readonly pollMs: number,
     private readonly logger: Logger,
   ) {}
@@ -19,12 +26,14 @@ export class PollingLoop {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#stop = new AbortController();
     this.logger.info(`${this.name} started`);
     this.#loop = this.#run();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stop.abort();
     this.#wake?.();
     await this.#loop;
     this.#loop = null;
@@ -34,7 +43,7 @@ export class PollingLoop {
   /** Runs passes until one finds nothing; throws if that takes longer than timeoutMs (tests, shutdown). */
   async drain(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((await this.pass()) > 0) {
+    while ((await this.pass(NEVER)) > 0) {
       if (Date.now() > deadline) throw new Error(`${this.name} drain did not finish within ${timeoutMs} ms`);
     }
   }
@@ -43,7 +52,7 @@ export class PollingLoop {
     while (this.#running) {
       let handled = 0;
       try {
-        handled = await this.pass();
+        handled = await this.pass(this.#stop.signal);
       } catch (err) {
         // The database is unreachable or similar: wait a poll interval, then try again.
         this.logger.error({ err }, `${this.name} pass failed`);
@@ -66,11 +75,15 @@ export class PollingLoop {
   }
 }
 
-/** Runs `fn` over items with at most `limit` in flight. */
-export async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` over items with at most `limit` in flight. Once `signal` aborts, no further item is started
+ * (the ones in flight finish); returns the items that were never started, for the caller to hand back.
+ */
+export async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, signal: AbortSignal = NEVER): Promise<T[]> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
+    while (next < items.length && !signal.aborted) await fn(items[next++]!);
   });
   await Promise.all(lanes);
+  return items.slice(next);
 }

@@ -211,6 +211,35 @@ describe.each(DIALECTS)('notice delivery on %s', (kind) => {
     expect((await notice(id)).state).toBe('sent');
     expect(sink.messages).toHaveLength(1);
   });
+
+  it('stops gracefully with a batch claimed: in-flight sends finish, the rest are released for another worker at once', async () => {
+    sink.setMode('slow', 300);
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push((await outbox.enqueue(t.db.db, resetRequest(i))).id);
+    // One connection, two lanes: 2 of the 10 claimed notices are in flight when stop() comes. A one-hour
+    // lease: if the rest were not released, no other worker could take them during this test.
+    const w = worker({ smtpPoolSize: 1, batchSize: 10, leaseMs: 3_600_000 });
+    w.start();
+    const deadline = Date.now() + 3_000;
+    while (sink.messages.length === 0 && Date.now() < deadline) await sleep(5);
+    await w.stop();
+    const rows = await t.db.db.selectFrom('notices').selectAll().where('id', 'in', ids).execute();
+    const sent = rows.filter((r) => r.state === 'sent');
+    const released = rows.filter((r) => r.state === 'pending');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBeLessThan(10);
+    expect(sent.length + released.length).toBe(10);
+    // Released as never attempted: no holder, no lease, the claim's attempt given back.
+    for (const r of released) expect(r).toMatchObject({ locked_by: null, locked_until: null, attempts: 0 });
+    expect(sink.messages).toHaveLength(sent.length);
+
+    sink.setMode('accept');
+    await worker({ leaseMs: 3_600_000 }).drain(5_000);
+    expect((await t.db.db.selectFrom('notices').select('state').where('id', 'in', ids).execute()).every((r) => r.state === 'sent')).toBe(true);
+    // Each notice reached the relay exactly once.
+    expect(new Set(sink.messages.map((m) => m.messageId)).size).toBe(10);
+    expect(sink.messages).toHaveLength(10);
+  });
 });
 
 describe.each(DIALECTS)('dev mailbox on %s', (kind) => {

@@ -12,7 +12,7 @@ import type { Db } from '../storage/database.js';
 import type { Notice } from '../storage/schema.js';
 import { deliverNotice, type DeliverDeps } from './deliver-notice.js';
 import type { MailTransport } from './mail-transport.js';
-import { claimDueNotices, SentMarker, type NoticeKind } from './outbox.store.js';
+import { claimDueNotices, releaseClaims, SentMarker, type NoticeKind } from './outbox.store.js';
 
 export { countNoticesByState, refreshNoticeGauge } from './outbox.store.js';
 
@@ -36,10 +36,13 @@ export interface NoticeWorkerDeps {
 
 export interface NoticeWorker {
   start(): void;
-  /** Stops polling and waits for the sends in flight to settle. */
+  /**
+   * Stops polling: the sends in flight finish and settle, the claimed notices not yet started are
+   * released (pending again, lease cleared) for another worker to take at once.
+   */
   stop(): Promise<void>;
-  /** Claims one batch, sends it, returns how many notices it processed. */
-  runOnce(): Promise<number>;
+  /** Claims one batch, sends it (all of it unless `signal` aborts), returns how many notices it processed. */
+  runOnce(signal?: AbortSignal): Promise<number>;
   /** Test helper: runOnce until nothing is due; throws if that takes longer than timeoutMs. */
   drain(timeoutMs?: number): Promise<void>;
 }
@@ -64,8 +67,9 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     ...(deps.random ? { random: deps.random } : {}),
   };
 
-  async function runOnce(): Promise<number> {
+  async function runOnce(signal?: AbortSignal): Promise<number> {
     const heldKinds = deps.heldKinds ? await deps.heldKinds() : [];
+    if (signal?.aborted) return 0;
     const batch: Notice[] = await claimDueNotices(deps.db.db, deps.db.dialect, {
       workerId,
       now: clock.now(),
@@ -75,15 +79,26 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     });
     // Twice as many lanes as SMTP connections: while one lane settles its notice in the database, the
     // connection already carries the next message (the pool queues the extra sends).
-    await forEachBounded(batch, delivery.smtpPoolSize * 2, async (notice) => {
-      try {
-        await deliverNotice(deliverDeps, notice);
-      } catch (err) {
-        // A database error while settling: the lease expires and another pass retries the notice.
-        logger.error({ err, notice_id: notice.id, kind: notice.kind }, 'notice could not be settled; its lease will expire');
-      }
-    });
-    return batch.length;
+    const unstarted = await forEachBounded(
+      batch,
+      delivery.smtpPoolSize * 2,
+      async (notice) => {
+        try {
+          await deliverNotice(deliverDeps, notice);
+        } catch (err) {
+          // A database error while settling: the lease expires and another pass retries the notice.
+          logger.error({ err, notice_id: notice.id, kind: notice.kind }, 'notice could not be settled; its lease will expire');
+        }
+      },
+      signal,
+    );
+    if (unstarted.length > 0) {
+      // Stopping (SIGTERM): what was never handed to SMTP goes back now rather than after the lease. If
+      // this write fails the lease still expires and the notices are retried: nothing is lost either way.
+      const released = await releaseClaims(deps.db.db, unstarted.map((n) => n.id), workerId);
+      logger.info({ released, claimed: batch.length }, 'stopping: released the notices not yet sent');
+    }
+    return batch.length - unstarted.length;
   }
 
   const loop = new PollingLoop('notice worker', runOnce, delivery.pollMs, logger);
