@@ -1,0 +1,49 @@
+// Whole-process load shedding: when the event loop falls behind or the heap nears its limit, requests
+// are refused with 503 `overloaded` (and Retry-After) in the onRequest hook, before a body is parsed or
+// anything is read, instead of piling up until the process crawls or V8 runs out of memory. The bound
+// on password hashing (src/accounts/hash-admission.ts) handles the usual overload, a flood of sign-ins;
+// this is the backstop for everything else.
+//
+// @fastify/under-pressure samples event-loop delay and heap once a second. Its decision depends only on
+// the process, never on the request's content, so a reset request is refused or accepted whatever the
+// email (the constant-shape 202 is untouched). Health, readiness and metrics are exempt: an orchestrator
+// must still see a live process that is shedding (restarting it would drop the work in flight and hit the
+// next replica harder), and the metrics that show the shedding must stay scrapeable.
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../lib/errors.js';
+import type { Metrics } from '../lib/metrics.js';
+
+export interface ProcessPressureLimits {
+  /** Mean event-loop delay over a one-second sample, in ms; 0 turns the check off. */
+  maxEventLoopDelayMs: number;
+  /** V8 heap in use, in bytes; 0 turns the check off. */
+  maxHeapUsedBytes: number;
+}
+
+/** Routes answered whatever the pressure. */
+export const SHEDDING_EXEMPT_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The samples are a second apart; a client asking again sooner would likely be refused again. */
+const RETRY_AFTER_SECONDS = 2;
+
+const REASONS: Record<string, string> = {
+  eventLoopDelay: 'event_loop_delay',
+  heapUsedBytes: 'heap_used',
+};
+
+export async function registerLoadShedding(app: FastifyInstance, limits: ProcessPressureLimits, metrics: Metrics): Promise<void> {
+  if (limits.maxEventLoopDelayMs === 0 && limits.maxHeapUsedBytes === 0) return;
+  await app.register(underPressure, {
+    maxEventLoopDelay: limits.maxEventLoopDelayMs,
+    maxHeapUsedBytes: limits.maxHeapUsedBytes,
+    pressureHandler(request, _reply, type) {
+      // Returning nothing lets the request through.
+      if (request.routeOptions.url !== undefined && SHEDDING_EXEMPT_ROUTES.has(request.routeOptions.url)) return;
+      metrics.requestsShed.inc({ reason: REASONS[type] ?? type });
+      // Thrown from an onRequest hook, the error goes to the error handler: one problem+json 503 with
+      // Retry-After, like every other error.
+      throw new AppError('overloaded', 'The service is overloaded. Try again shortly.', { retry_after: RETRY_AFTER_SECONDS });
+    },
+  });
+}
