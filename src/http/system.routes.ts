@@ -2,13 +2,18 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
+import type { Guard } from '../guard/guard.service.js';
+import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
-import { countNoticesByState } from '../notices/notice-worker.js';
+import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
+import { createMetricsScrape } from './metrics-scrape.js';
 import { problems, sendProblem } from './problem.js';
 
-export function systemRoutes(deps: { db: Db; metrics: Metrics }) {
+export function systemRoutes(deps: { db: Db; metrics: Metrics; guard: Guard; settings: SettingsService; clock: Clock }) {
   return async (app: FastifyInstance): Promise<void> => {
+    const scrape = createMetricsScrape(deps);
+
     app.get(
       '/healthz',
       { schema: { tags: ['system'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
@@ -35,8 +40,9 @@ export function systemRoutes(deps: { db: Db; metrics: Metrics }) {
       },
     );
 
-    app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
-      for (const [state, n] of Object.entries(await countNoticesByState(deps.db))) deps.metrics.noticesByState.set({ state }, n);
+    app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (request, reply) => {
+      const err = await scrape.refresh();
+      if (err) request.log.warn({ err }, 'metrics: database state could not be read; serving the previous values');
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     });
 
