@@ -6,6 +6,7 @@
 // still answer. Bounded by request counts, not by time; latencies are printed, never asserted.
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HASHING_API_ROUTES } from '../src/http/load-shedding.js';
 import { DIALECTS } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { countStatuses, latencySummary, runLoad, totalResponses } from './support/load-generator.js';
@@ -110,6 +111,14 @@ describe.each(DIALECTS)('load shedding on %s', (kind) => {
     const after = await app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'flood@example.com', password: PASSWORD } });
     expect(after.statusCode).toBe(201);
     expect((await app.http.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('names only routes that exist in its early refusal list', async () => {
+    t = await startTestApp(kind);
+    for (const route of HASHING_API_ROUTES) {
+      const [method, url] = route.split(' ') as [string, string];
+      expect(t.app.http.hasRoute({ method: method as 'POST', url }), route).toBe(true);
+    }
   });
 
   it('refuses ordinary requests while the process is under pressure, but not health, readiness or metrics', async () => {

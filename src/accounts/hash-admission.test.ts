@@ -58,9 +58,14 @@ describe('HashAdmission', () => {
     await expect(third).rejects.toSatisfy(overloaded);
     expect(ran).toBe(false);
     expect(sheds).toEqual(['hash_queue_full']);
+    // What the HTTP layer asks before parsing a body: the same refusal, counted the same way.
+    expect(admission.full).toBe(true);
+    expect(overloaded(admission.refuse())).toBe(true);
+    expect(sheds).toEqual(['hash_queue_full', 'hash_queue_full']);
     gate.resolve();
     await first;
     await expect(second).resolves.toBe('second ran');
+    expect(admission.full).toBe(false);
   });
 
   it('refuses a waiter whose wait runs out, and frees its place in the queue', async () => {

@@ -59,6 +59,19 @@ export class HashAdmission {
     return this.#active >= this.options.concurrency;
   }
 
+  /** A caller arriving now would be refused at once: every slot busy and the queue full. */
+  get full(): boolean {
+    return this.saturated && this.#waiters.size >= this.options.queue;
+  }
+
+  /**
+   * The refusal run() gives when full (counted the same way), for a caller that can tell before doing
+   * any work: the HTTP layer uses it to refuse a sign-in before its body is parsed or a row is read.
+   */
+  refuse(): AppError {
+    return this.#shed('hash_queue_full');
+  }
+
   /** Runs fn in a slot, or throws AppError('overloaded') without running it. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     await this.#acquire();

@@ -11,6 +11,7 @@
 // next replica harder), and the metrics that show the shedding must stay scrapeable.
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
+import type { HashAdmission } from '../accounts/hash-admission.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
 
@@ -32,7 +33,32 @@ const REASONS: Record<string, string> = {
   heapUsedBytes: 'heap_used',
 };
 
-export async function registerLoadShedding(app: FastifyInstance, limits: ProcessPressureLimits, metrics: Metrics): Promise<void> {
+/**
+ * API routes whose handler hashes a password. While the hashing queue is full they are refused in
+ * onRequest, before the body is parsed and before the throttle, account and session reads a refused
+ * sign-in would otherwise still cost: under a flood those reads, not the 503s, kept the event loop busy.
+ * The decision depends on nothing in the request but its route, so it tells nothing about the email.
+ * The bound itself lives in the hasher (every path that hashes, pages included, goes through it): a
+ * route missing here is still bounded, only refused a little later.
+ */
+export const HASHING_API_ROUTES: ReadonlySet<string> = new Set([
+  'POST /v1/sessions',
+  'POST /v1/accounts',
+  'POST /v1/me/password',
+  'POST /v1/password-resets/confirm',
+]);
+
+export async function registerLoadShedding(
+  app: FastifyInstance,
+  deps: { limits: ProcessPressureLimits; metrics: Metrics; hashAdmission?: HashAdmission },
+): Promise<void> {
+  const { hashAdmission, limits, metrics } = deps;
+  if (hashAdmission) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (hashAdmission.full && HASHING_API_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return done(hashAdmission.refuse());
+      done();
+    });
+  }
   if (limits.maxEventLoopDelayMs === 0 && limits.maxHeapUsedBytes === 0) return;
   await app.register(underPressure, {
     maxEventLoopDelay: limits.maxEventLoopDelayMs,
