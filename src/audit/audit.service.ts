@@ -129,6 +129,24 @@ export class AuditLog {
     return { items, next_cursor: more && items.length > 0 ? String(items[items.length - 1]!.seq) : null };
   }
 
+  /**
+   * Newest first, for people reading what just happened: entries before `before` (the newest page when
+   * absent), or the `limit` entries just after `after` (paging back towards the newest), always
+   * returned in descending seq order. `older`/`newer` are the cursors of the neighbouring pages, null at
+   * either end.
+   */
+  async listNewest(opts: { before?: number; after?: number; limit: number }): Promise<{ items: AuditEntryView[]; older: number | null; newer: number | null }> {
+    let rows: AuditRow[];
+    if (opts.after !== undefined) rows = (await this.#store.page(opts.after, opts.limit)).reverse();
+    else rows = await this.#store.pageBefore(opts.before, opts.limit);
+    if (rows.length === 0) return { items: [], older: null, newer: null };
+    const newest = rows[0]!.seq;
+    const oldest = rows[rows.length - 1]!.seq;
+    // One row each way tells whether a neighbouring page exists, without counting the log.
+    const [olderRow, newerRow] = await Promise.all([this.#store.pageBefore(oldest, 1), this.#store.page(newest, 1)]);
+    return { items: rows.map(toView), older: olderRow.length > 0 ? oldest : null, newer: newerRow.length > 0 ? newest : null };
+  }
+
   /** Walks the whole log in seq order, a page at a time, and names the first entry that fails. */
   async verify(opts: VerifyOptions = {}): Promise<VerifyResult> {
     const pageSize = opts.pageSize ?? 1000;

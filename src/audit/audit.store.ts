@@ -24,6 +24,13 @@ export class AuditStore {
     return q.execute();
   }
 
+  /** Entries in descending seq order before `before` (from the newest when undefined): the console reads newest first. */
+  async pageBefore(before: number | undefined, limit: number): Promise<AuditRow[]> {
+    let q = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
+    if (before !== undefined) q = q.where('seq', '<', before);
+    return q.execute();
+  }
+
   async count(): Promise<number> {
     const row = await this.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);

@@ -7,12 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { operatorOf, requireOperator } from '../http/auth.js';
 import { problems } from '../http/problem.js';
-import { AppError } from '../lib/errors.js';
 import type { OperatorsService } from '../operators/operators.service.js';
+import { acceptDumpStreams, dumpStreamOf } from './breach-dump-upload.js';
 import type { BreachDumpsService } from './breach-dumps.service.js';
 import { BREACH_DUMP_STATES } from './breach-dumps.store.js';
 
-const DUMP_TYPES = ['text/plain', 'text/csv'];
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Count = Type.Integer({ minimum: 0 });
 
@@ -52,12 +51,9 @@ export function breachDumpsRoutes(deps: { breachDumps: BreachDumpsService; opera
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const limit = deps.breachDumps.options.maxUploadBytes;
 
-    // Its own scope, so the pass-through parser applies to the upload route alone. Fastify's body limit
-    // only governs parsers that buffer; this one hands over the raw stream, and the spool writer enforces
-    // the upload limit as the bytes arrive.
+    // Its own scope, so the pass-through parser applies to the upload route alone.
     await app.register(async (plain) => {
-      plain.removeContentTypeParser('text/plain');
-      plain.addContentTypeParser(DUMP_TYPES, (_request, payload, done) => done(null, payload));
+      acceptDumpStreams(plain);
       const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
       scope.post(
         '/v1/admin/breach-dumps',
@@ -77,19 +73,8 @@ export function breachDumpsRoutes(deps: { breachDumps: BreachDumpsService; opera
           },
         },
         async (request, reply) => {
-          const [rawType = '', ...params] = (request.headers['content-type'] ?? '').toLowerCase().split(';');
-          const body = request.body as unknown;
-          if (!DUMP_TYPES.includes(rawType.trim())) throw new AppError('unsupported_media_type', 'Send the dump as the body with Content-Type text/plain or text/csv.');
-          const charset = params.map((p) => p.trim()).find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
-          if (charset !== undefined && !['utf-8', 'utf8', 'us-ascii'].includes(charset)) throw new AppError('unsupported_media_type', 'A dump is read as UTF-8: convert it first (e.g. iconv -t UTF-8).');
-          const encoding = request.headers['content-encoding'];
-          if (encoding !== undefined && encoding.toLowerCase() !== 'identity') throw new AppError('unsupported_media_type', 'Send the dump uncompressed (no Content-Encoding).');
-          const declared = Number(request.headers['content-length'] ?? NaN);
-          if (declared > limit) throw new AppError('payload_too_large', `A breach dump upload is at most ${limit} bytes; import larger files with \`resetguard breach import FILE\`.`);
-          if (body === undefined || body === null || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') {
-            throw new AppError('invalid_request', 'The body is empty: send the dump itself, email:password or email,password lines.');
-          }
-          const view = await deps.breachDumps.upload(body as AsyncIterable<Uint8Array>, { label: request.query.label }, operatorOf(request));
+          const body = dumpStreamOf(request, limit);
+          const view = await deps.breachDumps.upload(body, { label: request.query.label }, operatorOf(request));
           reply.code(202).header('location', `/v1/admin/breach-dumps/${view.id}`);
           return { id: view.id, state: view.state, bytes_total: view.progress.bytes_total };
         },

@@ -138,6 +138,19 @@ export class BreachDumpsService {
     return this.#view(row);
   }
 
+  /** Newest first; `cursor` is the `next_cursor` of the previous page (`<created_at>.<id>`). */
+  async list(limit: number, cursor?: string): Promise<{ items: BreachDumpView[]; next_cursor: string | null }> {
+    let before: { created_at: number; id: string } | undefined;
+    if (cursor !== undefined) {
+      const m = /^(\d{1,16})\.([0-9a-f-]{36})$/.exec(cursor);
+      if (!m) throw new AppError('invalid_request', 'cursor is not one this list returned.');
+      before = { created_at: Number(m[1]), id: m[2]! };
+    }
+    const rows = await this.store.recent(limit, before);
+    const last = rows[rows.length - 1];
+    return { items: rows.map((r) => this.#view(r)), next_cursor: rows.length === limit && last ? `${Number(last.created_at)}.${last.id}` : null };
+  }
+
   async view(id: string): Promise<BreachDumpView> {
     return this.#view(await this.#get(id));
   }

@@ -24,6 +24,20 @@ export class BreachDumpsStore {
     return executor.selectFrom('breach_dumps').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Newest first by (created_at, id), strictly before the cursor: the console's list of dumps. */
+  async recent(limit: number, before?: { created_at: number; id: string }): Promise<BreachDumpRow[]> {
+    return this.db
+      .selectFrom('breach_dumps')
+      .selectAll()
+      .$if(before !== undefined, (q) =>
+        q.where((eb) => eb.or([eb('created_at', '<', before!.created_at), eb.and([eb('created_at', '=', before!.created_at), eb('id', '<', before!.id)])])),
+      )
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
   /** States of these dumps (for the spool sweep); ids without a row are absent from the map. */
   async states(ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();

@@ -20,6 +20,8 @@ import { readCookie, setCookie } from './cookies.js';
 import { sendPage } from './page.js';
 
 export const CSRF_FIELD = 'csrf';
+/** The header a script sends the same token in, when its body is not a form. */
+export const CSRF_HEADER = 'x-csrf-token';
 const PURPOSE_PRE_SESSION = 'web csrf pre-session v1';
 const PURPOSE_SESSION = 'web csrf session v1';
 
@@ -142,10 +144,15 @@ export function crossSiteReason(request: FastifyRequest, publicOrigin: string): 
   return null;
 }
 
+/**
+ * The token from the form field, or from the X-CSRF-Token header: a script's upload whose body is the
+ * raw file (the console's breach-dump upload) cannot carry a form field. Same token, same check; a
+ * cross-site page can neither read the token nor set a custom header without a CORS preflight we refuse.
+ */
 function presentedToken(request: FastifyRequest): string | null {
   const body = request.body;
-  if (!body || typeof body !== 'object') return null;
-  const value = (body as Record<string, unknown>)[CSRF_FIELD];
+  const field = body && typeof body === 'object' ? (body as Record<string, unknown>)[CSRF_FIELD] : undefined;
+  const value = typeof field === 'string' ? field : request.headers[CSRF_HEADER];
   return typeof value === 'string' && value.length <= 200 ? value : null;
 }
 

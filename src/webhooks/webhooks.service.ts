@@ -12,11 +12,13 @@ import { WEBHOOK_EVENTS, isWebhookEvent, type WebhookEvent } from './webhook-eve
 import {
   activeSubscriptions,
   deleteSubscription,
+  deliveryStatsBySubscription,
   findSubscription,
   insertDeliveries,
   insertSubscription,
   listSubscriptions,
   type NewWebhookDelivery,
+  type SubscriptionDeliveryStats,
   type WebhookSubscription,
 } from './webhooks.store.js';
 
@@ -102,6 +104,11 @@ export class Webhooks {
 
   async list(): Promise<WebhookSubscriptionView[]> {
     return (await listSubscriptions(this.deps.db.db)).map(view);
+  }
+
+  /** Delivery counts per state and the latest success, per subscription id (absent: never queued). */
+  async deliveryStats(): Promise<Map<string, SubscriptionDeliveryStats>> {
+    return deliveryStatsBySubscription(this.deps.db.db);
   }
 
   async get(id: string): Promise<WebhookSubscriptionView | null> {

@@ -178,3 +178,29 @@ export async function countDeliveriesByState(db: Kysely<Database>): Promise<Reco
   for (const row of rows) if (row.state in out) out[row.state as DeliveryState] = Number(row.n);
   return out;
 }
+
+export interface SubscriptionDeliveryStats {
+  counts: Record<DeliveryState, number>;
+  /** When the newest successful delivery arrived; null if none did. */
+  last_delivered_at: number | null;
+}
+
+/** Per subscription: its deliveries per state and its latest success (the console's list of webhooks). */
+export async function deliveryStatsBySubscription(db: Kysely<Database>): Promise<Map<string, SubscriptionDeliveryStats>> {
+  const rows = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => ['subscription_id', 'state', eb.fn.countAll<number>().as('n'), eb.fn.max('delivered_at').as('last')])
+    .groupBy(['subscription_id', 'state'])
+    .execute();
+  const out = new Map<string, SubscriptionDeliveryStats>();
+  for (const row of rows) {
+    let stats = out.get(row.subscription_id);
+    if (!stats) {
+      stats = { counts: Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>, last_delivered_at: null };
+      out.set(row.subscription_id, stats);
+    }
+    if (row.state in stats.counts) stats.counts[row.state as DeliveryState] = Number(row.n);
+    if (row.last !== null && row.last !== undefined) stats.last_delivered_at = Math.max(stats.last_delivered_at ?? 0, Number(row.last));
+  }
+  return out;
+}

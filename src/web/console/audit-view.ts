@@ -1,0 +1,62 @@
+// HTML of /console/audit: entries newest first, the pager both ways, and the chain check's outcome.
+import type { AuditEntryView, VerifyResult } from '../../audit/audit.service.js';
+import { escapeHtml } from '../../lib/html.js';
+import { timeTag } from '../format.js';
+import { errorBox, okBox } from '../page.js';
+
+/** Longest rendering of one value in a compact data cell; the full entry is in the API and the CLI. */
+const MAX_VALUE_CHARS = 160;
+
+/**
+ * An object as `key: value` pairs on one wrapped line, each value as compact JSON, escaped and cut at
+ * MAX_VALUE_CHARS. Audit data and finding evidence are small objects of counts and ids by design.
+ */
+export function compactData(data: Record<string, unknown>): string {
+  const entries = Object.entries(data);
+  if (entries.length === 0) return '<span class="hint">—</span>';
+  return entries
+    .map(([k, v]) => {
+      let text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+      if (text.length > MAX_VALUE_CHARS) text = `${text.slice(0, MAX_VALUE_CHARS)}…`;
+      return `<span class="pair"><span class="key">${escapeHtml(k)}</span> ${escapeHtml(text)}</span>`;
+    })
+    .join(' ');
+}
+
+export function verifyBox(result: VerifyResult): string {
+  if (result.ok) {
+    const head = result.head ? ` The newest entry is #${result.head.seq} with hash ${result.head.hash.slice(0, 16)}…; record it elsewhere to detect later truncation (resetguard audit verify --expect-head).` : '';
+    return okBox(`The chain is intact: all ${result.entries} entries check out.${head}`);
+  }
+  return errorBox(
+    `The chain is broken at entry #${result.first_bad_seq ?? '?'} (of ${result.entries}): that entry, or the one before it, was edited, deleted or reordered after it was written. Treat the log from there on as suspect and investigate.`,
+  );
+}
+
+export function auditBody(opts: { items: AuditEntryView[]; older: number | null; newer: number | null; verify: VerifyResult | null }): string {
+  const rows = opts.items.map(
+    (e) => `<tr>
+<td class="num">${e.seq}</td>
+<td>${timeTag(Date.parse(e.at))}</td>
+<td class="wrap">${escapeHtml(e.actor)}</td>
+<td class="wrap"><span class="code">${escapeHtml(e.action)}</span></td>
+<td class="wrap">${e.subject === null ? '<span class="hint">—</span>' : escapeHtml(e.subject)}</td>
+<td class="wrap">${e.reason === null ? '<span class="hint">—</span>' : escapeHtml(e.reason)}</td>
+<td class="wrap"><span class="data">${compactData(e.data)}</span></td>
+</tr>`,
+  );
+  const table = opts.items.length
+    ? `<div class="table-scroll"><table class="data"><caption class="visually-hidden">Audit log entries, newest first</caption>
+<thead><tr><th scope="col" class="num">#</th><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Reason</th><th scope="col">Data</th></tr></thead>
+<tbody>${rows.join('')}</tbody></table></div>`
+    : '<p>The audit log is empty.</p>';
+  const pager = [
+    opts.newer !== null ? `<a href="/console/audit">Newest</a>` : '',
+    opts.newer !== null ? `<a href="/console/audit?after=${opts.newer}" rel="prev">Newer entries</a>` : '',
+    opts.older !== null ? `<a href="/console/audit?before=${opts.older}" rel="next">Older entries</a>` : '',
+  ].filter(Boolean);
+  // A GET: checking changes nothing, so it needs no CSRF token and can be bookmarked.
+  const verifyForm = `<form method="get" action="/console/audit/verify" class="inline-form"><button type="submit">Verify the chain</button></form>
+<p class="hint">Recomputes every entry's hash from the first one on, as <span class="code">resetguard audit verify</span> does.</p>`;
+  return `${opts.verify ? verifyBox(opts.verify) : ''}${verifyForm}${table}${pager.length ? `<p class="pager">${pager.join(' · ')}</p>` : ''}`;
+}
