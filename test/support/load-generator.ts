@@ -20,6 +20,8 @@ export interface LoadStream {
   requests: LoadRequest[];
   /** Stop after this many responses. Streams without one run until every stream with one is done. */
   amount?: number;
+  /** At most this many requests a second per connection (default: as fast as answers come). */
+  ratePerConnection?: number;
 }
 
 export interface LoadPlan {
@@ -47,7 +49,7 @@ export interface StreamResult {
   /** Connection errors and timeouts (autocannon counts timeouts as errors too). */
   errors: number;
   timeouts: number;
-  /** From the start of the run to this stream's end. */
+  /** From the start of the run to this stream's last answer. */
   seconds: number;
   /** The first few bodies per status. */
   samples: Record<string, ResponseSample[]>;

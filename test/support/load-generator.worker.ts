@@ -37,6 +37,7 @@ async function main(plan: LoadPlan): Promise<StreamResult[]> {
       url: plan.url,
       connections: stream.connections,
       timeout: plan.timeoutSeconds ?? 10,
+      ...(stream.ratePerConnection !== undefined ? { connectionRate: stream.ratePerConnection } : {}),
       ...(stream.amount !== undefined ? { amount: stream.amount } : { duration: plan.durationSeconds ?? 3600 }),
       requests: stream.requests.map((r) => ({
         method: r.method,
@@ -52,11 +53,12 @@ async function main(plan: LoadPlan): Promise<StreamResult[]> {
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       result.statuses[statusCode] = (result.statuses[statusCode] ?? 0) + 1;
       result.latenciesMs.push(responseTime);
+      // Up to the last answer: autocannon notices the end of a run only at its next one-second tick.
+      result.seconds = (performance.now() - t0) / 1000;
     });
     const done = Promise.resolve(instance).then((r) => {
       result.errors = r.errors;
       result.timeouts = r.timeouts;
-      result.seconds = (performance.now() - t0) / 1000;
     });
     return { stream, instance, done };
   });
