@@ -22,7 +22,7 @@ import { randomId, randomToken } from '../src/lib/secrets.js';
 import { generateVerificationCode } from '../src/notices/verification-code.js';
 import { TOKEN_PURPOSE } from '../src/recovery/reset-tokens.store.js';
 import { seedAccounts, seedSessions, type SeededAccount } from '../test/support/seed.js';
-import { startBenchApp, type BenchApp } from './support/bench-app.js';
+import { startBenchApp, waitForCleanLoadSample, type BenchApp } from './support/bench-app.js';
 import { cpuSince, cpuSnapshot, type CpuSpent } from './support/cpu.js';
 import { DB_LABEL, databases, fmt, knob, knobList, pct, type BenchResult, type BenchRow } from './support/harness.js';
 import { lineChart } from './support/svg-chart.js';
@@ -226,6 +226,7 @@ export async function run(): Promise<BenchResult> {
       // Each call is an unapproved campaign of one: it spends the tripwire budget (default 50 an hour).
       await app.services.settings.patch({ tripwire_budget_per_hour: 1_000_000 }, approver.id);
       const headers = { authorization: `Bearer ${creator.key}` };
+      await waitForCleanLoadSample();
       const api = await phase(apiN, async (sampler) => {
         for (const account of apiAccounts) {
           const res = await app.http.inject({ method: 'POST', url: `/v1/admin/accounts/${account.id}/force-reset`, headers, payload: { reason: REASON } });
@@ -305,6 +306,7 @@ export async function run(): Promise<BenchResult> {
       const bySize: Array<{ n: number; phase: Phase; createMs: number; waves: number[]; passes: number }> = [];
       for (const [i, s] of sizes.entries()) {
         process.stdout.write(` ${DB_LABEL[kind]} ${size(s)} …`);
+        await waitForCleanLoadSample(); // the campaign is created over HTTP, after synchronous seeding
         bySize.push({ n: s, ...(await runCampaign(app, sized[i]!, creator, approver)) });
         sized[i] = []; // let the id list go before the next, larger campaign
       }

@@ -2,7 +2,7 @@
 // docs/benchmarks.md from a full run. Every module exports `run(): Promise<BenchResult>`.
 //
 //   BENCH_QUICK=1       small counts (a smoke run)
-//   BENCH_ONLY=a,b      only these benchmarks (sign-in, delivery, reset-request, campaign-apply, pwned)
+//   BENCH_ONLY=a,b      only these benchmarks (the names in BENCHES below)
 //   BENCH_DATABASES=…   sqlite and/or postgres
 //   BENCH_WRITE=1|0     force writing (or not writing) docs/benchmarks.md; by default only a full run
 //                       over both databases writes it, so a quick or partial run never replaces it
@@ -14,7 +14,7 @@ import { databaseVersion } from './support/bench-app.js';
 import { QUICK, databases, type BenchResult } from './support/harness.js';
 import { machineInfo, markdown, printResult } from './support/report.js';
 
-const BENCHES = ['sign-in', 'delivery', 'reset-request', 'campaign-apply', 'breach-dump', 'pwned'] as const;
+const BENCHES = ['sign-in', 'peer', 'delivery', 'reset-request', 'growth', 'campaign-apply', 'breach-dump', 'pwned', 'load'] as const;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     }
   }
   const totalSeconds = (performance.now() - start) / 1000;
-  machine.loadAfter = os.loadavg()[0]!;
+  machine.loadAfter = os.loadavg();
+  machine.finished = new Date().toISOString();
   console.log(`\ndone in ${totalSeconds.toFixed(0)} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   if (write) {

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { DEFAULT_ARGON2_PARAMS } from '../src/accounts/password-hasher.js';
-import { startBenchApp, type BenchApp } from './support/bench-app.js';
+import { startBenchApp, waitForCleanLoadSample, type BenchApp } from './support/bench-app.js';
 import { addCpu, cpuSince, cpuSnapshot, ZERO_CPU, type CpuSpent } from './support/cpu.js';
 import { DB_LABEL, databases, fmt, knob, median, pct, quantile, runBounded, type BenchResult, type BenchRow } from './support/harness.js';
 import { KeepAliveClient } from './support/http-client.js';
@@ -106,6 +106,7 @@ export async function run(): Promise<BenchResult> {
         },
       };
 
+      await waitForCleanLoadSample();
       // Warm-up: JIT, pools (pg connections, keep-alive sockets), the threadpool's memory.
       for (const v of ['baseline', 'inject', 'listener'] as const) await runBounded(warmup, CONCURRENCY, variants[v]);
 

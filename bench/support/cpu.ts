@@ -54,7 +54,10 @@ export function cpuSnapshot(): CpuSnapshot {
 export function cpuSince(start: CpuSnapshot): CpuSpent {
   const now = cpuSnapshot();
   const d = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
-  return { process: now.process - start.process, main: d(now.main, start.main), postgres: d(now.postgres, start.postgres) };
+  // A PostgreSQL backend that exits during the phase (a pool closing a connection, another user's
+  // session ending) takes its CPU time with it: the sum can drop. Such a phase's server figure is unknown.
+  const pgSpent = d(now.postgres, start.postgres);
+  return { process: now.process - start.process, main: d(now.main, start.main), postgres: pgSpent !== null && pgSpent < 0 ? null : pgSpent };
 }
 
 export function addCpu(a: CpuSpent, b: CpuSpent): CpuSpent {

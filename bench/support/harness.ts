@@ -39,6 +39,8 @@ export interface BenchResult {
   notes: string[];
   /** Charts written next to docs/benchmarks.md (file name under docs/) and shown in it. */
   figures?: Array<{ file: string; caption: string; svg: string }>;
+  /** Extra tables for docs/benchmarks.md (e.g. a figure's numbers), shown after the rows' details. */
+  tables?: Array<{ caption: string; header: string[]; rows: string[][] }>;
   seconds?: number;
 }
 
