@@ -3,6 +3,12 @@
 // move its wave health, single-account resets cross the tripwire, an admin resets it; after each step the
 // scraped exposition text is parsed and checked value by value. Then every query a scrape makes is
 // counted and EXPLAINed: none may scan a table that grows with accounts or notices. SQLite and PostgreSQL.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CompiledQuery, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForcedResetWriter } from '../src/guard/forced-reset-writer.js';
@@ -14,9 +20,9 @@ import { SettingsService } from '../src/settings/settings.service.js';
 import { SettingsStore } from '../src/settings/settings.store.js';
 import type { Db } from '../src/storage/database.js';
 import type { Database } from '../src/storage/schema.js';
-import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { bearer, startTestApp, TEST_SECRET, type TestApp } from './support/app.js';
 import { DIALECTS } from './support/databases.js';
-import { parseExposition, value, type Sample } from './support/prometheus-text.js';
+import { declaredFamilies, parseExposition, value, type Sample } from './support/prometheus-text.js';
 import { seedAccounts, type SeededAccount } from './support/seed.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 
@@ -237,3 +243,54 @@ describe.each(DIALECTS)('/metrics on %s', (kind) => {
     for (const q of recorder.queries) expect({ sql: q.sql, full: await fullReads(t.app.db, q) }).toEqual({ sql: q.sql, full: [] });
   });
 });
+
+describe('resetguard worker --metrics-port', () => {
+  it("serves the worker's metrics and health checks on their own port, and not the API", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resetguard-worker-metrics-'));
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'worker', '--metrics-port', String(port)], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, NODE_ENV: 'test', RESETGUARD_DATABASE_URL: join(dir, 'w.db'), RESETGUARD_SECRET: TEST_SECRET, RESETGUARD_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('resetguard worker started')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`worker exited (${code}) before it started`)));
+      });
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.status).toBe(200);
+      const families = declaredFamilies(await metrics.text());
+      expect(families.get('resetguard_notice_delivery_duration_seconds')).toBe('histogram');
+      expect(families.get('resetguard_notice_transitions_total')).toBe('counter');
+      expect(families.has('resetguard_process_cpu_seconds_total')).toBe(true);
+      // Rendered by the app's own /metrics route: the database-backed gauges are read here too.
+      expect(families.get('resetguard_campaigns')).toBe('gauge');
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ready', database: 'sqlite' });
+      expect((await fetch(`http://127.0.0.1:${port}/v1/admin/campaigns`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

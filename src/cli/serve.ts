@@ -1,7 +1,8 @@
 // `serve` (HTTP + in-process worker) and `worker` (outbox delivery only, for more processes).
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createApp, type App } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
+import { listenForMetrics } from '../http/metrics-listener.js';
 
 function onShutdown(app: App, what: string): void {
   let stopping = false;
@@ -66,11 +67,17 @@ export function registerServeCommands(program: Command): void {
   program
     .command('worker')
     .description('deliver queued notices (run several on PostgreSQL)')
-    .action(async () => {
+    .option('--metrics-port <port>', "serve this process's /metrics and /healthz on RESETGUARD_HOST:port", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0–65535');
+      return n;
+    })
+    .action(async (opts: { metricsPort?: number }) => {
       const config = loadConfig();
       const app = await createApp(config, { migrate: true, defaultMetrics: true });
       onShutdown(app, 'worker');
       app.startBackground();
+      if (opts.metricsPort !== undefined) app.logger.info({ address: (await listenForMetrics(app.http, config.host, opts.metricsPort)).address }, 'worker metrics listening');
       process.stdout.write(`resetguard worker started (${config.database.kind}); delivering ${config.smtpUrl ? 'over SMTP' : 'to the dev mailbox'}\n`);
     });
 }
