@@ -17,6 +17,25 @@ import type { CampaignsService } from './campaigns.service.js';
 
 const BATCH = 500;
 
+export interface RevertPlan {
+  /** Applied targets the revert will walk (already reverted ones are done). */
+  applied: number;
+  /** Holders who have not set a new password: their previous credential comes back. */
+  restore_previous_password: number;
+  /** Holders who already set a new password: it stays. */
+  keep_new_password: number;
+  /** Corrections "your password was not changed" (notice went out). */
+  corrections_not_changed: number;
+  /** Corrections "you already set a new one, it stays" (notice went out). */
+  corrections_already_reset: number;
+  /** Unexpired sessions this campaign revoked from holders whose old password comes back: restored. */
+  sessions_restored: number;
+  /** Unused reset links of this campaign: voided. */
+  tokens_voided: number;
+  /** Forced-reset notices not sent yet: cancelled, never sent. */
+  unsent_notices_cancelled: number;
+}
+
 export class CampaignReverter {
   constructor(
     private readonly db: Db,
@@ -39,6 +58,75 @@ export class CampaignReverter {
       await this.recorders.audit.append(trx, { actor: `operator:${operator.id}`, action: 'campaign.reverted', subject: `campaign:${id}`, reason, data: { reverted: Number(reverted.n) } });
       await this.recorders.events.emit(trx, 'campaign.reverted', { campaign_id: id, reverted: Number(reverted.n) }, `campaign.reverted:${id}`);
     });
+  }
+
+  /**
+   * What a revert would do right now, counted from the database and changing nothing: the console's
+   * confirm page states these numbers. The same rules as #batch (and cancelUnsent) below, in SQL.
+   */
+  async plan(id: string): Promise<RevertPlan> {
+    const db = this.db.db;
+    const now = this.clock.now();
+    const n = (v: unknown) => Number(v ?? 0);
+    const targets = await db
+      .selectFrom('campaign_targets as t')
+      .innerJoin('accounts as a', 'a.id', 't.account_id')
+      .innerJoin('credentials as c', 'c.account_id', 't.account_id')
+      .leftJoin('notices as n', 'n.id', 't.notice_id')
+      .select((eb) => {
+        const holderReset = eb.and([eb('a.password_changed_at', 'is not', null), eb('t.applied_at', 'is not', null), eb('a.password_changed_at', '>', eb.ref('t.applied_at'))]);
+        const restores = eb.and([eb.not(holderReset), eb('c.state', '=', 'reset_required')]);
+        const notified = eb('n.state', 'in', ['sent', 'sending']);
+        const one = (cond: typeof restores) => eb.fn.sum<number>(eb.case().when(cond).then(1).else(0).end());
+        return [
+          eb.fn.countAll<number>().as('applied'),
+          one(restores).as('restore'),
+          one(eb.and([restores, notified])).as('notified_restore'),
+          one(eb.and([eb.not(restores), notified])).as('notified_kept'),
+        ];
+      })
+      .where('t.campaign_id', '=', id)
+      .where('t.state', '=', 'applied')
+      .executeTakeFirstOrThrow();
+    // Only the sessions of holders whose old password comes back: #restore runs for those alone.
+    const sessions = await db
+      .selectFrom('sessions as s')
+      .innerJoin('campaign_targets as t', (join) => join.onRef('t.account_id', '=', 's.account_id').on('t.campaign_id', '=', id).on('t.state', '=', 'applied'))
+      .innerJoin('accounts as a', 'a.id', 't.account_id')
+      .innerJoin('credentials as c', 'c.account_id', 't.account_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('s.revoked_by_campaign', '=', id)
+      .where('s.revoked_reason', '=', 'forced_reset')
+      .where('s.expires_at', '>', now)
+      .where('c.state', '=', 'reset_required')
+      .where((eb) => eb.or([eb('a.password_changed_at', 'is', null), eb('t.applied_at', 'is', null), eb('a.password_changed_at', '<=', eb.ref('t.applied_at'))]))
+      .executeTakeFirstOrThrow();
+    const tokens = await db
+      .selectFrom('reset_tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('campaign_id', '=', id)
+      .where('used_at', 'is', null)
+      .where('voided_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    const unsent = await db
+      .selectFrom('notices')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('campaign_id', '=', id)
+      .where('kind', '=', 'forced_reset')
+      .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', now)])]))
+      .executeTakeFirstOrThrow();
+    const applied = n(targets.applied);
+    const restore = n(targets.restore);
+    return {
+      applied,
+      restore_previous_password: restore,
+      keep_new_password: applied - restore,
+      corrections_not_changed: n(targets.notified_restore),
+      corrections_already_reset: n(targets.notified_kept),
+      sessions_restored: n(sessions.n),
+      tokens_voided: n(tokens.n),
+      unsent_notices_cancelled: n(unsent.n),
+    };
   }
 
   async #batch(id: string, notify: boolean): Promise<number> {

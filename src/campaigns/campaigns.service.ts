@@ -3,12 +3,12 @@
 //   draft → awaiting_approval → ready → running ⇄ halted → completed;  cancelled;  reverting → reverted
 // Every transition is one conditional UPDATE (… WHERE state IN (allowed)), so two operators racing
 // cannot both win, and an illegal transition is a 409 with a clear code. Every action is audited.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Recorders } from '../lib/events.js';
-import { campaignVerdict } from '../guard/campaign-verdict.js';
+import { campaignVerdict, type Verdict } from '../guard/campaign-verdict.js';
 import type { Guard } from '../guard/guard.service.js';
 import type { OperatorIdentity } from '../operators/operators.service.js';
 import { roleAtLeast } from '../operators/roles.js';
@@ -19,6 +19,25 @@ import type { FindingFilter, FindingsStore } from '../detection/findings.store.j
 import type { CampaignRow, CampaignsStore } from './campaigns.store.js';
 
 export type CampaignTargets = { account_ids: string[] } | { emails: string[] } | { findings: FindingQuery };
+
+export interface CampaignPreview {
+  target_count: number;
+  expected_count: number;
+  requested_count: number;
+  unknown_count: number;
+  verdict: Verdict;
+  reasons: string[];
+  /** The first accounts of the frozen order (random with respect to the request). */
+  sample: Array<{ id: string; email: string }>;
+  fingerprint: string;
+}
+
+/** SHA-256 over the sorted account ids: equal fingerprints, equal frozen sets. */
+export function targetFingerprint(sortedIds: string[]): string {
+  const hash = createHash('sha256');
+  for (const id of sortedIds) hash.update(id).update('\n');
+  return hash.digest('base64url');
+}
 
 export interface CreateCampaign {
   reason: string;
@@ -50,19 +69,37 @@ export class CampaignsService {
     private readonly findings: FindingsStore,
   ) {}
 
-  /** `findingIds`: findings this campaign acts on besides those its targets name (a detector's reset). */
-  async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' | 'detector' = 'campaign', findingIds: string[] = []): Promise<CampaignRow> {
+  /**
+   * The dry run of create: the same resolution and the same verdict, nothing written. `fingerprint`
+   * names the exact resolved set; passing it back to create makes creation refuse a set that changed in
+   * between (an account deleted, a finding recorded), so what was previewed is exactly what is frozen.
+   */
+  async preview(input: CreateCampaign, sampleSize = 10): Promise<CampaignPreview> {
+    const plan = await this.#plan(input);
+    const sample = await this.store.accountsSample(plan.accountIds.slice(0, sampleSize));
+    return {
+      target_count: plan.accountIds.length,
+      expected_count: input.expected_count,
+      requested_count: plan.requested,
+      unknown_count: plan.unknown,
+      verdict: plan.verdict,
+      reasons: plan.reasons,
+      sample,
+      fingerprint: targetFingerprint(plan.accountIds),
+    };
+  }
+
+  /**
+   * `findingIds`: findings this campaign acts on besides those its targets name (a detector's reset).
+   * `expectFingerprint`: the preview's fingerprint; a different resolved set is refused (400).
+   */
+  async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' | 'detector' = 'campaign', findingIds: string[] = [], expectFingerprint?: string): Promise<CampaignRow> {
+    const { accountIds, unknown, findings, verdict, reasons } = await this.#plan(input);
+    // Only when asked: hashing a million ids costs ~0.1 s that API creation does not need to pay.
+    if (expectFingerprint !== undefined && expectFingerprint !== targetFingerprint(accountIds)) {
+      throw new AppError('invalid_request', 'The target set changed since the preview (accounts or findings were added or removed). Preview again: nothing was created.');
+    }
     const reason = input.reason.trim();
-    if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
-    if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
-    const { accountIds, unknown, requested, findings } = await this.#resolve(input.targets);
-    // Frozen in account-id order. Ids are random, so this order is random with respect to the request:
-    // the canary wave is a uniform sample of the targets, not the first lines of a list that is often
-    // sorted by sign-up date or by whatever query produced it. It also lets each batch write
-    // neighbouring entries of every index keyed by account (see src/guard/forced-reset-writer.ts).
-    accountIds.sort();
-    const settings = await this.settings.get();
-    const { verdict, reasons } = campaignVerdict({ targetCount: accountIds.length, expectedCount: input.expected_count, requestedCount: requested, unknownCount: unknown }, settings);
     const now = this.clock.now();
     const row: CampaignRow = {
       id: randomUUID(),
@@ -102,6 +139,22 @@ export class CampaignsService {
     // runner's first batch (see DialectAdapter.refreshStatistics).
     if (accountIds.length >= REFRESH_STATISTICS_AT) await this.db.dialect.refreshStatistics(this.db.db, 'campaign_targets');
     return row;
+  }
+
+  /** Validation, resolution (frozen in account-id order) and the guard's verdict: shared by preview and create. */
+  async #plan(input: CreateCampaign) {
+    const reason = input.reason.trim();
+    if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
+    if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
+    const { accountIds, unknown, requested, findings } = await this.#resolve(input.targets);
+    // Frozen in account-id order. Ids are random, so this order is random with respect to the request:
+    // the canary wave is a uniform sample of the targets, not the first lines of a list that is often
+    // sorted by sign-up date or by whatever query produced it. It also lets each batch write
+    // neighbouring entries of every index keyed by account (see src/guard/forced-reset-writer.ts).
+    accountIds.sort();
+    const settings = await this.settings.get();
+    const { verdict, reasons } = campaignVerdict({ targetCount: accountIds.length, expectedCount: input.expected_count, requestedCount: requested, unknownCount: unknown }, settings);
+    return { accountIds, unknown, requested, findings, verdict, reasons };
   }
 
   async #resolve(targets: CampaignTargets): Promise<{ accountIds: string[]; unknown: number; requested: number; findings?: FindingFilter }> {

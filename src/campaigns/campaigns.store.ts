@@ -39,6 +39,14 @@ export class CampaignsStore {
     return { accountIds, unknown: unique.length - found.size };
   }
 
+  /** Accounts by id with their emails, in the order given (a preview's sample). */
+  async accountsSample(ids: string[]): Promise<Array<{ id: string; email: string }>> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('accounts').select(['id', 'email']).where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id)).filter((r): r is { id: string; email: string } => r !== undefined);
+  }
+
   /** The campaign row and its frozen targets (seq 1…n in the given order), in the caller's transaction. */
   async insert(trx: Kysely<Database>, campaign: CampaignRow, accountIds: string[]): Promise<void> {
     await trx.insertInto('campaigns').values(campaign).execute();
@@ -59,6 +67,24 @@ export class CampaignsStore {
     let q = this.db.selectFrom('campaigns').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
     if (before !== undefined) q = q.where('created_at', '<', before);
     return q.execute();
+  }
+
+  /** The newest campaigns in any of `states` (the console dashboard's "needs attention" list). */
+  async inStates(states: string[], limit: number): Promise<CampaignRow[]> {
+    return this.db.selectFrom('campaigns').selectAll().where('state', 'in', states).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  /** Per wave: targets decided so far (applied, later reverted, or skipped), for progress bars. */
+  async waveProgress(id: string): Promise<Map<number, number>> {
+    const rows = await this.db
+      .selectFrom('campaign_targets')
+      .select(['wave', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('campaign_id', '=', id)
+      .where('wave', 'is not', null)
+      .where('state', '!=', 'pending')
+      .groupBy('wave')
+      .execute();
+    return new Map(rows.map((r) => [Number(r.wave), Number(r.n)]));
   }
 
   /** Moves a campaign from one of `from` to `to`; false when it was in none of them (a 409). */

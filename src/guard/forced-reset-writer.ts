@@ -12,6 +12,7 @@ import type { DialectAdapter } from '../storage/dialect.js';
 import type { CampaignsTable } from '../campaigns/campaigns.schema.js';
 import { randomToken, sortableId, type Keyring } from '../lib/secrets.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
+import { forcedResetPayload } from '../notices/templates/forced-reset.js';
 import { TOKEN_PURPOSE } from '../recovery/reset-tokens.store.js';
 import type { Database } from '../storage/schema.js';
 
@@ -98,7 +99,7 @@ export class ForcedResetWriter {
             accountId: t.account_id,
             campaignId: campaign.id,
             recipient: t.email,
-            payload: { reason_public: campaign.reason, applied_at: now, expires_at: expiresAt, sessions_revoked: campaign.revoke_sessions === 1 },
+            payload: forcedResetPayload(campaign, now, expiresAt),
             secret: tokens[i]!,
             idempotencyKey: forcedResetNoticeKey(campaign.id, t.account_id),
           })),

@@ -39,4 +39,9 @@ export class OperatorsService {
     if (!row || !isRole(row.role)) return null;
     return { id: row.id, name: row.name, role: row.role };
   }
+
+  /** Who created or approved what, for pages: id → name (unknown ids, e.g. detectors, are absent). */
+  names(ids: string[]): Promise<Map<string, string>> {
+    return this.store.names(ids);
+  }
 }

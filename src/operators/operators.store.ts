@@ -11,4 +11,11 @@ export class OperatorsStore {
   async findActiveByKeyHash(keyHash: string): Promise<Operator | undefined> {
     return this.db.selectFrom('operators').selectAll().where('key_hash', '=', keyHash).where('disabled_at', 'is', null).executeTakeFirst();
   }
+
+  /** Display names by id (disabled operators too: history keeps their names). */
+  async names(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.selectFrom('operators').select(['id', 'name']).where('id', 'in', [...new Set(ids)]).execute();
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
 }

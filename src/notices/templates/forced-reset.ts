@@ -15,6 +15,14 @@ import {
   type RenderedMail,
 } from './layout.js';
 
+/**
+ * The payload of a campaign's forced-reset notice: the guard's writer queues exactly this, and the
+ * console's preview renders it, so the preview is the mail that will be sent.
+ */
+export function forcedResetPayload(campaign: { reason: string; revoke_sessions: number }, appliedAt: number, expiresAt: number): Record<string, unknown> {
+  return { reason_public: campaign.reason, applied_at: appliedAt, expires_at: expiresAt, sessions_revoked: campaign.revoke_sessions === 1 };
+}
+
 export function forcedReset(payload: Record<string, unknown>, ctx: RenderContext): RenderedMail {
   const reason = text(payload, 'reason_public');
   const appliedAt = num(payload, 'applied_at');

@@ -1,0 +1,38 @@
+// One read of everything the campaign page shows that changes while it runs: the same view as
+// GET /v1/admin/campaigns/:id, the "unexpected" answers, per-wave progress and the minute buckets of the
+// chart. The page renders it as HTML; GET /console/campaigns/:id/live sends it as JSON (with the chart
+// already rendered as SVG) for console.js to update numbers, bars and chart in place.
+import type { CampaignTimelineStore, TimelineBucket } from '../../campaigns/campaign-timeline.store.js';
+import type { CampaignsService } from '../../campaigns/campaigns.service.js';
+import type { CampaignsStore } from '../../campaigns/campaigns.store.js';
+import { chartSvg } from './campaign-chart.js';
+import { STATE_WORDS } from './campaign-format.js';
+import type { CampaignView } from './dashboard.view.js';
+
+export interface CampaignSnapshot {
+  view: CampaignView;
+  unexpected: number;
+  /** wave number → targets decided (applied or skipped) so far. */
+  waveDone: Map<number, number>;
+  buckets: TimelineBucket[];
+}
+
+export async function campaignSnapshot(deps: { campaigns: CampaignsService; store: CampaignsStore; timeline: CampaignTimelineStore }, id: string): Promise<CampaignSnapshot> {
+  const view = await deps.campaigns.view(id); // 404 first, before the other reads
+  const [unexpected, waveDone, buckets] = await Promise.all([deps.timeline.unexpected(id), deps.store.waveProgress(id), deps.timeline.buckets(id)]);
+  return { view, unexpected, waveDone, buckets };
+}
+
+/** The JSON of the live endpoint: only numbers, fixed words and SVG this server rendered. */
+export function liveJson(s: CampaignSnapshot) {
+  const c = s.view;
+  return {
+    state: c.state,
+    state_word: STATE_WORDS[c.state] ?? c.state,
+    halt_reason: c.halt_reason,
+    target_count: c.target_count,
+    counts: { ...c.counts, unexpected: s.unexpected },
+    waves: c.waves.map((w) => ({ wave: w.wave, size: w.size, done: s.waveDone.get(w.wave) ?? 0, state: w.state })),
+    chart_svg: chartSvg(s.buckets),
+  };
+}
