@@ -14,3 +14,10 @@ export async function consoleBrowser(t: TestApp, role: Role, name = `${role} ope
   if (r.statusCode !== 303 || r.headers.location !== '/console') throw new Error(`console sign-in failed: ${r.statusCode}`);
   return Object.assign(b, { operatorId: op.id });
 }
+
+/**
+ * Environment for console page tests: no event-loop-delay shedding. These tests share two busy cores;
+ * a slow second while modules load would otherwise answer 503 `overloaded` to a page under test
+ * (shedding has its own tests).
+ */
+export const CONSOLE_TEST_ENV = { RESETGUARD_MAX_EVENT_LOOP_DELAY_MS: '0' };

@@ -43,7 +43,7 @@ ${error ? errorBox(error, 'f-error') : ''}`;
 /** A source as a link to what produced it, where the console has a page for it. */
 function sourceCell(source: string): string {
   const dump = /^breach_dump:([0-9a-f-]{36})$/.exec(source);
-  const filterLink = `<a href="/console/findings${filterQuery({ source })}">${escapeHtml(source)}</a>`;
+  const filterLink = `<a href="/console/findings${escapeHtml(filterQuery({ source }))}">${escapeHtml(source)}</a>`;
   return dump ? `${filterLink}<br><a class="hint" href="/console/breach-dumps/${dump[1]}">the dump</a>` : filterLink;
 }
 
@@ -77,8 +77,8 @@ export function findingsBody(opts: {
 <tbody>${rows.join('')}</tbody></table></div>`
     : `<p>${opts.error ? 'Fix the filter to see findings.' : 'No findings match this filter.'}</p>`;
   const pager = [
-    opts.paged ? `<a href="/console/findings${filterQuery(filter)}">Newest findings</a>` : '',
-    opts.nextCursor ? `<a href="/console/findings${filterQuery(filter, '', { cursor: opts.nextCursor })}" rel="next">Older findings</a>` : '',
+    opts.paged ? `<a href="/console/findings${escapeHtml(filterQuery(filter))}">Newest findings</a>` : '',
+    opts.nextCursor ? `<a href="/console/findings${escapeHtml(filterQuery(filter, '', { cursor: opts.nextCursor }))}" rel="next">Older findings</a>` : '',
   ].filter(Boolean);
   // The campaign page re-reads the same filter and shows the guard's verdict before anything happens:
   // this is only a shortcut to a form, so it is a link, not a POST.
@@ -86,7 +86,7 @@ export function findingsBody(opts: {
     opts.canReset && !opts.error && items.length > 0
       ? `<section aria-labelledby="reset-h"><h2 id="reset-h">Act on these findings</h2>
 <p>A campaign targets every account with a finding matching this filter (${escapeHtml(describeFilter(filter))}). You will see the target count, the guard's verdict and the notice before anything happens.</p>
-<p><a class="button" href="/console/campaigns/new${filterQuery(filter, 'findings_')}">Reset these accounts…</a></p></section>`
+<p><a class="button" href="/console/campaigns/new${escapeHtml(filterQuery(filter, 'findings_'))}">Reset these accounts…</a></p></section>`
       : '';
   return `${filterForm(filter, opts.error)}${table}${pager.length ? `<p class="pager">${pager.join(' · ')}</p>` : ''}${reset}`;
 }
