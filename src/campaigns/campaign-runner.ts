@@ -95,7 +95,9 @@ export class CampaignRunner {
             .selectFrom('campaigns')
             .select('id')
             .where('state', '=', 'running')
-            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+            // Our own lease too: when the database refused the write that releases it (disk full, server
+            // restarting), waiting out the lease would only delay recovery by leaseMs.
+            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now), eb('locked_by', '=', this.#id)]))
             .$if(seen.length > 0, (q) => q.where('id', 'not in', seen))
             .orderBy('updated_at')
             .limit(1),

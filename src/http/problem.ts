@@ -2,13 +2,16 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, ERROR_CODES, type ErrorCode } from '../lib/errors.js';
+import { StorageError } from '../storage/storage-errors.js';
 
 export const ProblemSchema = Type.Object(
   {
     type: Type.String(),
     title: Type.String(),
     status: Type.Integer(),
-    code: Type.String(),
+    // Every code a caller can meet, listed in the OpenAPI document; any route may also answer 503 with
+    // database_unavailable, storage_full or storage_read_only when the database fails under it.
+    code: Type.String({ enum: Object.keys(ERROR_CODES), description: 'Stable error code (src/lib/errors.ts). Any route may answer 503 database_unavailable, storage_full or storage_read_only when the database fails under it.' }),
     detail: Type.Optional(Type.String()),
     retry_after: Type.Optional(Type.Integer()),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
@@ -51,6 +54,8 @@ function frameworkCode(err: FastifyError): ErrorCode | null {
 }
 
 export function errorHandler(err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // The database failing under the request is the operator's problem, not the caller's: one clear line.
+  if (err instanceof StorageError) request.log.error({ code: err.code, err: err.cause }, `storage failure: ${err.message}`);
   if (err instanceof AppError) return sendProblem(reply, err.code, err.message, err.extra);
   const fe = err as FastifyError;
   const code = frameworkCode(fe);

@@ -10,6 +10,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Keyring } from '../lib/secrets.js';
 import type { Database, Notice } from '../storage/schema.js';
+import { StorageError } from '../storage/storage-errors.js';
 import { PermanentDeliveryError } from './mail-options.js';
 import type { MailTransport } from './mail-transport.js';
 import { markFailed, markRetry, markSent, type NoticeKind, type SentMarker } from './outbox.store.js';
@@ -20,6 +21,8 @@ export interface DeliveryPolicy {
   maxAttempts: number;
   backoffBaseMs: number;
   backoffCapMs: number;
+  /** The claim lease; bounds how long a settle write is retried while the database is away. */
+  leaseMs?: number;
 }
 
 export interface DeliverDeps {
@@ -50,6 +53,26 @@ export function backoffDelay(attempts: number, baseMs: number, capMs: number, ra
   return Math.round(exp * (0.5 + 0.5 * random()));
 }
 
+/**
+ * Runs a settle write, retrying it while the database is unreachable (a restart, a failover), for at most
+ * half the claim lease. Once the relay has accepted a message, giving up on its "sent" mark means the
+ * lease runs out and the notice goes out a second time (same Message-ID); a restart of a few seconds
+ * should not cost a duplicate. The writes are conditional on our lease, so a retry that lands after the
+ * lease moved on changes nothing and reports lost_lease.
+ */
+async function settleRetrying<T>(deps: DeliverDeps, log: Logger, write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + (deps.policy.leaseMs ?? 0) / 2;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!(err instanceof StorageError) || err.failure !== 'database_unavailable' || Date.now() + delay > deadline) throw err;
+      log.warn({ retry_in_ms: delay, code: err.code }, 'database unavailable while settling a notice; retrying the write');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 // Errors can quote server replies; keep them short and on one line in the database.
 function describe(err: unknown): string {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -60,7 +83,7 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
   const kind = notice.kind as NoticeKind;
   const log = deps.logger.child({ notice_id: notice.id, kind, attempt: notice.attempts });
   const fail = async (reason: string): Promise<DeliveryOutcome> => {
-    const won = await markFailed(deps.db, notice.id, deps.workerId, reason, deps.clock.now());
+    const won = await settleRetrying(deps, log, () => markFailed(deps.db, notice.id, deps.workerId, reason, deps.clock.now()));
     if (!won) return lostLease(deps, log);
     deps.metrics?.noticeTransitions.inc({ kind, state: 'failed' });
     log.warn({ outcome: 'failed', last_error: reason }, 'notice failed');
@@ -109,14 +132,14 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
     const lastError = `attempt ${notice.attempts}: ${describe(err)}`;
     if (notice.attempts >= deps.policy.maxAttempts) return fail(`gave up after ${notice.attempts} attempts; ${lastError}`);
     const delay = backoffDelay(notice.attempts, deps.policy.backoffBaseMs, deps.policy.backoffCapMs, deps.random);
-    const won = await markRetry(deps.db, notice.id, deps.workerId, deps.clock.now() + delay, lastError);
+    const won = await settleRetrying(deps, log, () => markRetry(deps.db, notice.id, deps.workerId, deps.clock.now() + delay, lastError));
     if (!won) return lostLease(deps, log);
     deps.metrics?.noticeTransitions.inc({ kind, state: 'retry' });
     log.info({ outcome: 'retry', retry_in_ms: delay, error: describe(err) }, 'notice delivery failed, will retry');
     return 'retry';
   }
 
-  const won = deps.sentMarker ? await deps.sentMarker.mark(notice.id) : await markSent(deps.db, notice.id, deps.workerId, deps.clock.now());
+  const won = await settleRetrying(deps, log, () => (deps.sentMarker ? deps.sentMarker.mark(notice.id) : markSent(deps.db, notice.id, deps.workerId, deps.clock.now())));
   if (!won) return lostLease(deps, log);
   deps.metrics?.noticeTransitions.inc({ kind, state: 'sent' });
   log.info({ outcome: 'sent' }, 'notice sent');

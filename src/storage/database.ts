@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { ImmediateSqliteDialect, postgresAdapter, sqliteAdapter, type DialectAdapter } from './dialect.js';
 import type { Database } from './schema.js';
+import { classifyPostgresError, classifySqliteError, withStorageErrors } from './storage-errors.js';
 
 export interface Db {
   db: Kysely<Database>;
@@ -35,7 +36,14 @@ export function openDatabase(config: DatabaseConfig, options: { poolSize?: numbe
     // An idle client that loses its connection (a server restart) emits 'error'; without a listener
     // that would crash the process. The pool drops the client and the next query opens a new one.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // A client checked out by Kysely has no listener (the pool removes its own at checkout): when the
+    // server ends the connection between two queries, or right after failing one (57P01 on a restart),
+    // the client emits 'error' and would crash the process. The query in flight already failed (and is
+    // retried by its loop or answered 503); the dead client is dropped by the pool when it is released.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
+    const db = new Kysely<Database>({ dialect: withStorageErrors(new PostgresDialect({ pool }), classifyPostgresError) });
     return { db, dialect: postgresAdapter, close: () => db.destroy() };
   }
   if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
@@ -49,7 +57,8 @@ export function openDatabase(config: DatabaseConfig, options: { poolSize?: numbe
   // Checkpoint every ~40 MB of WAL instead of ~4 MB: a campaign batch rewrites many of the same pages,
   // and each checkpoint copies them into the database file (with an fsync) once rather than ten times.
   sqlite.pragma('wal_autocheckpoint = 10000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const path = config.path;
+  const db = new Kysely<Database>({ dialect: withStorageErrors(new ImmediateSqliteDialect({ database: sqlite }), (err) => classifySqliteError(err, path)) });
   return { db, dialect: sqliteAdapter, close: () => db.destroy() };
 }
 

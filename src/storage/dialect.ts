@@ -105,6 +105,21 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+
+  /**
+   * On SQLITE_FULL, SQLITE_IOERR (a read-only file), SQLITE_NOMEM or SQLITE_BUSY mid-transaction, SQLite may
+   * roll the transaction back by itself (https://sqlite.org/lang_transaction.html, "Response To Errors
+   * Within A Transaction"). Kysely's ROLLBACK then fails with "no transaction is active", and that error
+   * would replace the one that says what happened (a full disk). Already rolled back is what we wanted.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } catch (err) {
+      if (/no transaction is active/.test((err as Error).message ?? '')) return;
+      throw err;
+    }
+  }
 }
 
 export class ImmediateSqliteDialect extends SqliteDialect {

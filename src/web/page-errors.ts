@@ -16,6 +16,12 @@ export function pageErrorHandler(pageSessions: PageSessions) {
     if (err instanceof AppError && err.status < 500) {
       return sendPage(reply, err.status, 'That did not work', `${errorBox(err.message)}<p><a href="/account">Back to your account</a></p>`);
     }
+    if (err instanceof AppError && err.status === 503) {
+      // The database is down, full or read-only (logged by the storage layer's callers): nothing was changed.
+      request.log.error({ code: err.code, err }, `page unavailable: ${err.message}`);
+      reply.header('retry-after', '5');
+      return sendPage(reply, 503, 'Temporarily unavailable', '<p class="error" role="alert">We cannot save anything right now, so nothing was changed. Please try again in a few minutes.</p>');
+    }
     const status = (err as FastifyError).statusCode;
     if (!(err instanceof AppError) && status !== undefined && status >= 400 && status < 500) {
       // A body that does not match the form (a field missing or far too long): not a form our pages send.
