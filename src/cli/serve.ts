@@ -67,7 +67,7 @@ export function registerServeCommands(program: Command): void {
   program
     .command('worker')
     .description('deliver queued notices (run several on PostgreSQL)')
-    .option('--metrics-port <port>', "serve this process's /metrics and /healthz on RESETGUARD_HOST:port", (v) => {
+    .option('--metrics-port <port>', "serve this process's /metrics, /healthz and /readyz on RESETGUARD_HOST:port", (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0–65535');
       return n;
