@@ -1,8 +1,8 @@
-// Whole-process load shedding: when the event loop falls behind or the heap nears its limit, requests
-// are refused with 503 `overloaded` (and Retry-After) in the onRequest hook, before a body is parsed or
-// anything is read, instead of piling up until the process crawls or V8 runs out of memory. The bound
-// on password hashing (src/accounts/hash-admission.ts) handles the usual overload, a flood of sign-ins;
-// this is the backstop for everything else.
+// Whole-process load shedding: when the heap nears its limit (or, if configured, the event loop falls
+// far behind), requests are refused with 503 `overloaded` (and Retry-After) in the onRequest hook, before
+// a body is parsed or anything is read, instead of piling up until V8 runs out of memory. The bound on
+// password hashing (src/accounts/hash-admission.ts) handles the usual overload, a flood of sign-ins, and
+// refuses those routes early while it is full; this is the backstop for everything else.
 //
 // @fastify/under-pressure samples event-loop delay and heap once a second. Its decision depends only on
 // the process, never on the request's content, so a reset request is refused or accepted whatever the
@@ -63,9 +63,13 @@ export async function registerLoadShedding(
   await app.register(underPressure, {
     maxEventLoopDelay: limits.maxEventLoopDelayMs,
     maxHeapUsedBytes: limits.maxHeapUsedBytes,
-    pressureHandler(request, _reply, type) {
+    pressureHandler(request, _reply, type, value) {
       // Returning nothing lets the request through.
       if (request.routeOptions.url !== undefined && SHEDDING_EXEMPT_ROUTES.has(request.routeOptions.url)) return;
+      // An infinite delay means no sample at all: one piece of work held the loop for a whole interval
+      // (at start, Fastify compiling every schema). That stall is over by the time anyone is asked;
+      // refusing everyone for the next second would not undo it.
+      if (type === underPressure.TYPE_EVENT_LOOP_DELAY && value === Number.POSITIVE_INFINITY) return;
       metrics.requestsShed.inc({ reason: REASONS[type] ?? type });
       // Thrown from an onRequest hook, the error goes to the error handler: one problem+json 503 with
       // Retry-After, like every other error.
