@@ -6,9 +6,11 @@
 //   BENCH_DATABASES=…   sqlite and/or postgres
 //   BENCH_WRITE=1|0     force writing (or not writing) docs/benchmarks.md; by default only a full run
 //                       over both databases writes it, so a quick or partial run never replaces it
-import { writeFileSync } from 'node:fs';
+//   BENCH_OUT=dir       write the report and its figures into dir instead of docs/ (to look at a
+//                       partial run's report without touching the committed one)
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { databaseVersion } from './support/bench-app.js';
 import { QUICK, databases, type BenchResult } from './support/harness.js';
@@ -63,9 +65,11 @@ async function main(): Promise<void> {
       .filter(Boolean)
       .join(' ');
     const command = `${envPrefix ? envPrefix + ' ' : ''}npm run bench`;
-    const file = join(ROOT, 'docs', 'benchmarks.md');
+    const dir = process.env.BENCH_OUT ? resolve(process.env.BENCH_OUT) : join(ROOT, 'docs');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'benchmarks.md');
     writeFileSync(file, markdown(results, machine, command, totalSeconds));
-    for (const r of results) for (const f of 'figures' in r ? (r.figures ?? []) : []) writeFileSync(join(ROOT, 'docs', f.file), f.svg);
+    for (const r of results) for (const f of 'figures' in r ? (r.figures ?? []) : []) writeFileSync(join(dir, f.file), f.svg);
     console.log(`wrote ${file}`);
   } else {
     console.log('docs/benchmarks.md not written (partial or quick run; BENCH_WRITE=1 forces it)');

@@ -4,6 +4,10 @@ export interface Series {
   label: string;
   color: string;
   points: Array<{ x: number; y: number }>;
+  /** An SVG stroke-dasharray, e.g. "6 4", to tell a baseline's line from the measured one. */
+  dash?: string;
+  /** Print each point's value above it (default true); with many series the labels would collide. */
+  pointLabels?: boolean;
 }
 
 export interface ChartOptions {
@@ -14,9 +18,9 @@ export interface ChartOptions {
   marks?: Array<{ y: number; label: string; color: string }>;
 }
 
-const W = 720;
+const PLOT_W = 470;
 const H = 420;
-const PAD = { left: 80, right: 170, top: 48, bottom: 56 };
+const PAD = { left: 80, top: 48, bottom: 56 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const num = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 
@@ -32,7 +36,10 @@ export function lineChart(series: Series[], options: ChartOptions): string {
   const xMin = Math.log10(Math.min(...xs));
   const xMax = Math.log10(Math.max(...xs));
   const yMax = niceCeil(Math.max(...ys) * 1.05);
-  const plotW = W - PAD.left - PAD.right;
+  // The legend sits right of the plot; make room for its longest label (~7 px a character at 12 px).
+  const right = Math.max(170, 50 + 7 * Math.max(...series.map((s) => s.label.length), ...(options.marks ?? []).map((m) => m.label.length)));
+  const W = PAD.left + PLOT_W + right;
+  const plotW = PLOT_W;
   const plotH = H - PAD.top - PAD.bottom;
   const sx = (x: number) => PAD.left + (xMax === xMin ? plotW / 2 : ((Math.log10(x) - xMin) / (xMax - xMin)) * plotW);
   const sy = (y: number) => PAD.top + plotH - (y / yMax) * plotH;
@@ -58,15 +65,19 @@ export function lineChart(series: Series[], options: ChartOptions): string {
     out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${sy(m.y)}" y2="${sy(m.y)}" stroke="${m.color}" stroke-dasharray="6 4"/>`);
     out.push(`<text x="${PAD.left + plotW + 6}" y="${sy(m.y) + 4}" fill="${m.color}">${esc(m.label)}</text>`);
   }
+  const labelled = series.filter((s) => s.pointLabels !== false);
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2.5" points="${pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`);
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
+    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2.5"${dash} points="${pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) {
       out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="4" fill="${s.color}"/>`);
-      out.push(`<text x="${sx(p.x).toFixed(1)}" y="${(sy(p.y) - 9).toFixed(1)}" text-anchor="middle" fill="${s.color}">${esc(num(Math.round(p.y)))}</text>`);
+      // Every other labelled series prints below its points, so two close lines keep readable values.
+      const below = labelled.indexOf(s) % 2 === 1;
+      if (s.pointLabels !== false) out.push(`<text x="${sx(p.x).toFixed(1)}" y="${(sy(p.y) + (below ? 19 : -9)).toFixed(1)}" text-anchor="middle" fill="${s.color}">${esc(num(Math.round(p.y)))}</text>`);
     }
     const ly = PAD.top + 16 + i * 20;
-    out.push(`<line x1="${PAD.left + plotW + 10}" x2="${PAD.left + plotW + 34}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"/>`);
+    out.push(`<line x1="${PAD.left + plotW + 10}" x2="${PAD.left + plotW + 34}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${dash}/>`);
     out.push(`<text x="${PAD.left + plotW + 40}" y="${ly}">${esc(s.label)}</text>`);
   });
   out.push('</svg>');
