@@ -186,6 +186,8 @@ export async function run(): Promise<BenchResult> {
     `Overload run: ${seconds} s with ${overloadConnections} sign-in connections in a closed loop (right passwords over ${ACCOUNTS} accounts) and one connection probing /healthz; the idle /healthz figure is 2,000 sequential probes just before.`,
     'Latencies are measured by the client (autocannon, on a worker thread of the bench process) from each request\'s write to its answer; client and service share the machine\'s cores.',
     'The baseline is raw argon2id verify with as many in flight as the hashing bound: the ratio is the share of the machine\'s hashing capacity that sign-ins got while the other routes ran beside them.',
+    'The overload clients ignore Retry-After and send again at once, a worst case: every refused request still costs the event loop a parse-free 503 (and its two request log lines), which is what slows /healthz then.',
+    'Knobs: `BENCH_LOAD_SECONDS` (length of each run, 10; quick 3), `BENCH_LOAD_OVERLOAD_CONNECTIONS` (256; quick 128), `BENCH_LOAD_BASELINE_N` (argon2 verifies in the baseline, 96; quick 24).',
   );
 
   return {
