@@ -29,6 +29,8 @@ describe.skipIf(unsupported !== null)('PostgreSQL restarted mid-campaign (privat
   let sink: SmtpSink | undefined;
   let cleanupEnv: (() => void) | undefined;
   const procs: CliProcess[] = [];
+  /** The HTTP watcher below runs while this is true (cleared in afterAll too, should the test fail). */
+  let watching = false;
 
   beforeAll(async () => {
     cluster = await createPgCluster();
@@ -41,6 +43,7 @@ describe.skipIf(unsupported !== null)('PostgreSQL restarted mid-campaign (privat
   }, 60_000);
 
   afterAll(async () => {
+    watching = false;
     await killAll(procs);
     await app?.close().catch(() => undefined);
     await sink?.stop();
@@ -82,6 +85,27 @@ describe.skipIf(unsupported !== null)('PostgreSQL restarted mid-campaign (privat
     };
     const campaignId = await launchCampaign(app!, ops, accounts.map((a) => a.id), 'PostgreSQL restart drill: your password was reset');
     phase('campaign started');
+
+    // All along, an operator watches the campaign and a load balancer probes /readyz: every answer must be
+    // a 200 or a 503 with a code — never a 500, never a dropped connection.
+    const answers = new Map<string, number>();
+    watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const path of ['/readyz', `/v1/admin/campaigns/${campaignId}`]) {
+          let key: string;
+          try {
+            const res = await fetch(`${serve.url}${path}`, { headers: { authorization: `Bearer ${viewer.key}` } });
+            const body = (await res.json()) as { code?: string };
+            key = `${res.status}${res.status === 200 ? '' : ` ${body.code}`}`;
+          } catch (err) {
+            key = `no answer: ${(err as Error).message}`;
+          }
+          answers.set(key, (answers.get(key) ?? 0) + 1);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
 
     // Probes tolerate the database being away: they answer "not yet" rather than fail the test.
     const tolerant = <T>(probe: () => Promise<T>) => async () => {
@@ -129,6 +153,11 @@ describe.skipIf(unsupported !== null)('PostgreSQL restarted mid-campaign (privat
       return v.state === 'completed' && v.counts.notices_sent === N ? v : null;
     }), 150_000, 250);
     phase('campaign completed, every notice sent');
+    watching = false;
+    await watcher;
+    console.log(`[pg-restart] answers seen while watching: ${JSON.stringify(Object.fromEntries(answers))}`);
+    expect([...answers.keys()].filter((k) => !['200', '503 service_unavailable', '503 database_unavailable'].includes(k))).toEqual([]);
+    expect(answers.get('503 database_unavailable') ?? 0).toBeGreaterThan(0);
     expect(serve.exit, serve.stderr() + serve.stdout().slice(-4000)).toBeNull();
     expect(worker.exit, worker.stderr() + worker.stdout().slice(-4000)).toBeNull();
     const viaApi = await api(`/v1/admin/campaigns/${campaignId}`);
