@@ -113,11 +113,13 @@ describe.each(DIALECTS)('load shedding on %s', (kind) => {
     expect((await app.http.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 
-  it('names only routes that exist in its early refusal list', async () => {
+  it('names only routes that exist in its early refusal list, and documents their 503', async () => {
     t = await startTestApp(kind);
+    const openapi = (await t.app.http.inject({ method: 'GET', url: '/openapi.json' })).json();
     for (const route of HASHING_API_ROUTES) {
       const [method, url] = route.split(' ') as [string, string];
       expect(t.app.http.hasRoute({ method: method as 'POST', url }), route).toBe(true);
+      expect(openapi.paths[url][method.toLowerCase()].responses['503'], route).toBeDefined();
     }
   });
 

@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HashAdmission } from '../accounts/hash-admission.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
+import { ProblemSchema } from './problem.js';
 
 export interface ProcessPressureLimits {
   /** Mean event-loop delay over a one-second sample, in ms; 0 turns the check off. */
@@ -54,6 +55,12 @@ export async function registerLoadShedding(
 ): Promise<void> {
   const { hashAdmission, limits, metrics } = deps;
   if (hashAdmission) {
+    // Document the refusal where it can happen (OpenAPI is generated from these schemas).
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const response = route.schema?.response as Record<string, unknown> | undefined;
+      if (response && !response[503] && methods.some((m) => HASHING_API_ROUTES.has(`${m} ${route.url}`))) response[503] = ProblemSchema;
+    });
     app.addHook('onRequest', (request, _reply, done) => {
       if (hashAdmission.full && HASHING_API_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return done(hashAdmission.refuse());
       done();
