@@ -226,7 +226,7 @@ export async function run(): Promise<BenchResult> {
       // Each call is an unapproved campaign of one: it spends the tripwire budget (default 50 an hour).
       await app.services.settings.patch({ tripwire_budget_per_hour: 1_000_000 }, approver.id);
       const headers = { authorization: `Bearer ${creator.key}` };
-      await waitForCleanLoadSample();
+      await waitForCleanLoadSample(app);
       const api = await phase(apiN, async (sampler) => {
         for (const account of apiAccounts) {
           const res = await app.http.inject({ method: 'POST', url: `/v1/admin/accounts/${account.id}/force-reset`, headers, payload: { reason: REASON } });
@@ -306,7 +306,7 @@ export async function run(): Promise<BenchResult> {
       const bySize: Array<{ n: number; phase: Phase; createMs: number; waves: number[]; passes: number }> = [];
       for (const [i, s] of sizes.entries()) {
         process.stdout.write(` ${DB_LABEL[kind]} ${size(s)} …`);
-        await waitForCleanLoadSample(); // the campaign is created over HTTP, after synchronous seeding
+        await waitForCleanLoadSample(app); // the campaign is created over HTTP, after synchronous seeding
         bySize.push({ n: s, ...(await runCampaign(app, sized[i]!, creator, approver)) });
         sized[i] = []; // let the id list go before the next, larger campaign
       }

@@ -98,7 +98,7 @@ export async function run(): Promise<BenchResult> {
         await growBetterAuth(peer, seeded, n, hash);
         const peerSeed = (performance.now() - t0) / 1000;
         await analyzeAfterGrowth(app.db, peer);
-        await waitForCleanLoadSample();
+        await waitForCleanLoadSample(app);
         seedLines.push(`${DB_LABEL[kind]}, ${size(seeded)} → ${size(n)}: resetguard ${fmt(oursSeed, 's')}, Better Auth ${fmt(peerSeed, 's')}`);
         seeded = n;
 

@@ -41,6 +41,7 @@ export async function run(): Promise<BenchResult> {
 
   const rows: BenchRow[] = [];
   const notes: string[] = [];
+  let hashConcurrency = 0;
 
   for (const kind of databases()) {
     let bench: BenchApp | undefined;
@@ -49,6 +50,7 @@ export async function run(): Promise<BenchResult> {
       bench = await startBenchApp(kind);
       peer = await startBetterAuthPeer(kind);
       const { app } = bench;
+      hashConcurrency = app.config.loadShedding.hashConcurrency;
       await app.services.settings.patch({ reset_requests_per_ip_per_hour: 1_000_000 }, 'bench');
       const ours = resetguardSide(bench);
       const theirs = betterAuthSide(peer, 'argon2id');
@@ -72,7 +74,7 @@ export async function run(): Promise<BenchResult> {
       await growResetguard(app.db, kind, 0, knownNeeded, sharedHash);
       await growBetterAuth(peer, 0, knownNeeded, sharedHash);
 
-      await waitForCleanLoadSample();
+      await waitForCleanLoadSample(app);
       // ---- sign-in ------------------------------------------------------------------------------------
       const signInVariants: Array<{ side: Side; emails: string[] }> = [
         { side: ours, emails },
@@ -168,7 +170,7 @@ export async function run(): Promise<BenchResult> {
   notes.push(
     `Better Auth ${betterAuthVersion()} in the same process, on the same engine in its own fresh database (SQLite through better-sqlite3 with resetguard's pragmas; PostgreSQL through a pg pool of 10, as resetguard's), tables made by its migration API (getMigrations). Both sides are called in-process without sockets: resetguard through app.http.inject (Fastify), Better Auth through auth.handler(new Request(…)) (its web-standard handler, which its Node integration wraps).`,
     `${CONCURRENCY} operations in flight; ${rounds} interleaved rounds per variant (order rotating), ${signInN} sign-ins and ${resetN} reset requests per round, after a warm-up; sign-ins round-robin over ${accountCount} accounts per side made through each side's own sign-up. Baseline and measured columns are median per-round rates; the ratio is the median of per-round ratios. p50/p99 are latencies at that concurrency.`,
-    `Hashing: Better Auth's emailAndPassword.password.hash/verify call @node-rs/argon2 with resetguard's parameters (checked: both stored hashes carry the same argon2id parameters). Its default is scrypt N=16384, r=16, p=1 (32 MiB) through node:crypto; that row is context, not a goal.`,
+    `Hashing: Better Auth's emailAndPassword.password.hash/verify call @node-rs/argon2 with resetguard's parameters (checked: both stored hashes carry the same argon2id parameters). Its default is scrypt N=16384, r=16, p=1 (32 MiB) through node:crypto; that row is context, not a goal. resetguard admits ${hashConcurrency} hashes at once (RESETGUARD_HASH_CONCURRENCY, the default on this machine; the others wait in a short queue); Better Auth starts every hash at once on libuv's pool (${process.env.UV_THREADPOOL_SIZE ?? 4} threads).`,
     'What each reset request does. resetguard: validates, counts the request against the per-IP limit (a counter row; the limit is raised for the bench), inserts a job and answers 202 for every well-formed email alike; the queue then looks the account up, checks the 60-second repeat hold and the per-account limit, and in one transaction writes a reset token (its HMAC, never the token) and a reset_request notice in the outbox (token sealed with AES-GCM, a verification code). Better Auth: looks the user up and, for a known one, stores a verification row holding the raw token in its identifier (Better Auth can hash it with verification.storeIdentifier; not its default) and awaits sendResetPassword, which here appends the mail to an in-memory list (no outbox of its own); for an unknown email it makes a dummy token and a dummy lookup so the answer takes similar time. Its rate limiter is off (its default outside production).',
     `Goal: the issue names none against the peer; ours is to be no more than ${Math.round((1 - GOAL_RATIO) * 100)} % below Better Auth on the same engine and hash.`,
   );

@@ -106,7 +106,7 @@ export async function run(): Promise<BenchResult> {
         },
       };
 
-      await waitForCleanLoadSample();
+      await waitForCleanLoadSample(app);
       // Warm-up: JIT, pools (pg connections, keep-alive sockets), the threadpool's memory.
       for (const v of ['baseline', 'inject', 'listener'] as const) await runBounded(warmup, CONCURRENCY, variants[v]);
 
