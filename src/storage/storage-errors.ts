@@ -15,7 +15,10 @@ export class StorageError extends AppError {
   override name = 'StorageError';
   constructor(
     readonly failure: StorageFailure,
+    /** The sentence plus the driver's words (for logs and the CLI's operator). */
     detail: string,
+    /** The sentence alone, for HTTP callers: a driver message can name hosts, ports and paths. */
+    readonly publicDetail: string,
     override readonly cause: unknown,
   ) {
     // Callers retry: a restart or a freed disk fixes these without anyone touching the request.
@@ -85,7 +88,7 @@ function translate(err: unknown, classify: (err: unknown) => StorageFailure | nu
   const failure = classify(err);
   if (!failure) return err;
   const cause = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
-  return new StorageError(failure, `${DETAIL[failure]} (${cause.replace(/\s+/g, ' ').slice(0, 200)}).`, err);
+  return new StorageError(failure, `${DETAIL[failure]} (${cause.replace(/\s+/g, ' ').slice(0, 200)}).`, `${DETAIL[failure]}.`, err);
 }
 
 async function guarded<T>(classify: (err: unknown) => StorageFailure | null, run: () => Promise<T>): Promise<T> {

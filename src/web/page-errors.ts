@@ -17,7 +17,7 @@ export function pageErrorHandler(pageSessions: PageSessions) {
       return sendPage(reply, err.status, 'That did not work', `${errorBox(err.message)}<p><a href="/account">Back to your account</a></p>`);
     }
     if (err instanceof AppError && err.status === 503) {
-      // The database is down, full or read-only (logged by the storage layer's callers): nothing was changed.
+      // The database is down, full or read-only (or the service sheds load): nothing was changed; try later.
       request.log.error({ code: err.code, err }, `page unavailable: ${err.message}`);
       reply.header('retry-after', '5');
       return sendPage(reply, 503, 'Temporarily unavailable', '<p class="error" role="alert">We cannot save anything right now, so nothing was changed. Please try again in a few minutes.</p>');

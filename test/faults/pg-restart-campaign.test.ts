@@ -135,6 +135,7 @@ describe.skipIf(unsupported !== null)('PostgreSQL restarted mid-campaign (privat
     const down = await api(`/v1/admin/campaigns/${campaignId}`);
     expect(down.status).toBe(503);
     expect(down.body.code).toBe('database_unavailable');
+    expect(down.body.detail).toBe('The database is unreachable or not answering.'); // no host, port or driver message
     const reset = await fetch(`${serve.url}/v1/password-resets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'someone@example.com' }) });
     expect(reset.status).toBe(503);
     expect(((await reset.json()) as { code: string }).code).toBe('database_unavailable');
