@@ -9,7 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompiledQuery, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type UnknownRow } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForcedResetWriter } from '../src/guard/forced-reset-writer.js';
 import { Guard } from '../src/guard/guard.service.js';
@@ -18,10 +18,10 @@ import { ManualClock } from '../src/lib/clock.js';
 import { Metrics } from '../src/lib/metrics.js';
 import { SettingsService } from '../src/settings/settings.service.js';
 import { SettingsStore } from '../src/settings/settings.store.js';
-import type { Db } from '../src/storage/database.js';
+import { openDatabase, type Db } from '../src/storage/database.js';
 import type { Database } from '../src/storage/schema.js';
 import { bearer, startTestApp, TEST_SECRET, type TestApp } from './support/app.js';
-import { DIALECTS } from './support/databases.js';
+import { DIALECTS, PG_URL } from './support/databases.js';
 import { declaredFamilies, parseExposition, value, type Sample } from './support/prometheus-text.js';
 import { seedAccounts, type SeededAccount } from './support/seed.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
@@ -294,3 +294,32 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe('/metrics while PostgreSQL refuses connections', () => {
+  it('answers 200 with the previous values and resetguard_metrics_read_ok 0, then recovers', async () => {
+    const t = await startTestApp('postgres', { logLevel: 'silent' });
+    const name = new URL(t.database.url).pathname.slice(1);
+    const admin = openDatabase({ kind: 'postgres', url: PG_URL }, { poolSize: 1 });
+    const allow = (yes: boolean) => sql`alter database ${sql.id(name)} with allow_connections ${sql.raw(yes ? 'true' : 'false')}`.execute(admin.db);
+    try {
+      let res = await t.app.http.inject({ method: 'GET', url: '/metrics' });
+      expect(value(parseExposition(res.body), 'resetguard_metrics_read_ok')).toBe(1);
+      // No new connections, and the pool's open ones cut: every query of the next scrape fails.
+      await allow(false);
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`.execute(admin.db);
+      res = await t.app.http.inject({ method: 'GET', url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      const down = parseExposition(res.body);
+      expect(value(down, 'resetguard_metrics_read_ok')).toBe(0);
+      expect(value(down, 'resetguard_kill_switch_engaged')).toBe(0);
+      expect(value(down, 'resetguard_campaigns', { state: 'running' })).toBe(0);
+      await allow(true);
+      res = await t.app.http.inject({ method: 'GET', url: '/metrics' });
+      expect(value(parseExposition(res.body), 'resetguard_metrics_read_ok')).toBe(1);
+    } finally {
+      await allow(true);
+      await admin.close();
+      await t.close();
+    }
+  }, 60_000);
+});
