@@ -144,6 +144,10 @@ export async function run(): Promise<BenchResult> {
       // Overload: /healthz on the idle service first, then under a sign-in flood.
       const [idle] = await runLoad({ url, streams: [{ name: 'GET /healthz', connections: 1, amount: 2000, requests: [{ method: 'GET', path: '/healthz' }] }] });
       const idleHealth = latencySummary(idle!.latenciesMs);
+      // The event-loop delay under-pressure sees (its one-second mean; sampled whether or not the check
+      // is on): what a threshold on it would have been compared with during the flood.
+      const delays: number[] = [];
+      const sampler = setInterval(() => delays.push(app.http.memoryUsage().eventLoopDelay), 1000);
       const overload = await runLoad({
         url,
         durationSeconds: seconds,
@@ -152,6 +156,8 @@ export async function run(): Promise<BenchResult> {
           { name: 'GET /healthz', connections: 1, requests: [{ method: 'GET', path: '/healthz' }] },
         ],
       });
+      clearInterval(sampler);
+      const finiteDelays = delays.filter(Number.isFinite);
       const [flood, health] = overload as [StreamResult, StreamResult];
       const floodTotal = totalResponses(flood);
       const shed = countStatuses(flood, 503, 504);
@@ -173,6 +179,7 @@ export async function run(): Promise<BenchResult> {
           `sign-in: ${floodTotal} answers in ${fmt(flood.seconds, 's')} (${fmt(floodTotal / flood.seconds)} req/s): ${admitted} admitted (201, ${fmt(admitted / flood.seconds)}/s), ${shed} shed (503 overloaded, ${pct(shed / floodTotal)}); p50 ${fmt(admittedLatency.p50, 'ms')}, p99 ${fmt(admittedLatency.p99, 'ms')} over all answers`,
           `/healthz during overload: ${healthLatency.count} probes, p50 ${fmt(healthLatency.p50, 'ms')}, p99 ${fmt(healthLatency.p99, 'ms')}, max ${fmt(healthLatency.max, 'ms')}; idle before: p50 ${fmt(idleHealth.p50, 'ms')}, p99 ${fmt(idleHealth.p99, 'ms')}`,
           `unexpected statuses ${bad}, connection errors ${errors} (timeouts ${flood.timeouts + health.timeouts}); /readyz right after: ${readyz.status}`,
+          `event-loop delay (under-pressure's one-second means) during overload: ${finiteDelays.map((d) => fmt(d)).join(', ')} ms${delays.length > finiteDelays.length ? ` (+${delays.length - finiteDelays.length} seconds without a reading)` : ''}`,
         ],
       });
     } finally {
