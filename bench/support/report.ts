@@ -163,7 +163,9 @@ export function markdown(results: Array<BenchResult | { id: string; title: strin
       }
     }
     for (const t of r.tables ?? []) {
-      lines.push('', `${t.caption}:`, '', `| ${t.header.map(esc).join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`);
+      // Columns of figures are right-aligned, like the rows' tables above.
+      const numeric = t.header.map((_, i) => t.rows.length > 0 && t.rows.every((row) => /^[\d.,]/.test(row[i] ?? '')));
+      lines.push('', `${t.caption}:`, '', `| ${t.header.map(esc).join(' | ')} |`, `|${numeric.map((n) => (n ? '---:' : '---')).join('|')}|`);
       for (const row of t.rows) lines.push(`| ${row.map(esc).join(' | ')} |`);
     }
     for (const f of r.figures ?? []) lines.push('', `![${esc(f.caption)}](${f.file})`, '', `*${f.caption}*`);
