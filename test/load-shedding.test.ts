@@ -5,7 +5,9 @@
 // over its limit) refuses ordinary requests before reading them while health, readiness and metrics
 // still answer. Bounded by request counts, not by time; latencies are printed, never asserted.
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { HASHING_API_ROUTES } from '../src/http/load-shedding.js';
 import { DIALECTS } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -21,6 +23,28 @@ function counterValue(metrics: string, sample: string): number {
   const line = metrics.split('\n').find((l) => l.startsWith(sample + ' '));
   return line ? Number(line.slice(sample.length + 1)) : 0;
 }
+
+describe('load-shedding settings', () => {
+  const base = { NODE_ENV: 'test', RESETGUARD_SECRET: 'settings-secret-0123456789-abcdefghijklmnop', RESETGUARD_DATABASE_URL: ':memory:' };
+
+  it('derives its defaults from the machine and leaves the event-loop check off', () => {
+    const ls = loadConfig({ ...base, UV_THREADPOOL_SIZE: '2' }).loadShedding;
+    // Two threadpool threads: hashing may take one, never both (fs and DNS need the other).
+    expect(ls.hashConcurrency).toBe(1);
+    expect(ls.hashQueue).toBe(32);
+    expect(ls.maxEventLoopDelayMs).toBe(0);
+    expect(ls.maxHeapUsedBytes).toBeGreaterThan(0);
+    expect(loadConfig(base).loadShedding.hashConcurrency).toBe(Math.max(1, Math.min(availableParallelism(), 3)));
+  });
+
+  it('takes explicit values and refuses nonsense', () => {
+    const ls = loadConfig({ ...base, RESETGUARD_HASH_CONCURRENCY: '3', RESETGUARD_HASH_QUEUE: '0', RESETGUARD_HASH_QUEUE_TIMEOUT_MS: '250', RESETGUARD_MAX_EVENT_LOOP_DELAY_MS: '500', RESETGUARD_MAX_HEAP_USED_MB: '0' }).loadShedding;
+    expect(ls).toEqual({ hashConcurrency: 3, hashQueue: 0, hashQueueTimeoutMs: 250, maxEventLoopDelayMs: 500, maxHeapUsedBytes: 0 });
+    expect(() => loadConfig({ ...base, RESETGUARD_HASH_CONCURRENCY: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, RESETGUARD_HASH_QUEUE: '-1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, RESETGUARD_MAX_HEAP_USED_MB: 'lots' })).toThrow(ConfigError);
+  });
+});
 
 describe.each(DIALECTS)('load shedding on %s', (kind) => {
   let t: TestApp | undefined;
