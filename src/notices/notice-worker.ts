@@ -83,8 +83,12 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
       batch,
       delivery.smtpPoolSize * 2,
       async (notice) => {
+        const timer = deps.metrics?.noticeDelivery.startTimer({ kind: notice.kind });
         try {
-          await deliverNotice(deliverDeps, notice);
+          // Not `timer?.({ outcome: await deliverNotice(…) })`: an optional call skips its arguments, so
+          // without metrics the notice would never be sent.
+          const outcome = await deliverNotice(deliverDeps, notice);
+          timer?.({ outcome });
         } catch (err) {
           // A database error while settling: the lease expires and another pass retries the notice.
           logger.error({ err, notice_id: notice.id, kind: notice.kind }, 'notice could not be settled; its lease will expire');
