@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { CONSOLE_TEST_ENV, consoleBrowser, type ConsoleBrowser } from '../../../test/support/console-signin.js';
 
-const seqsOf = (html: string) => [...html.matchAll(/<tr>\n<td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+const seqsOf = (html: string) => [...html.matchAll(/<tr>\n<td class="num" data-label="Entry">(\d+)<\/td>/g)].map((m) => Number(m[1]));
 
 describe('console audit page', () => {
   let t: TestApp;

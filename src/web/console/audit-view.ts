@@ -11,16 +11,30 @@ const MAX_VALUE_CHARS = 160;
  * An object as `key: value` pairs on one wrapped line, each value as compact JSON, escaped and cut at
  * MAX_VALUE_CHARS. Audit data and finding evidence are small objects of counts and ids by design.
  */
-export function compactData(data: Record<string, unknown>): string {
+export function compactData(data: Record<string, unknown>, opts: { shortIds?: boolean } = {}): string {
   const entries = Object.entries(data);
   if (entries.length === 0) return '<span class="hint">—</span>';
   return entries
     .map(([k, v]) => {
       let text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+      if (opts.shortIds) text = shortIds(text);
       if (text.length > MAX_VALUE_CHARS) text = `${text.slice(0, MAX_VALUE_CHARS)}…`;
       return `<span class="pair"><span class="key">${escapeHtml(k)}</span> ${escapeHtml(text)}</span>`;
     })
     .join(' ');
+}
+
+const UUID_IN_TEXT = /\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g;
+
+/** UUIDs cut to their first 8 hex digits and an ellipsis: enough to tell rows apart in a table. */
+export function shortIds(text: string): string {
+  return text.replace(UUID_IN_TEXT, '$1…');
+}
+
+/** An actor or subject with its UUID shortened for the table; the full text stays in its title. */
+function idText(text: string): string {
+  const short = shortIds(text);
+  return short === text ? escapeHtml(text) : `<span title="${escapeHtml(text)}">${escapeHtml(short)}</span>`;
 }
 
 export function verifyBox(result: VerifyResult): string {
@@ -36,17 +50,17 @@ export function verifyBox(result: VerifyResult): string {
 export function auditBody(opts: { items: AuditEntryView[]; older: number | null; newer: number | null; verify: VerifyResult | null }): string {
   const rows = opts.items.map(
     (e) => `<tr>
-<td class="num">${e.seq}</td>
-<td>${timeTag(Date.parse(e.at))}</td>
-<td class="wrap">${escapeHtml(e.actor)}</td>
-<td class="wrap"><span class="code">${escapeHtml(e.action)}</span></td>
-<td class="wrap">${e.subject === null ? '<span class="hint">—</span>' : escapeHtml(e.subject)}</td>
-<td class="wrap">${e.reason === null ? '<span class="hint">—</span>' : escapeHtml(e.reason)}</td>
-<td class="wrap"><span class="data">${compactData(e.data)}</span></td>
+<td class="num" data-label="Entry">${e.seq}</td>
+<td data-label="When">${timeTag(Date.parse(e.at))}</td>
+<td class="wrap" data-label="Actor">${idText(e.actor)}</td>
+<td class="action" data-label="Action"><span class="mono">${escapeHtml(e.action)}</span></td>
+<td class="wrap" data-label="Subject">${e.subject === null ? '<span class="hint">—</span>' : idText(e.subject)}</td>
+<td class="wrap" data-label="Reason">${e.reason === null ? '<span class="hint">—</span>' : escapeHtml(e.reason)}</td>
+<td class="wrap" data-label="Data"><span class="data">${compactData(e.data)}</span></td>
 </tr>`,
   );
   const table = opts.items.length
-    ? `<div class="table-scroll"><table class="data"><caption class="visually-hidden">Audit log entries, newest first</caption>
+    ? `<div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Audit log entries, newest first</caption>
 <thead><tr><th scope="col" class="num">#</th><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Reason</th><th scope="col">Data</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>`
     : '<p>The audit log is empty.</p>';

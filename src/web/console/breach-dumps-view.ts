@@ -5,6 +5,7 @@ import type { BreachDumpView } from '../../detection/breach-dumps.service.js';
 import { escapeHtml } from '../../lib/html.js';
 import { timeTag } from '../format.js';
 import { errorBox } from '../page.js';
+import { shortIds } from './audit-view.js';
 
 /** Pasted dumps (the form without JavaScript) are small: the form body must fit Fastify's body limit. */
 export const PASTE_MAX_CHARS = 20_000;
@@ -47,17 +48,17 @@ export function dumpsTable(items: BreachDumpView[], nextCursor: string | null, p
   if (items.length === 0) return '<section aria-labelledby="recent-h"><h2 id="recent-h">Recent dumps</h2><p>No breach dumps yet.</p></section>';
   const rows = items.map(
     (d) => `<tr>
-<td>${timeTag(Date.parse(d.created_at))}</td>
-<td class="wrap"><a href="/console/breach-dumps/${d.id}">${d.label === null ? `<span class="code">${d.id.slice(0, 8)}</span>` : escapeHtml(d.label)}</a></td>
-<td>${stateBadge(d)}</td>
-<td class="num">${percent(d.progress.fraction)}</td>
-<td class="num">${fmt(d.counts.lines)}</td>
-<td class="num">${fmt(d.counts.confirmed_reuses)}</td>
-<td class="wrap">${escapeHtml(d.created_by)}</td>
+<td data-label="Uploaded">${timeTag(Date.parse(d.created_at))}</td>
+<td class="wrap" data-label="Label"><a href="/console/breach-dumps/${d.id}">${d.label === null ? `<span class="code">${d.id.slice(0, 8)}</span>` : escapeHtml(d.label)}</a></td>
+<td data-label="State">${stateBadge(d)}</td>
+<td class="num" data-label="Read">${percent(d.progress.fraction)}</td>
+<td class="num" data-label="Lines">${fmt(d.counts.lines)}</td>
+<td class="num" data-label="Findings">${fmt(d.counts.confirmed_reuses)}</td>
+<td class="wrap" data-label="By">${escapeHtml(shortIds(d.created_by))}</td>
 </tr>`,
   );
   const pager = [paged ? '<a href="/console/breach-dumps">Newest dumps</a>' : '', nextCursor ? `<a href="/console/breach-dumps?cursor=${encodeURIComponent(nextCursor)}" rel="next">Older dumps</a>` : ''].filter(Boolean);
-  return `<section aria-labelledby="recent-h"><h2 id="recent-h">Recent dumps</h2><div class="table-scroll"><table class="data">
+  return `<section aria-labelledby="recent-h"><h2 id="recent-h">Recent dumps</h2><div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Recent breach dumps, newest first</caption>
 <thead><tr><th scope="col">Uploaded</th><th scope="col">Label</th><th scope="col">State</th><th scope="col" class="num">Read</th><th scope="col" class="num">Lines</th><th scope="col" class="num">Findings</th><th scope="col">By</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>${pager.length ? `<p class="pager">${pager.join(' · ')}</p>` : ''}</section>`;
 }

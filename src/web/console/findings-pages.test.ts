@@ -44,8 +44,8 @@ describe('console findings page', () => {
     const r = await viewer.get('/console/findings');
     expect(r.statusCode).toBe(200);
     expect(rowsOf(r.body)).toBe(50);
-    const reuse = r.body.indexOf('Password reused from a breach');
-    const pwned = r.body.indexOf('Breached password at sign-in');
+    const reuse = r.body.indexOf('Breach reuse</td>');
+    const pwned = r.body.indexOf('Breached password</td>');
     const stuffing = r.body.indexOf('Credential stuffing</td>');
     expect(reuse).toBeGreaterThan(0);
     expect(reuse).toBeLessThan(pwned);

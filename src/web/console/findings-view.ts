@@ -6,12 +6,12 @@ import { FINDING_KINDS } from '../../detection/findings.store.js';
 import { escapeHtml } from '../../lib/html.js';
 import { errorBox } from '../page.js';
 import { timeTag } from '../format.js';
-import { compactData } from './audit-view.js';
+import { compactData, shortIds } from './audit-view.js';
 
 const KIND_WORDS: Record<string, string> = {
-  breach_reuse: 'Password reused from a breach',
+  breach_reuse: 'Breach reuse',
   credential_stuffing: 'Credential stuffing',
-  breached_password: 'Breached password at sign-in',
+  breached_password: 'Breached password',
 };
 
 export const kindWords = (kind: string) => KIND_WORDS[kind] ?? kind;
@@ -43,8 +43,8 @@ ${error ? errorBox(error, 'f-error') : ''}`;
 /** A source as a link to what produced it, where the console has a page for it. */
 function sourceCell(source: string): string {
   const dump = /^breach_dump:([0-9a-f-]{36})$/.exec(source);
-  const filterLink = `<a href="/console/findings${escapeHtml(filterQuery({ source }))}">${escapeHtml(source)}</a>`;
-  return dump ? `${filterLink}<br><a class="hint" href="/console/breach-dumps/${dump[1]}">the dump</a>` : filterLink;
+  const filterLink = `<a href="/console/findings${escapeHtml(filterQuery({ source }))}" title="Only findings from ${escapeHtml(source)}">${escapeHtml(shortIds(source))}</a>`;
+  return dump ? `${filterLink}<br><a class="hint" href="/console/breach-dumps/${dump[1]}">open the dump</a>` : filterLink;
 }
 
 function campaignsCell(campaigns: FindingView['campaigns']): string {
@@ -63,16 +63,16 @@ export function findingsBody(opts: {
   const { filter, items } = opts;
   const rows = items.map(
     (f) => `<tr>
-<td>${timeTag(Date.parse(f.created_at))}</td>
-<td>${escapeHtml(kindWords(f.kind))}</td>
-<td><span class="code">${escapeHtml(f.account_id)}</span></td>
-<td class="wrap">${sourceCell(f.source)}</td>
-<td class="wrap"><span class="data">${compactData(f.evidence)}</span></td>
-<td>${campaignsCell(f.campaigns)}</td>
+<td data-label="Recorded">${timeTag(Date.parse(f.created_at))}</td>
+<td data-label="Kind">${escapeHtml(kindWords(f.kind))}</td>
+<td data-label="Account"><span class="mono" title="${escapeHtml(f.account_id)}">${escapeHtml(shortIds(f.account_id))}</span></td>
+<td class="wrap" data-label="Source">${sourceCell(f.source)}</td>
+<td class="wrap" data-label="Evidence"><span class="data">${compactData(f.evidence, { shortIds: true })}</span></td>
+<td data-label="Campaigns">${campaignsCell(f.campaigns)}</td>
 </tr>`,
   );
   const table = items.length
-    ? `<div class="table-scroll"><table class="data"><caption class="visually-hidden">Findings, newest first</caption>
+    ? `<div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Findings, newest first</caption>
 <thead><tr><th scope="col">Recorded</th><th scope="col">Kind</th><th scope="col">Account</th><th scope="col">Source</th><th scope="col">Evidence</th><th scope="col">Campaigns</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>`
     : `<p>${opts.error ? 'Fix the filter to see findings.' : 'No findings match this filter.'}</p>`;

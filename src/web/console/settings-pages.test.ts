@@ -77,7 +77,7 @@ describe('console settings page', () => {
     expect(entries).toHaveLength(2);
     expect(entries[1]).toMatchObject({ actor: `operator:${admin.operatorId}`, data: { changed: { halt_unexpected_rate: 0.05 }, previous: { halt_unexpected_rate: 0.02 } } });
     const page = await viewer.get('/console/settings');
-    expect(page.body).toMatch(/<div class="setting changed">\n<span class="setting-name code">halt_unexpected_rate<\/span> <span class="value">0.05/);
+    expect(page.body).toMatch(/<div class="setting changed">\n<div class="setting-control"><span class="setting-name code">halt_unexpected_rate<\/span> <span class="value">0.05/);
     const unchanged = await admin.post('/console/settings', formFields((await admin.get('/console/settings')).body));
     expect(unchanged.headers.location).toBe('/console/settings?done=none');
     expect(await changes()).toHaveLength(2);

@@ -50,9 +50,9 @@ function row(name: SettingName, current: number, editable: boolean, state: Setti
 <input type="hidden" name="was_${name}" value="${current}">`
     : `<span class="setting-name code">${name}</span> <span class="value">${shown(name, current)}</span>`;
   return `<div class="setting${changed ? ' changed' : ''}">
-${control}
-<p class="hint" id="${id}-hint">${escapeHtml(def.description)} Default ${def.default}${changed ? ' (changed)' : ''}; ${def.integer ? 'a whole number' : 'a number'} from ${def.min.toLocaleString('en-US')} to ${def.max.toLocaleString('en-US')}.</p>
-${error ? errorBox(error, `${id}-error`) : ''}
+<div class="setting-control">${control}</div>
+<div class="setting-help"><p class="hint" id="${id}-hint">${escapeHtml(def.description)} Default ${def.default}${changed ? ' (changed)' : ''}; ${def.integer ? 'a whole number' : 'a number'} from ${def.min.toLocaleString('en-US')} to ${def.max.toLocaleString('en-US')}.</p>
+${error ? errorBox(error, `${id}-error`) : ''}</div>
 </div>`;
 }
 

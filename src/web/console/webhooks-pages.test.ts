@@ -54,7 +54,7 @@ describe('console webhooks pages', () => {
     const r = await t.app.http.inject({ method: 'POST', url: '/console/webhooks', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `rg_console=${admin.jar.get('rg_console')}` }, payload: body.toString() });
     expect(r.statusCode).toBe(201);
     expect(r.headers['cache-control']).toBe('no-store');
-    const secret = /id="secret" type="text" readonly value="(whsec_[^"]+)"/.exec(r.body)?.[1];
+    const secret = /<textarea id="secret" readonly rows="2" autocomplete="off" spellcheck="false">(whsec_[^<]+)<\/textarea>/.exec(r.body)?.[1];
     expect(secret).toBeDefined();
     expect(r.body).toContain('This is the only time the secret is shown.');
     const [sub] = await t.app.services.webhooks.list();

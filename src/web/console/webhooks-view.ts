@@ -20,13 +20,13 @@ export function subscriptionsTable(items: WebhookSubscriptionView[], stats: Map<
   if (items.length === 0) return '<p>No webhook subscriptions.</p>';
   const rows = items.map(
     (s) => `<tr>
-<td class="wrap"><span class="code url">${escapeHtml(s.url)}</span><br><span class="hint">${escapeHtml(s.id)} · since ${timeTag(s.created_at)}</span>${s.disabled_at === null ? '' : `<br><span class="state failed">disabled</span> <span class="hint">the receiver answered 410 Gone, ${timeTag(s.disabled_at)}</span>`}</td>
-<td class="wrap">${s.events.map((e) => `<span class="event">${escapeHtml(e)}</span>`).join(' ')}</td>
-<td>${health(stats.get(s.id))}</td>
-${canEdit ? `<td><a href="/console/webhooks/${encodeURIComponent(s.id)}/delete">Delete…<span class="visually-hidden"> ${escapeHtml(s.url)}</span></a></td>` : ''}
+<td class="wrap" data-label="Receiver"><span class="code url">${escapeHtml(s.url)}</span><br><span class="hint">${escapeHtml(s.id)} · since ${timeTag(s.created_at)}</span>${s.disabled_at === null ? '' : `<br><span class="state failed">disabled</span> <span class="hint">the receiver answered 410 Gone, ${timeTag(s.disabled_at)}</span>`}</td>
+<td class="wrap" data-label="Events">${s.events.map((e) => `<span class="event">${escapeHtml(e)}</span>`).join(' ')}</td>
+<td data-label="Deliveries">${health(stats.get(s.id))}</td>
+${canEdit ? `<td data-label=""><a href="/console/webhooks/${encodeURIComponent(s.id)}/delete">Delete…<span class="visually-hidden"> ${escapeHtml(s.url)}</span></a></td>` : ''}
 </tr>`,
   );
-  return `<div class="table-scroll"><table class="data"><caption class="visually-hidden">Webhook subscriptions</caption>
+  return `<div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Webhook subscriptions</caption>
 <thead><tr><th scope="col">Receiver</th><th scope="col">Events</th><th scope="col">Deliveries</th>${canEdit ? '<th scope="col"><span class="visually-hidden">Actions</span></th>' : ''}</tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>`;
 }
@@ -64,7 +64,7 @@ export function createdBody(url: string, created: { id: string; secret: string }
 <section aria-labelledby="secret-h" class="secret"><h2 id="secret-h">Signing secret: copy it now</h2>
 <p class="warn"><strong>This is the only time the secret is shown.</strong> It is stored encrypted and no page or API returns it again. Give it to the receiver, which uses it to check the <span class="code">webhook-signature</span> header. If it is lost, delete this subscription and add a new one.</p>
 <label for="secret">Secret</label>
-<input id="secret" type="text" readonly value="${escapeHtml(created.secret)}" class="code" autocomplete="off" spellcheck="false">
+<textarea id="secret" readonly rows="2" autocomplete="off" spellcheck="false">${escapeHtml(created.secret)}</textarea>
 </section>
 <p><a href="/console/webhooks">Back to webhooks</a></p>`;
 }
