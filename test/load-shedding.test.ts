@@ -15,7 +15,7 @@ import { countStatuses, latencySummary, runLoad, totalResponses } from './suppor
 
 const PASSWORD = 'load shedding passphrase';
 const FLOOD_CONNECTIONS = 64;
-const FLOOD_REQUESTS = 600;
+const FLOOD_REQUESTS = 400;
 const RESET_REQUESTS = 120;
 
 /** The value of one sample of a Prometheus counter in the text exposition (0 when absent). */
