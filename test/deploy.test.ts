@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { startTestApp, type TestApp } from './support/app.js';
-import { declaredFamilies } from './support/prometheus-text.js';
+import { balancedPromQL, declaredFamilies } from './support/prometheus-text.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
@@ -168,6 +168,7 @@ describe('deploy/', () => {
       expect(file, a.alert).toBe('docs/operations.md');
       expect([...sections], a.alert).toContain(anchor);
       for (const m of String(a.expr).matchAll(/\bresetguard_[a-z0-9_]+/g)) expect(families.has(m[0]), `${a.alert}: ${m[0]}`).toBe(true);
+      expect(balancedPromQL(String(a.expr)), a.alert).toBe(true);
     }
     const names = alerts.map((a: Doc) => a.alert);
     for (const needed of ['ResetguardKillSwitchEngaged', 'ResetguardMailRelayDown', 'ResetguardOutboxStale', 'ResetguardCampaignHalted']) expect(names).toContain(needed);

@@ -51,3 +51,14 @@ export function value(samples: Sample[], name: string, labels: Record<string, st
 export function series(samples: Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
   return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
+
+/** Whether a PromQL expression's (), {} and [] pair up (outside quoted strings): a cheap syntax check. */
+export function balancedPromQL(expr: string): boolean {
+  const closing: Record<string, string> = { ')': '(', '}': '{', ']': '[' };
+  const stack: string[] = [];
+  for (const c of expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')) {
+    if (c === '(' || c === '{' || c === '[') stack.push(c);
+    else if (c in closing && stack.pop() !== closing[c]) return false;
+  }
+  return stack.length === 0;
+}
