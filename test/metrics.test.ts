@@ -128,6 +128,8 @@ describe.each(DIALECTS)('/metrics on %s', (kind) => {
     expect(value(s, 'resetguard_campaigns', { state: 'completed' })).toBe(0);
     expect(value(s, 'resetguard_guard_verdicts_total', { verdict: 'ok' })).toBe(1);
     expect(value(s, 'resetguard_guard_verdicts_total', { verdict: 'blocked' })).toBe(1);
+    expect(value(s, 'resetguard_guard_verdicts_total', { verdict: 'needs_approval' })).toBe(0);
+    expect(value(s, 'resetguard_kill_switch_changes_total', { action: 'engaged' })).toBe(0);
     expect(campaignValue(s, 'resetguard_campaign_active', { state: 'running', kind: 'campaign' })).toBe(1);
     expect(campaignValue(s, 'resetguard_campaign_targets')).toBe(200);
     expect(campaignValue(s, 'resetguard_campaign_applied')).toBe(2);

@@ -21,6 +21,9 @@ function countDecision(metrics: Metrics, entry: AuditRecord): void {
 
 /** Recorders that count the guard's decisions as they are audited. */
 export function observeGuardDecisions(recorders: Recorders, metrics: Metrics): Recorders {
+  // Every label value from 0, so rate() and increase() see the first decision instead of a new series.
+  for (const verdict of ['ok', 'needs_approval', 'blocked']) metrics.guardVerdicts.inc({ verdict }, 0);
+  for (const action of ['engaged', 'released']) metrics.killSwitchChanges.inc({ action }, 0);
   return {
     events: recorders.events,
     audit: {
