@@ -1,12 +1,13 @@
 // One read of everything the campaign page shows that changes while it runs: the same view as
 // GET /v1/admin/campaigns/:id, the "unexpected" answers, per-wave progress and the minute buckets of the
-// chart. The page renders it as HTML; GET /console/campaigns/:id/live sends it as JSON (with the chart
-// already rendered as SVG) for console.js to update numbers, bars and chart in place.
+// chart. The page renders it as HTML; GET /console/campaigns/:id/live sends it as JSON (with the waves
+// table and the chart already rendered, by the same functions) for console.js to update in place.
 import type { CampaignTimelineStore, TimelineBucket } from '../../campaigns/campaign-timeline.store.js';
 import type { CampaignsService } from '../../campaigns/campaigns.service.js';
 import type { CampaignsStore } from '../../campaigns/campaigns.store.js';
 import { chartSvg } from './campaign-chart.js';
 import { STATE_WORDS } from './campaign-format.js';
+import { wavesHtml } from './campaign-view.js';
 import type { CampaignView } from './dashboard.view.js';
 
 export interface CampaignSnapshot {
@@ -23,7 +24,7 @@ export async function campaignSnapshot(deps: { campaigns: CampaignsService; stor
   return { view, unexpected, waveDone, buckets };
 }
 
-/** The JSON of the live endpoint: only numbers, fixed words and SVG this server rendered. */
+/** The JSON of the live endpoint: only numbers, fixed words, and HTML/SVG this server rendered and escaped. */
 export function liveJson(s: CampaignSnapshot) {
   const c = s.view;
   return {
@@ -33,6 +34,7 @@ export function liveJson(s: CampaignSnapshot) {
     target_count: c.target_count,
     counts: { ...c.counts, unexpected: s.unexpected },
     waves: c.waves.map((w) => ({ wave: w.wave, size: w.size, done: s.waveDone.get(w.wave) ?? 0, state: w.state })),
+    waves_html: wavesHtml(s),
     chart_svg: chartSvg(s.buckets),
   };
 }

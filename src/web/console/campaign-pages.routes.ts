@@ -20,7 +20,7 @@ import { consoleSessionOf } from './console-sessions.js';
 import type { ConsoleKit } from './console-kit.js';
 
 const PAGE = 20;
-const TARGETS_PAGE = 50;
+const TARGETS_PAGE = 25;
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
 // Results after a redirect: the query only picks one of these fixed sentences.
@@ -58,8 +58,8 @@ export function campaignPagesRoutes(deps: CampaignPagesDeps) {
         const rows = await deps.store.list(PAGE, request.query.before ? Number(request.query.before) : undefined);
         const [views, names] = await Promise.all([Promise.all(rows.map((r) => deps.campaigns.view(r.id))), deps.operators.names(rows.map((r) => r.created_by))]);
         const body = views.length
-          ? `<div class="table-scroll"><table class="data"><thead><tr><th scope="col">Campaign</th><th scope="col">State</th><th scope="col">Applied</th><th scope="col">Created</th></tr></thead><tbody>
-${views.map((c) => `<tr><td><a href="/console/campaigns/${encodeURIComponent(c.id)}">${shortReason(c.reason)}</a><div class="hint">${count(c.target_count)} targets · by ${actorName(names, c.created_by)}</div></td><td>${stateBadge(c.state)}</td><td class="wide-cell">${progressBar(`Applied of ${c.target_count}`, c.counts.applied, c.target_count)}</td><td>${timeTag(Date.parse(c.created_at))}</td></tr>`).join('\n')}
+          ? `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Campaigns"><table class="data stack"><thead><tr><th scope="col">Campaign</th><th scope="col">State</th><th scope="col">Applied</th><th scope="col" class="hide-narrow">Created</th></tr></thead><tbody>
+${views.map((c) => `<tr><td><a href="/console/campaigns/${encodeURIComponent(c.id)}">${shortReason(c.reason)}</a><div class="hint">${count(c.target_count)} targets · by ${actorName(names, c.created_by)}</div></td><td>${stateBadge(c.state)}</td><td class="bar-cell">${progressBar(`Applied of ${c.target_count}`, c.counts.applied, c.target_count)}</td><td class="hide-narrow">${timeTag(Date.parse(c.created_at))}</td></tr>`).join('\n')}
 </tbody></table></div>${rows.length === PAGE ? `<p><a href="/console/campaigns?before=${rows[rows.length - 1]!.created_at}">Older campaigns</a></p>` : ''}`
           : `<p>No campaigns${request.query.before ? ' older than these' : ' yet'}.</p>`;
         const create = consoleSessionOf(request).operator.role === 'viewer' ? '' : '<p><a class="button" href="/console/campaigns/new">New campaign</a></p>';

@@ -244,8 +244,9 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
     const confirm = await a.get(`/console/campaigns/${campaignId}/revert`);
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain('<strong>9</strong> accounts get their previous password back');
-    expect(confirm.body).toContain('<strong>1</strong> account keep the new password');
-    expect(confirm.body).toContain('<strong>10</strong> corrections to the holders who were notified — 9 saying');
+    expect(confirm.body).toContain('<strong>1</strong> account keeps the new password its holder already set');
+    expect(confirm.body).toContain('<strong>9</strong> sessions this campaign signed out are restored');
+    expect(confirm.body).toContain('<strong>10</strong> corrections go to the holders who were notified — 9 saying');
 
     // No confirmation box, or a forged token: nothing happens.
     const unconfirmed = await a.post(`/console/campaigns/${campaignId}/revert`, { reason: 'wrong list', notify: 'on' });

@@ -40,7 +40,7 @@ export function previewHtml(p: CampaignPreview, notice: { subject: string; text:
   const verdictClass = p.verdict === 'blocked' ? 'error' : p.verdict === 'needs_approval' ? 'warn' : 'ok';
   const reasons = p.reasons.length ? `<ul>${p.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>` : '';
   const sample = p.sample.length
-    ? `<div class="table-scroll"><table class="data"><thead><tr><th scope="col">Email</th><th scope="col">Account id</th></tr></thead><tbody>${p.sample
+    ? `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Sample of accounts"><table class="data"><thead><tr><th scope="col">Email</th><th scope="col">Account id</th></tr></thead><tbody>${p.sample
         .map((a) => `<tr><td>${escapeHtml(a.email)}</td><td><span class="code">${escapeHtml(a.id)}</span></td></tr>`)
         .join('')}</tbody></table></div>`
     : '<p>No account matches.</p>';

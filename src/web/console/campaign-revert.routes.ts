@@ -16,15 +16,18 @@ import type { ConsoleKit } from './console-kit.js';
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const REVERTIBLE = ['running', 'halted', 'completed'];
 
+/** "1 account gets", "3 accounts get": the number, then the singular or plural words. */
+const say = (n: number, one: string, many: string) => `<strong>${count(n)}</strong> ${n === 1 ? one : many}`;
+
 function planList(p: RevertPlan): string {
   const corrections = p.corrections_not_changed + p.corrections_already_reset;
   return `<ul class="plan">
-<li><strong>${count(p.restore_previous_password)}</strong> account${p.restore_previous_password === 1 ? '' : 's'} get their previous password back (their holders have not set a new one).</li>
-<li><strong>${count(p.keep_new_password)}</strong> account${p.keep_new_password === 1 ? '' : 's'} keep the new password their holders already set.</li>
-<li><strong>${count(p.sessions_restored)}</strong> session${p.sessions_restored === 1 ? '' : 's'} this campaign signed out ${p.sessions_restored === 1 ? 'is' : 'are'} restored.</li>
-<li><strong>${count(p.tokens_voided)}</strong> unused reset link${p.tokens_voided === 1 ? '' : 's'} stop working.</li>
-<li><strong>${count(p.unsent_notices_cancelled)}</strong> forced-reset notice${p.unsent_notices_cancelled === 1 ? '' : 's'} not sent yet ${p.unsent_notices_cancelled === 1 ? 'is' : 'are'} cancelled.</li>
-<li>With corrections on: <strong>${count(corrections)}</strong> correction${corrections === 1 ? '' : 's'} to the holders who were notified — ${count(p.corrections_not_changed)} saying "your password was not changed", ${count(p.corrections_already_reset)} saying "you already set a new one, it stays". Untick "Send the corrections" below to send none.</li>
+<li>${say(p.restore_previous_password, 'account gets its previous password back', 'accounts get their previous password back')} (their holders have not set a new one).</li>
+<li>${say(p.keep_new_password, 'account keeps the new password its holder already set', 'accounts keep the new password their holders already set')}.</li>
+<li>${say(p.sessions_restored, 'session this campaign signed out is restored', 'sessions this campaign signed out are restored')}.</li>
+<li>${say(p.tokens_voided, 'unused reset link stops working', 'unused reset links stop working')}.</li>
+<li>${say(p.unsent_notices_cancelled, 'forced-reset notice not sent yet is cancelled', 'forced-reset notices not sent yet are cancelled')}.</li>
+<li>With corrections on: ${say(corrections, 'correction goes', 'corrections go')} to the holders who were notified — ${count(p.corrections_not_changed)} saying "your password was not changed", ${count(p.corrections_already_reset)} saying "you already set a new one, it stays". Untick "Send the corrections" below to send none.</li>
 </ul>`;
 }
 
@@ -52,7 +55,7 @@ ${kit.sessions.csrfField(consoleSessionOf(request))}
 <label for="revert-reason">Reason (for the audit log)</label>
 <input id="revert-reason" name="reason" type="text" required maxlength="500">
 <label class="check"><input type="checkbox" name="notify" value="on" checked> Send the corrections (${count(plan.corrections_not_changed + plan.corrections_already_reset)})</label>
-<label class="check"><input type="checkbox" name="confirm" value="yes" required> I understand: ${count(plan.restore_previous_password)} previous passwords come back and the campaign ends as reverted</label>
+<label class="check"><input type="checkbox" name="confirm" value="yes" required> I understand: ${count(plan.restore_previous_password)} previous password${plan.restore_previous_password === 1 ? '' : 's'} come${plan.restore_previous_password === 1 ? 's' : ''} back and the campaign ends as reverted</label>
 <button type="submit" class="danger">Revert the campaign</button>
 </form>
 <p><a href="${link}">Back without reverting</a></p>`;

@@ -77,16 +77,17 @@ function counts(d: CampaignPageData): string {
   return `<ul class="counts">${items.map(([key, label, n]) => `<li><span class="n" data-live="count-${key}">${count(n)}</span><span class="label">${label}</span></li>`).join('')}</ul>`;
 }
 
-function waves(d: CampaignPageData): string {
-  const w = d.snapshot.view.waves;
+/** The waves table; the live endpoint sends it too, so a wave that opens appears without a reload. */
+export function wavesHtml(snapshot: CampaignSnapshot): string {
+  const w = snapshot.view.waves;
+  if (w.length === 0) return '<p>No wave has started yet.</p>';
   const rows = w
     .map(
       (x) =>
-        `<tr><th scope="row">${x.wave === 1 ? '1 (canary)' : x.wave}</th><td class="wide-cell">${progressBar(`Wave ${x.wave}`, d.snapshot.waveDone.get(x.wave) ?? 0, x.size, `wave-${x.wave}`)}</td><td><span data-live="wave-${x.wave}-state">${escapeHtml(x.state)}</span></td><td>${iso(x.started_at)}</td></tr>`,
+        `<tr><th scope="row">${x.wave}${x.wave === 1 ? ' <span class="hint">canary</span>' : ''}</th><td class="wide-cell">${progressBar(`Wave ${x.wave}`, snapshot.waveDone.get(x.wave) ?? 0, x.size)}</td><td>${escapeHtml(x.state)}</td><td class="hide-narrow">${iso(x.started_at)}</td></tr>`,
     )
     .join('');
-  const table = `<div class="table-scroll"><table class="data" data-live="waves"><thead><tr><th scope="col">Wave</th><th scope="col">Progress</th><th scope="col">State</th><th scope="col">Started</th></tr></thead><tbody>${rows}</tbody></table></div>`;
-  return w.length ? table : '<p data-live="waves-empty">No wave has started yet.</p>';
+  return `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Waves"><table class="data"><thead><tr><th scope="col">Wave</th><th scope="col">Progress</th><th scope="col">State</th><th scope="col" class="hide-narrow">Started</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function targetsTable(d: CampaignPageData): string {
@@ -94,11 +95,11 @@ function targetsTable(d: CampaignPageData): string {
   const rows = d.targets
     .map(
       (t) =>
-        `<tr><td class="num">${t.seq}</td><td>${escapeHtml(t.email)}</td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td>${t.wave ?? '—'}</td><td>${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
+        `<tr><td class="num">${t.seq}</td><td>${escapeHtml(t.email)}</td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td class="hide-narrow">${t.wave ?? '—'}</td><td class="hide-narrow">${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
     )
     .join('');
   const more = d.nextTargets !== null ? `<p><a href="/console/campaigns/${id}?after=${d.nextTargets}#targets">Next targets</a></p>` : '';
-  return `<div class="table-scroll"><table class="data"><thead><tr><th scope="col" class="num">#</th><th scope="col">Account</th><th scope="col">State</th><th scope="col">Wave</th><th scope="col">Applied</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
+  return `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Frozen targets"><table class="data"><thead><tr><th scope="col" class="num">#</th><th scope="col">Account</th><th scope="col">State</th><th scope="col" class="hide-narrow">Wave</th><th scope="col" class="hide-narrow">Applied</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
 }
 
 export function campaignBody(d: CampaignPageData): string {
@@ -124,7 +125,7 @@ ${d.killSwitch.engaged ? errorBox(`The kill switch is engaged${d.killSwitch.reas
 ${progressBar('Resets applied', c.counts.applied, c.target_count, 'applied')}
 ${counts(d)}
 <h3>Waves</h3>
-<div data-live="waves-box">${waves(d)}</div>
+<div data-live="waves">${wavesHtml(d.snapshot)}</div>
 <h3>Over time</h3>
 <div class="chart-box" data-live="chart">${chartSvg(d.snapshot.buckets)}</div>
 ${chartLegend(d.snapshot.buckets)}

@@ -29,16 +29,16 @@ function campaignsSection(d: DashboardData): string {
   const rows = d.campaigns
     .map(
       (c) => `<tr>
-<td><a href="/console/campaigns/${encodeURIComponent(c.id)}">${shortReason(c.reason, 60)}</a><div class="hint">by ${actorName(d.names, c.created_by)}</div></td>
-<td>${stateBadge(c.state)}${c.halt_reason ? `<div class="hint">${escapeHtml(c.halt_reason)}</div>` : ''}</td>
-<td class="wide-cell">${progressBar(`Resets applied of ${c.target_count}`, c.counts.applied, c.target_count)}</td>
-<td class="num">${count(c.counts.notices_sent)}</td>
+<td><a href="/console/campaigns/${encodeURIComponent(c.id)}">${shortReason(c.reason, 60)}</a><div class="hint">by ${actorName(d.names, c.created_by)}${c.halt_reason ? ` · halted: ${escapeHtml(c.halt_reason)}` : ''}</div></td>
+<td>${stateBadge(c.state)}</td>
+<td class="bar-cell">${progressBar(`Resets applied of ${c.target_count}`, c.counts.applied, c.target_count)}</td>
+<td class="num hide-narrow">${count(c.counts.notices_sent)}</td>
 </tr>`,
     )
     .join('\n');
   return `<section aria-labelledby="active-h"><h2 id="active-h">Campaigns in progress</h2>
-<div class="table-scroll"><table class="data">
-<thead><tr><th scope="col">Campaign</th><th scope="col">State</th><th scope="col">Applied</th><th scope="col" class="num">Notices sent</th></tr></thead>
+<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Campaigns in progress"><table class="data stack">
+<thead><tr><th scope="col">Campaign</th><th scope="col">State</th><th scope="col">Applied</th><th scope="col" class="num hide-narrow">Notices sent</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div>
@@ -100,7 +100,7 @@ ${d.csrfField}<input type="hidden" name="engaged" value="0">
 
 function findingsSection(findings: FindingView[]): string {
   const list = findings.length
-    ? `<div class="table-scroll"><table class="data"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Source</th><th scope="col">Account</th></tr></thead><tbody>
+    ? `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Recent findings"><table class="data"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Source</th><th scope="col">Account</th></tr></thead><tbody>
 ${findings.map((f) => `<tr><td>${timeTag(Date.parse(f.created_at))}</td><td>${escapeHtml(f.kind.replace(/_/g, ' '))}</td><td>${escapeHtml(f.source)}</td><td><span class="code">${escapeHtml(f.account_id.slice(0, 8))}</span></td></tr>`).join('\n')}
 </tbody></table></div>`
     : '<p>No findings yet.</p>';
