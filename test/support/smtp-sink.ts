@@ -42,7 +42,34 @@ function firstAddress(to: AddressObject | AddressObject[] | undefined): string |
   return list.flatMap((a) => a.value).find((v) => v.address)?.address;
 }
 
-export async function startSmtpSink(opts: { port?: number } = {}): Promise<SmtpSink> {
+/**
+ * The header block of a raw message, unfolded, names lower-cased, first occurrence kept. The sink's
+ * headers-only mode uses it instead of mailparser: a fault test that takes 100,000 notices needs their
+ * Message-IDs and recipients, not 100,000 parsed bodies in memory.
+ */
+function parseHeaderBlock(raw: string): Record<string, string> {
+  const end = raw.search(/\r?\n\r?\n/);
+  const block = (end < 0 ? raw : raw.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const headers: Record<string, string> = {};
+  for (const line of block.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).trim().toLowerCase();
+    if (!(key in headers)) headers[key] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+export interface SmtpSinkOptions {
+  port?: number;
+  /**
+   * Keep only each message's headers and envelope (raw, text, html and subject stay empty; `to` is the
+   * first envelope recipient): for tests that count tens of thousands of messages.
+   */
+  headersOnly?: boolean;
+}
+
+export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const waiters = new Set<() => void>();
   let mode: SinkMode = 'accept';
@@ -75,6 +102,24 @@ export async function startSmtpSink(opts: { port?: number } = {}): Promise<SmtpS
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         void (async () => {
+          if (opts.headersOnly) {
+            const headers = parseHeaderBlock(raw);
+            const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
+            if (mode === 'slow') await new Promise((r) => setTimeout(r, slowMs));
+            messages.push({
+              raw: '',
+              headers,
+              messageId: headers['message-id'],
+              to: envelopeTo[0] ?? '',
+              subject: '',
+              text: '',
+              html: '',
+              envelope: { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null, to: envelopeTo },
+              receivedAt: Date.now(),
+            });
+            for (const wake of waiters) wake();
+            return callback();
+          }
           const parsed = await simpleParser(raw);
           const headers: Record<string, string> = {};
           for (const { key, line } of parsed.headerLines) {
