@@ -8,6 +8,7 @@ import { DIALECTS, createTestDatabase, type TestDatabase } from '../../test/supp
 import { errorHandler } from '../http/problem.js';
 import { ManualClock } from '../lib/clock.js';
 import { Keyring } from '../lib/secrets.js';
+import { AuditLog } from '../audit/audit.service.js';
 import { OperatorsService } from '../operators/operators.service.js';
 import { OperatorsStore } from '../operators/operators.store.js';
 import { webhooksRoutes } from './webhooks.routes.js';
@@ -24,7 +25,7 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
     t = await createTestDatabase(kind);
     const clock = new ManualClock();
     const operators = new OperatorsService(new OperatorsStore(t.db.db), clock);
-    const webhooks = new Webhooks({ db: t.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock });
+    const webhooks = new Webhooks({ db: t.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: t.db, clock }) });
     for (const role of ['viewer', 'operator', 'approver', 'admin']) keys[role] = (await operators.create(`${role} person`, role)).key;
     app = Fastify({ ajv: { customOptions: { coerceTypes: false } } });
     app.setErrorHandler(errorHandler);

@@ -107,7 +107,7 @@ export function webhooksRoutes(deps: { webhooks: Webhooks; operators: OperatorsS
       },
       async (request, reply) => {
         const operator = operatorOf(request);
-        if (!(await deps.webhooks.remove(request.params.id))) throw new AppError('not_found', 'No webhook subscription has this id.');
+        if (!(await deps.webhooks.remove(request.params.id, operator.id))) throw new AppError('not_found', 'No webhook subscription has this id.');
         request.log.info({ operator: operator.id, webhook_id: request.params.id }, 'webhook subscription removed');
         return reply.code(204).send(null);
       },

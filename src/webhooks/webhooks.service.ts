@@ -3,6 +3,7 @@
 // campaign step and the webhooks it announces commit together, and a rollback announces nothing.
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
+import type { AuditSink } from '../lib/events.js';
 import { AppError } from '../lib/errors.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
 import type { Db } from '../storage/database.js';
@@ -82,22 +83,27 @@ function view(row: WebhookSubscription): WebhookSubscriptionView {
 }
 
 export class Webhooks {
-  constructor(private readonly deps: { db: Db; keyring: Keyring; clock: Clock }) {}
+  /** `audit`: a subscription receives every event it names, so adding and removing one are audited. */
+  constructor(private readonly deps: { db: Db; keyring: Keyring; clock: Clock; audit: AuditSink }) {}
 
-  /** Returns the signing secret: shown once, stored only sealed. */
+  /** Returns the signing secret: shown once, stored only sealed. `createdBy` is the operator id. */
   async create(url: string, events: string[], createdBy: string): Promise<{ id: string; secret: string }> {
     const cleanUrl = validateWebhookUrl(url);
     const cleanEvents = validateEvents(events);
     const id = `wh_${randomId()}`;
     const secret = generateWebhookSecret();
-    await insertSubscription(this.deps.db.db, {
-      id,
-      url: cleanUrl,
-      events: JSON.stringify(cleanEvents),
-      secret: this.deps.keyring.seal(secret),
-      created_at: this.deps.clock.now(),
-      created_by: createdBy,
-      disabled_at: null,
+    await this.deps.db.db.transaction().execute(async (trx) => {
+      await insertSubscription(trx, {
+        id,
+        url: cleanUrl,
+        events: JSON.stringify(cleanEvents),
+        secret: this.deps.keyring.seal(secret),
+        created_at: this.deps.clock.now(),
+        created_by: createdBy,
+        disabled_at: null,
+      });
+      // The host only: a receiver's URL may carry its own token in the path or query.
+      await this.deps.audit.append(trx, { actor: `operator:${createdBy}`, action: 'webhook.created', subject: `webhook:${id}`, data: { host: new URL(cleanUrl).host, events: cleanEvents } });
     });
     return { id, secret };
   }
@@ -116,9 +122,13 @@ export class Webhooks {
     return row ? view(row) : null;
   }
 
-  /** Removes a subscription and every delivery still queued for it. False if there was none. */
-  async remove(id: string): Promise<boolean> {
-    return deleteSubscription(this.deps.db.db, id);
+  /** Removes a subscription and every delivery still queued for it. False if there was none. `by` is the operator id. */
+  async remove(id: string, by: string): Promise<boolean> {
+    return this.deps.db.db.transaction().execute(async (trx) => {
+      if (!(await deleteSubscription(trx, id))) return false;
+      await this.deps.audit.append(trx, { actor: `operator:${by}`, action: 'webhook.deleted', subject: `webhook:${id}`, data: {} });
+      return true;
+    });
   }
 
   /**

@@ -38,14 +38,15 @@ export async function activeSubscriptions(executor: Kysely<Database>): Promise<P
   return executor.selectFrom('webhook_subscriptions').select(['id', 'events']).where('disabled_at', 'is', null).execute();
 }
 
-/** Deletes a subscription and its whole queue (nothing may reach its URL afterwards). */
-export async function deleteSubscription(db: Kysely<Database>, id: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const r = await trx.deleteFrom('webhook_subscriptions').where('id', '=', id).executeTakeFirst();
-    // A delivery being sent right now loses its row; its worker's settle then finds nothing (lost lease).
-    await trx.deleteFrom('webhook_deliveries').where('subscription_id', '=', id).execute();
-    return Number(r.numDeletedRows) === 1;
-  });
+/**
+ * Deletes a subscription and its whole queue (nothing may reach its URL afterwards). Run it in a
+ * transaction: the two deletes (and the caller's audit entry) belong together.
+ */
+export async function deleteSubscription(trx: Kysely<Database>, id: string): Promise<boolean> {
+  const r = await trx.deleteFrom('webhook_subscriptions').where('id', '=', id).executeTakeFirst();
+  // A delivery being sent right now loses its row; its worker's settle then finds nothing (lost lease).
+  await trx.deleteFrom('webhook_deliveries').where('subscription_id', '=', id).execute();
+  return Number(r.numDeletedRows) === 1;
 }
 
 // ---- deliveries -----------------------------------------------------------------------------------

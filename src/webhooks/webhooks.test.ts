@@ -11,6 +11,7 @@ import { ManualClock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { Keyring } from '../lib/secrets.js';
+import { AuditLog } from '../audit/audit.service.js';
 import type { Db } from '../storage/database.js';
 import { createWebhookWorker, type WebhookWorkerOptions } from './webhook-worker.js';
 import { Webhooks } from './webhooks.service.js';
@@ -133,7 +134,7 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
     logs = [];
     // Near real time: the reference verifier refuses timestamps more than 5 minutes from its own clock.
     clock = new ManualClock(Date.now());
-    webhooks = new Webhooks({ db, keyring, clock });
+    webhooks = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock }) });
   });
   afterEach(() => {
     // Nothing secret ever reaches a log line: not the secret, not a signature.
@@ -315,8 +316,8 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
   it('removes a subscription with its queue', async () => {
     const { id } = await webhooks.create(`${receiver.base}/a`, ['campaign.created'], 'op');
     await emitCommitted('campaign.created', { campaign_id: 'c1' }, 'k');
-    expect(await webhooks.remove(id)).toBe(true);
-    expect(await webhooks.remove(id)).toBe(false);
+    expect(await webhooks.remove(id, 'op')).toBe(true);
+    expect(await webhooks.remove(id, 'op')).toBe(false);
     expect(await webhooks.get(id)).toBeNull();
     expect(await worker().runOnce()).toBe(0);
     expect(receiver.requests).toHaveLength(0);

@@ -60,7 +60,7 @@ export function auditBody(opts: { items: AuditEntryView[]; older: number | null;
 </tr>`,
   );
   const table = opts.items.length
-    ? `<div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Audit log entries, newest first</caption>
+    ? `<div class="table-scroll" role="region" aria-label="Audit log entries" tabindex="0"><table class="data stack"><caption class="visually-hidden">Audit log entries, newest first</caption>
 <thead><tr><th scope="col" class="num">#</th><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Reason</th><th scope="col">Data</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>`
     : '<p>The audit log is empty.</p>';

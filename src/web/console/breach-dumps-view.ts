@@ -58,7 +58,7 @@ export function dumpsTable(items: BreachDumpView[], nextCursor: string | null, p
 </tr>`,
   );
   const pager = [paged ? '<a href="/console/breach-dumps">Newest dumps</a>' : '', nextCursor ? `<a href="/console/breach-dumps?cursor=${encodeURIComponent(nextCursor)}" rel="next">Older dumps</a>` : ''].filter(Boolean);
-  return `<section aria-labelledby="recent-h"><h2 id="recent-h">Recent dumps</h2><div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Recent breach dumps, newest first</caption>
+  return `<section aria-labelledby="recent-h"><h2 id="recent-h">Recent dumps</h2><div class="table-scroll" role="region" aria-label="Recent breach dumps" tabindex="0"><table class="data stack"><caption class="visually-hidden">Recent breach dumps, newest first</caption>
 <thead><tr><th scope="col">Uploaded</th><th scope="col">Label</th><th scope="col">State</th><th scope="col" class="num">Read</th><th scope="col" class="num">Lines</th><th scope="col" class="num">Findings</th><th scope="col">By</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>${pager.length ? `<p class="pager">${pager.join(' · ')}</p>` : ''}</section>`;
 }

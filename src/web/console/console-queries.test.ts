@@ -62,7 +62,7 @@ describe.each(DIALECTS)('console admin queries on %s', (kind) => {
   });
 
   it('counts webhook deliveries per subscription and state, with the latest success', async () => {
-    const webhooks = new Webhooks({ db: database.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock });
+    const webhooks = new Webhooks({ db: database.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: database.db, clock }) });
     const a = await webhooks.create('https://a.example/hook', ['finding.created'], 'op');
     const b = await webhooks.create('https://b.example/hook', ['finding.created', 'campaign.created'], 'op');
     const quiet = await webhooks.create('https://c.example/hook', ['campaign.halted'], 'op');

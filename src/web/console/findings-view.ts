@@ -72,7 +72,7 @@ export function findingsBody(opts: {
 </tr>`,
   );
   const table = items.length
-    ? `<div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Findings, newest first</caption>
+    ? `<div class="table-scroll" role="region" aria-label="Findings" tabindex="0"><table class="data stack"><caption class="visually-hidden">Findings, newest first</caption>
 <thead><tr><th scope="col">Recorded</th><th scope="col">Kind</th><th scope="col">Account</th><th scope="col">Source</th><th scope="col">Evidence</th><th scope="col">Campaigns</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>`
     : `<p>${opts.error ? 'Fix the filter to see findings.' : 'No findings match this filter.'}</p>`;

@@ -76,7 +76,7 @@ export function webhooksPagesRoutes(deps: { kit: ConsoleKit; webhooks: Webhooks 
 
     app.post('/console/webhooks/:id/delete', { preValidation: kit.sessions.requireForm('admin'), schema: { hide: true, params: IdParams } }, async (request, reply) => {
       const operator = operatorOf(request);
-      if (!(await webhooks.remove(request.params.id))) throw new AppError('not_found', 'No webhook subscription has this id.');
+      if (!(await webhooks.remove(request.params.id, operator.id))) throw new AppError('not_found', 'No webhook subscription has this id.');
       request.log.info({ operator: operator.id, webhook_id: request.params.id }, 'webhook subscription removed from the console');
       return redirect(reply, '/console/webhooks?done=deleted');
     });

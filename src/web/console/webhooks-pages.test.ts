@@ -31,7 +31,7 @@ describe('console webhooks pages', () => {
     expect((await operator.get(`/console/webhooks/${existing.id}/delete`)).statusCode).toBe(403);
     expect((await operator.post(`/console/webhooks/${existing.id}/delete`, {})).statusCode).toBe(403);
     expect(await count()).toBe(1);
-    await t.app.services.webhooks.remove(existing.id);
+    await t.app.services.webhooks.remove(existing.id, 'test');
   });
 
   it('shows a bad URL and a missing event at their fields, keeping what was typed', async () => {
@@ -84,6 +84,12 @@ describe('console webhooks pages', () => {
     expect(gone.statusCode).toBe(303);
     expect(gone.headers.location).toBe('/console/webhooks?done=deleted');
     expect(await count()).toBe(0);
+    const audited = (await t.app.services.audit.list({ limit: 500 })).items.filter((e) => e.subject === `webhook:${sub!.id}`);
+    expect(audited.map((e) => [e.action, e.actor])).toEqual([
+      ['webhook.created', `operator:${admin.operatorId}`],
+      ['webhook.deleted', `operator:${admin.operatorId}`],
+    ]);
+    expect(audited[0]!.data).toEqual({ host: 'hooks.example', events: ['campaign.halted', 'finding.created'] });
     expect((await admin.get(`/console/webhooks/${sub!.id}/delete`)).statusCode).toBe(404);
     expect((await admin.post(`/console/webhooks/${sub!.id}/delete`, {})).statusCode).toBe(404);
   });

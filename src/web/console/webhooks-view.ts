@@ -26,7 +26,7 @@ export function subscriptionsTable(items: WebhookSubscriptionView[], stats: Map<
 ${canEdit ? `<td data-label=""><a href="/console/webhooks/${encodeURIComponent(s.id)}/delete">Delete…<span class="visually-hidden"> ${escapeHtml(s.url)}</span></a></td>` : ''}
 </tr>`,
   );
-  return `<div class="table-scroll"><table class="data stack"><caption class="visually-hidden">Webhook subscriptions</caption>
+  return `<div class="table-scroll" role="region" aria-label="Webhook subscriptions" tabindex="0"><table class="data stack"><caption class="visually-hidden">Webhook subscriptions</caption>
 <thead><tr><th scope="col">Receiver</th><th scope="col">Events</th><th scope="col">Deliveries</th>${canEdit ? '<th scope="col"><span class="visually-hidden">Actions</span></th>' : ''}</tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>`;
 }

@@ -90,7 +90,7 @@ export const adminShots: ShotProvider = async (scene) => {
   // The creation shot adds a subscription each time it runs (once per width): the list shot removes
   // those again, so every width shows the same list.
   const dropCreated = async () => {
-    for (const s of await scene.app.services.webhooks.list()) if (s.url.startsWith('https://hooks.example.com/')) await scene.app.services.webhooks.remove(s.id);
+    for (const s of await scene.app.services.webhooks.list()) if (s.url.startsWith('https://hooks.example.com/')) await scene.app.services.webhooks.remove(s.id, scene.operators.admin.id);
   };
   return [
     { name: 'findings', path: '/console/findings', caption: '`/console/findings`: what the detectors found, newest first, filters, the campaigns made from each, and "Reset these accounts…" into a new campaign' },
