@@ -89,7 +89,7 @@ ${d.finished_at ? `<dt>Finished</dt><dd>${timeTag(Date.parse(d.finished_at))}</d
 export function dumpBody(d: BreachDumpView, opts: { flash: string | null; cancelForm: string | null }): string {
   return `${opts.flash ?? ''}<dl class="facts">
 <dt>Label</dt><dd>${d.label === null ? '<span class="hint">none</span>' : escapeHtml(d.label)}</dd>
-<dt>Id</dt><dd><span class="code">${d.id}</span></dd>
+<dt>Id</dt><dd><span class="mono">${d.id}</span></dd>
 <dt>Uploaded</dt><dd>${timeTag(Date.parse(d.created_at))} by ${escapeHtml(d.created_by)} <span class="hint">(${d.origin === 'file' ? 'CLI import' : 'upload'})</span></dd>
 </dl>
 ${dumpLive(d)}
