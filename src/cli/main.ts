@@ -2,6 +2,7 @@
 // The CLI entry (package.json bin.resetguard). Each command lives in its own file.
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
+import { StorageError } from '../storage/storage-errors.js';
 import { registerAuditCommand } from './audit.js';
 import { registerBreachCommand } from './breach.js';
 import { registerCampaignCommand } from './campaign.js';
@@ -31,6 +32,11 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`resetguard: configuration error: ${err.message}\n`);
     process.exit(78); // EX_CONFIG
+  }
+  // A storage failure: the sentence and the driver's words (the operator needs "ECONNREFUSED 10.0.0.5:5432").
+  if (err instanceof StorageError) {
+    process.stderr.write(`resetguard: ${err.diagnostic}\n`);
+    process.exit(1);
   }
   process.stderr.write(`resetguard: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

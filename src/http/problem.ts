@@ -55,10 +55,7 @@ function frameworkCode(err: FastifyError): ErrorCode | null {
 
 export function errorHandler(err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   // The database failing under the request is the operator's problem, not the caller's: one clear line.
-  if (err instanceof StorageError) {
-    request.log.error({ code: err.code, err: err.cause }, `storage failure: ${err.message}`);
-    return sendProblem(reply, err.code, err.publicDetail, err.extra);
-  }
+  if (err instanceof StorageError) request.log.error({ code: err.code, err: err.cause }, `storage failure: ${err.diagnostic}`);
   if (err instanceof AppError) return sendProblem(reply, err.code, err.message, err.extra);
   const fe = err as FastifyError;
   const code = frameworkCode(fe);

@@ -43,7 +43,8 @@ it('sqlite: a write past the size limit is storage_full, and the transaction is 
     .then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(StorageError);
   expect(err).toMatchObject({ code: 'storage_full', status: 503, extra: { retry_after: 5 } });
-  expect((err as Error).message).toMatch(/^The database storage is full: .*\(SQLITE_FULL: database or disk is full\)\.$/);
+  expect((err as Error).message).toBe('The database storage is full: no write can be made until space is freed.');
+  expect((err as StorageError).diagnostic).toMatch(/^The database storage is full: .*\(SQLITE_FULL: database or disk is full\)\.$/);
   const left = await db.selectFrom('accounts').select('id').execute();
   expect(left.map((r) => r.id)).toEqual(['before']);
 });
@@ -61,7 +62,8 @@ it('postgres: a server that does not answer is database_unavailable', async () =
     const err = await sql`select 1`.execute(db.db).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect(err).toMatchObject({ code: 'database_unavailable', status: 503 });
-    expect((err as Error).message).toMatch(/^The database is unreachable or not answering \(ECONNREFUSED/);
+    expect((err as Error).message).toBe('The database is unreachable or not answering.');
+    expect((err as StorageError).diagnostic).toMatch(/^The database is unreachable or not answering \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\)\.$/);
   } finally {
     await db.close();
   }

@@ -15,14 +15,17 @@ export class StorageError extends AppError {
   override name = 'StorageError';
   constructor(
     readonly failure: StorageFailure,
-    /** The sentence plus the driver's words (for logs and the CLI's operator). */
-    detail: string,
-    /** The sentence alone, for HTTP callers: a driver message can name hosts, ports and paths. */
-    readonly publicDetail: string,
+    /**
+     * The sentence alone, as the message: routes and pages show an AppError's message to whoever called,
+     * and a driver's words can name hosts, ports and paths.
+     */
+    sentence: string,
+    /** The sentence plus the driver's words: for the log line and the CLI's operator. */
+    readonly diagnostic: string,
     override readonly cause: unknown,
   ) {
     // Callers retry: a restart or a freed disk fixes these without anyone touching the request.
-    super(failure, detail, { retry_after: 5 });
+    super(failure, sentence, { retry_after: 5 });
   }
 }
 
@@ -88,7 +91,7 @@ function translate(err: unknown, classify: (err: unknown) => StorageFailure | nu
   const failure = classify(err);
   if (!failure) return err;
   const cause = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
-  return new StorageError(failure, `${DETAIL[failure]} (${cause.replace(/\s+/g, ' ').slice(0, 200)}).`, `${DETAIL[failure]}.`, err);
+  return new StorageError(failure, `${DETAIL[failure]}.`, `${DETAIL[failure]} (${cause.replace(/\s+/g, ' ').slice(0, 200)}).`, err);
 }
 
 async function guarded<T>(classify: (err: unknown) => StorageFailure | null, run: () => Promise<T>): Promise<T> {

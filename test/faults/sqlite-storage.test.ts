@@ -17,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { TEST_SECRET } from '../support/app.js';
+import { pageBrowser } from '../support/page-browser.js';
 import { seedAccounts } from '../support/seed.js';
 import { drillOperators, launchCampaign, waitUntil } from './support/drill.js';
 import { makeTempDir, mountSmallDisk, setImmutable, sqliteFaultsUnsupported } from './support/sqlite-faults.js';
@@ -34,6 +35,8 @@ afterEach(async () => {
 
 interface Drill {
   app: App;
+  /** An operator key made before the fault (the console sign-in writes a session). */
+  operatorKey: string;
   path: string;
   logs: string[];
   campaignId: string;
@@ -66,7 +69,7 @@ async function startDrill(dir: string): Promise<Drill> {
   const campaignId = await launchCampaign(app, ops, accounts.map((a) => a.id), 'SQLite storage drill: your password was reset');
   const applied = async () =>
     Number((await app.db.db.selectFrom('campaign_targets').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', campaignId).where('state', '=', 'applied').executeTakeFirstOrThrow()).n);
-  return { app, path, logs, campaignId, applied };
+  return { app, operatorKey: ops.creator.key, path, logs, campaignId, applied };
 }
 
 /** A sign-up: argon2, then one write transaction. */
@@ -162,6 +165,21 @@ describe.skipIf(unsupported !== null)('SQLite disk full or read-only', () => {
     await waitUntil('the campaign runner to report the full disk', () => d.logs.some((l) => /campaign (step|runner pass) failed/.test(l) && /storage is full/.test(l)), 30_000, 100);
     const stalled = await d.applied();
     expect(stalled).toBeLessThan(N);
+
+    // The pages answer with a page: an account holder's sign-up, an operator's console sign-in.
+    const holder = pageBrowser(d.app.http.inject.bind(d.app.http));
+    await holder.get('/signup');
+    const page = await holder.post('/signup', { email: 'page-while-full@example.com', password: 'a fine long passphrase 2024', confirm: 'a fine long passphrase 2024' });
+    expect(page.statusCode).toBe(503);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('The database storage is full: no write can be made until space is freed.');
+    expect(page.body).not.toContain('SQLITE');
+    const operator = pageBrowser(d.app.http.inject.bind(d.app.http));
+    await operator.get('/console/signin');
+    const consolePage = await operator.post('/console/signin', { key: d.operatorKey });
+    expect(consolePage.statusCode).toBe(503);
+    expect(consolePage.body).toContain('<span class="code">storage_full</span>');
+    expect(consolePage.body).not.toContain('SQLITE');
 
     const out = await cli(d.path, ['operator', 'create', '--name', 'while-full', '--role', 'viewer']);
     console.log(`[sqlite full] CLI said: ${out.stderr.trim()}`);

@@ -1,7 +1,7 @@
 // What every console page plugin needs: the console session (cookie, role checks, CSRF) and one way to
 // render a page for the signed-in operator. Built once in createApp.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../lib/errors.js';
+import { AppError, ERROR_CODES } from '../../lib/errors.js';
 import { escapeHtml } from '../../lib/html.js';
 import type { OperatorSessionsService } from '../../operators/operator-sessions.service.js';
 import type { Role } from '../../operators/roles.js';
@@ -59,6 +59,13 @@ export function createConsoleKit(deps: { service: OperatorSessionsService; csrf:
       if (err instanceof AppError && err.status < 500) {
         return kit.page(request, reply, err.status, 'That did not work', `${errorBox(err.message)}<p class="hint">Code: <span class="code">${escapeHtml(err.code)}</span>. Nothing was changed.</p><p><a href="${escapeHtml(backTo(request))}">Go back</a></p>`);
       }
+      if (err instanceof AppError && err.status === 503) {
+        // The database is down, full or read-only: a transaction that failed changed nothing. The code
+        // (database_unavailable, storage_full, storage_read_only) tells the operator where to look.
+        request.log.error({ code: err.code, err }, `console page unavailable: ${err.message}`);
+        reply.header('retry-after', '5');
+        return kit.page(request, reply, 503, 'Temporarily unavailable', `${errorBox(ERROR_TITLE(err))}<p class="hint">Code: <span class="code">${escapeHtml(err.code)}</span>. Nothing was changed; try again shortly.</p>`);
+      }
       const status = (err as FastifyError).statusCode;
       if (!(err instanceof AppError) && status !== undefined && status >= 400 && status < 500) {
         return kit.page(request, reply, status, 'Something is missing', `${errorBox('The form arrived incomplete or changed, so nothing was done.')}<p><a href="${escapeHtml(backTo(request))}">Go back</a>, reload the page and try again.</p>`);
@@ -69,6 +76,9 @@ export function createConsoleKit(deps: { service: OperatorSessionsService; csrf:
   };
   return kit;
 }
+
+/** The code's fixed title: a driver message can name hosts and paths, and the sign-in page is public. */
+const ERROR_TITLE = (err: AppError) => ERROR_CODES[err.code].title;
 
 /** The page a failed console form came from: its own path without the action suffix, on this site. */
 function backTo(request: FastifyRequest): string {

@@ -19,8 +19,8 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T> | T, ti
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface DrillOperators {
-  creator: OperatorIdentity;
-  approver: OperatorIdentity;
+  creator: OperatorIdentity & { key: string };
+  approver: OperatorIdentity & { key: string };
 }
 
 export async function drillOperators(app: App): Promise<DrillOperators> {
