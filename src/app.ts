@@ -7,6 +7,7 @@ import { AccountsStore } from './accounts/accounts.store.js';
 import { accountsRoutes } from './accounts/accounts.routes.js';
 import { PasswordChangeWriter } from './accounts/password-change.js';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.js';
+import { HashAdmission, admittedHasher, registerHashAdmissionGauges } from './accounts/hash-admission.js';
 import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
@@ -39,6 +40,16 @@ import { OperatorsStore } from './operators/operators.store.js';
 import { OperatorSessionsService } from './operators/operator-sessions.service.js';
 import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
 import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
+import { dashboardRoutes } from './web/console/dashboard.routes.js';
+import { campaignNewRoutes } from './web/console/campaign-new.routes.js';
+import { campaignPagesRoutes } from './web/console/campaign-pages.routes.js';
+import { campaignRevertRoutes } from './web/console/campaign-revert.routes.js';
+import { CampaignTimelineStore } from './campaigns/campaign-timeline.store.js';
+import { findingsPagesRoutes } from './web/console/findings-pages.routes.js';
+import { breachDumpsPagesRoutes } from './web/console/breach-dumps-pages.routes.js';
+import { auditPagesRoutes } from './web/console/audit-pages.routes.js';
+import { webhooksPagesRoutes } from './web/console/webhooks-pages.routes.js';
+import { settingsPagesRoutes } from './web/console/settings-pages.routes.js';
 import { createConsoleKit } from './web/console/console-kit.js';
 import { RecoveryService } from './recovery/recovery.service.js';
 import { ResetRequestQueue } from './recovery/reset-request-queue.js';
@@ -65,6 +76,7 @@ import { CampaignsService } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
 import { ForcedResetWriter } from './guard/forced-reset-writer.js';
 import { Guard } from './guard/guard.service.js';
+import { observeGuardDecisions } from './guard/guard-metrics.js';
 import { NoticeFeedbackService } from './notices/notice-feedback.service.js';
 import { noticeBouncesRoutes } from './notices/notice-bounces.routes.js';
 import { noticeFeedbackRoutes } from './notices/notice-feedback.routes.js';
@@ -143,13 +155,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const outbox = new NoticeOutbox({ keyring, clock, messageIdDomain: messageIdDomainFor(config), dialect: db.dialect, metrics });
 
   // services
-  const hasher = options.hasher ?? createPasswordHasher();
+  // Every password hash, on every path, is admitted through one bound (503 `overloaded` past it).
+  const hashAdmission = new HashAdmission(
+    { concurrency: config.loadShedding.hashConcurrency, queue: config.loadShedding.hashQueue, queueTimeoutMs: config.loadShedding.hashQueueTimeoutMs },
+    (reason) => metrics.requestsShed.inc({ reason }),
+  );
+  registerHashAdmissionGauges(hashAdmission, metrics.registry);
+  const hasher = admittedHasher(options.hasher ?? createPasswordHasher(), hashAdmission);
   const blocklist = createBlocklist(config.pwned, { ...config.pwnedOptions, logger, registry: metrics.registry });
   const throttle = new SigninThrottle(db.db);
   const audit = new AuditLog({ db, clock });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
-  const webhooks = new Webhooks({ db, keyring, clock });
+  const webhooks = new Webhooks({ db, keyring, clock, audit });
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
   // The sign-in detectors record findings and force resets through campaigns and the guard, which are
@@ -163,7 +181,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
   const operators = new OperatorsService(operatorsStore, clock);
   const verification = new NoticeVerificationService(db.db, rates, clock);
-  const recorders = { audit, events: webhooks };
+  // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
+  const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
@@ -191,8 +210,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config,
     logger,
     metrics,
+    hashAdmission,
     routes: [
-      systemRoutes({ db, metrics }),
+      systemRoutes({ db, metrics, guard, settings, clock }),
       accountsRoutes({ accounts, sessions }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
@@ -210,6 +230,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       signinPagesRoutes({ accounts, sessions, web, passwordMinLength: config.passwordMinLength }),
       accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
+      dashboardRoutes({ kit: consoleKit, campaigns, store: campaignsStore, guard, findings, operators }),
+      campaignNewRoutes({ kit: consoleKit, campaigns, settings, clock, publicUrl: config.publicUrl }),
+      campaignPagesRoutes({ kit: consoleKit, campaigns, store: campaignsStore, timeline: new CampaignTimelineStore(db.db), guard, operators, clock }),
+      campaignRevertRoutes({ kit: consoleKit, campaigns, reverter }),
+      findingsPagesRoutes({ kit: consoleKit, findings }),
+      breachDumpsPagesRoutes({ kit: consoleKit, breachDumps, operators: operatorsStore }),
+      auditPagesRoutes({ kit: consoleKit, audit, operators: operatorsStore }),
+      webhooksPagesRoutes({ kit: consoleKit, webhooks }),
+      settingsPagesRoutes({ kit: consoleKit, settings }),
     ],
   });
 

@@ -1,6 +1,8 @@
 // The one place that reads the environment. Everything else receives a validated Config.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +32,8 @@ export interface Config {
   campaignPollMs: number;
   /** A campaign runner's lease; a crashed worker's campaign resumes elsewhere after it. */
   campaignLeaseMs: number;
+  /** Overload protection: 503 `overloaded` instead of unbounded queues (README, Configuration). */
+  loadShedding: LoadSheddingConfig;
   /** Outbox delivery tuning; tests shorten these. */
   delivery: {
     maxAttempts: number;
@@ -49,6 +53,18 @@ export interface PwnedConfig {
   /** Range-API prefix responses kept in memory (0 = no cache). */
   cacheEntries: number;
   cacheTtlMs: number;
+}
+
+export interface LoadSheddingConfig {
+  /** Password hashes running at once (src/accounts/hash-admission.ts). */
+  hashConcurrency: number;
+  /** Requests allowed to wait for a hashing slot. */
+  hashQueue: number;
+  hashQueueTimeoutMs: number;
+  /** Mean event-loop delay (ms) over which requests are shed; 0 = off. */
+  maxEventLoopDelayMs: number;
+  /** V8 heap in use (bytes) over which requests are shed; 0 = off. */
+  maxHeapUsedBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -165,6 +181,28 @@ function parsePwnedOptions(env: Env): PwnedConfig {
   };
 }
 
+// Defaults follow the machine. argon2 runs on libuv's threadpool (UV_THREADPOOL_SIZE, 4 unless set),
+// which fs and DNS lookups share: hashing takes at most one thread per core and always leaves one free.
+// The queue holds about a second of hashing (a hash takes tens of ms of a core): enough for a burst of
+// honest sign-ins, short enough that an admitted caller never waits long.
+function parseLoadShedding(env: Env): LoadSheddingConfig {
+  const threadpool = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10) || 4;
+  const hashConcurrency = intEnv(env, 'RESETGUARD_HASH_CONCURRENCY', Math.max(1, Math.min(availableParallelism(), threadpool - 1)), 1, 1024);
+  // Over ~90 % of V8's heap limit the collector runs back to back and an out-of-memory crash is near.
+  const heapLimitMb = Math.floor((getHeapStatistics().heap_size_limit / 1024 / 1024) * 0.9);
+  return {
+    hashConcurrency,
+    hashQueue: intEnv(env, 'RESETGUARD_HASH_QUEUE', 32 * hashConcurrency, 0, 1_000_000),
+    hashQueueTimeoutMs: intEnv(env, 'RESETGUARD_HASH_QUEUE_TIMEOUT_MS', 5_000, 1, 600_000),
+    // Off unless set: the hashing bound handles floods, and a delay threshold also trips on the service's
+    // own synchronous work (schema compilation at start, campaign batches of ~150 ms of SQLite, a long
+    // GC), answering 503 to everyone for a second after a stall that has already passed. For operators
+    // who want a backstop anyway (docs/architecture.md, Load and overload).
+    maxEventLoopDelayMs: intEnv(env, 'RESETGUARD_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000),
+    maxHeapUsedBytes: intEnv(env, 'RESETGUARD_MAX_HEAP_USED_MB', heapLimitMb, 0, 1_048_576) * 1024 * 1024,
+  };
+}
+
 export interface ConfigOverrides {
   host?: string;
   port?: number;
@@ -197,6 +235,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     logLevel: env.RESETGUARD_LOG_LEVEL?.trim() || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     campaignPollMs: intEnv(env, 'RESETGUARD_CAMPAIGN_POLL_MS', 1_000, 10, 60_000),
     campaignLeaseMs: intEnv(env, 'RESETGUARD_CAMPAIGN_LEASE_MS', 30_000, 1_000, 3_600_000),
+    loadShedding: parseLoadShedding(env),
     delivery: {
       maxAttempts: intEnv(env, 'RESETGUARD_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
       backoffBaseMs: intEnv(env, 'RESETGUARD_DELIVERY_BACKOFF_MS', 5_000, 1, 3_600_000),

@@ -4,9 +4,11 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { HashAdmission } from '../accounts/hash-admission.js';
 import type { Config } from '../config.js';
 import { randomId } from '../lib/secrets.js';
 import type { Metrics } from '../lib/metrics.js';
+import { registerLoadShedding } from './load-shedding.js';
 import { errorHandler, sendProblem } from './problem.js';
 
 export async function buildHttpServer(opts: {
@@ -14,6 +16,8 @@ export async function buildHttpServer(opts: {
   logger: Logger;
   metrics: Metrics;
   routes: FastifyPluginAsync[];
+  /** The password-hashing bound: its routes are refused early while it is full. */
+  hashAdmission?: HashAdmission;
 }): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger and Fastify's logger type differ only in typing; the instance is the same object.
@@ -47,6 +51,8 @@ export async function buildHttpServer(opts: {
     opts.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
 
+  // Before any route: a process under pressure refuses requests before parsing them (health exempt).
+  await registerLoadShedding(app, { limits: opts.config.loadShedding, metrics: opts.metrics, hashAdmission: opts.hashAdmission });
   // HTML forms post urlencoded bodies; JSON routes still validate whatever arrives against their schema.
   await app.register(formbody, { bodyLimit: opts.config.bodyLimitBytes });
   await app.register(swagger, {

@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, title: 'Too many requests. Try again later.' },
   dev_mailbox_disabled: { status: 404, title: 'The dev mailbox is only available without SMTP and outside production.' },
   service_unavailable: { status: 503, title: 'The service is temporarily unavailable.' },
+  database_unavailable: { status: 503, title: 'The database is unavailable; try again shortly.' },
+  storage_full: { status: 503, title: 'The database storage is full; writes fail until space is freed.' },
+  storage_read_only: { status: 503, title: 'The database storage is read-only; writes fail until it is writable again.' },
+  overloaded: { status: 503, title: 'The service is overloaded. Try again shortly.' },
   breach_check_unavailable: { status: 503, title: 'The breached-password check is unavailable; try again shortly.' },
   internal_error: { status: 500, title: 'Internal error.' },
 } as const satisfies Record<string, { status: number; title: string }>;
