@@ -6,13 +6,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AuditLog } from '../../audit/audit.service.js';
-import { auditBody } from './audit-view.js';
+import { auditBody, operatorIdsIn, type OperatorNames } from './audit-view.js';
 import type { ConsoleKit } from './console-kit.js';
 
 const PAGE_SIZE = 50;
 const Seq = Type.String({ pattern: '^[0-9]{1,15}$' });
 
-export function auditPagesRoutes(deps: { kit: ConsoleKit; audit: AuditLog }) {
+export function auditPagesRoutes(deps: { kit: ConsoleKit; audit: AuditLog; operators: { names(ids: string[]): Promise<OperatorNames> } }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const { kit } = deps;
     fastify.setErrorHandler(kit.errorHandler);
@@ -28,14 +28,16 @@ export function auditPagesRoutes(deps: { kit: ConsoleKit; audit: AuditLog }) {
           limit: PAGE_SIZE,
           ...(after !== undefined ? { after: Number(after) } : before !== undefined ? { before: Number(before) } : {}),
         });
-        return kit.page(request, reply, 200, 'Audit log', auditBody({ ...page, verify: null }), { active: 'audit' });
+        const names = await deps.operators.names(operatorIdsIn(page.items.flatMap((e) => [e.actor, e.subject])));
+        return kit.page(request, reply, 200, 'Audit log', auditBody({ ...page, verify: null, names }), { active: 'audit' });
       },
     );
 
     app.get('/console/audit/verify', { preValidation: viewer, schema: { hide: true } }, async (request, reply) => {
       const verify = await deps.audit.verify();
       const page = await deps.audit.listNewest({ limit: PAGE_SIZE });
-      return kit.page(request, reply, 200, 'Audit log', auditBody({ ...page, verify }), { active: 'audit' });
+      const names = await deps.operators.names(operatorIdsIn(page.items.flatMap((e) => [e.actor, e.subject])));
+      return kit.page(request, reply, 200, 'Audit log', auditBody({ ...page, verify, names }), { active: 'audit' });
     });
   };
 }

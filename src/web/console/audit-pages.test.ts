@@ -42,6 +42,8 @@ describe('console audit page', () => {
     const back = await viewer.get(newer);
     expect(seqsOf(back.body)[seqsOf(back.body).length - 1]).toBe(olderSeqs[0]! + 1);
     expect((await viewer.get('/console/audit?before=abc')).statusCode).toBe(400);
+    // Operators appear by name, their id kept in the title.
+    expect(second.body).toContain(`<span title="operator:${viewer.operatorId}">viewer operator</span>`);
   });
 
   it('escapes actors, subjects, reasons and data', async () => {

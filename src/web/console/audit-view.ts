@@ -31,8 +31,24 @@ export function shortIds(text: string): string {
   return text.replace(UUID_IN_TEXT, '$1…');
 }
 
-/** An actor or subject with its UUID shortened for the table; the full text stays in its title. */
-function idText(text: string): string {
+/** Display names of operators by id, for `operator:<id>` actors and subjects. */
+export type OperatorNames = Map<string, string>;
+
+const OPERATOR_REF = /^operator:([0-9a-f-]{36})$/;
+
+/** The operator ids named as `operator:<id>` in these texts (to look their names up in one query). */
+export function operatorIdsIn(texts: Array<string | null>): string[] {
+  return [...new Set(texts.flatMap((t) => (t === null ? [] : [OPERATOR_REF.exec(t)?.[1]]).filter((x): x is string => x !== undefined)))];
+}
+
+/**
+ * An actor or subject for a table: an operator by name, other ids shortened; the full text stays in
+ * the title. A name is what people recognise when they read who did what.
+ */
+export function idText(text: string, names: OperatorNames = new Map()): string {
+  const id = OPERATOR_REF.exec(text)?.[1];
+  const name = id === undefined ? undefined : names.get(id);
+  if (name !== undefined) return `<span title="${escapeHtml(text)}">${escapeHtml(name)}</span>`;
   const short = shortIds(text);
   return short === text ? escapeHtml(text) : `<span title="${escapeHtml(text)}">${escapeHtml(short)}</span>`;
 }
@@ -47,14 +63,14 @@ export function verifyBox(result: VerifyResult): string {
   );
 }
 
-export function auditBody(opts: { items: AuditEntryView[]; older: number | null; newer: number | null; verify: VerifyResult | null }): string {
+export function auditBody(opts: { items: AuditEntryView[]; older: number | null; newer: number | null; verify: VerifyResult | null; names: OperatorNames }): string {
   const rows = opts.items.map(
     (e) => `<tr>
 <td class="num" data-label="Entry">${e.seq}</td>
 <td data-label="When">${timeTag(Date.parse(e.at))}</td>
-<td class="wrap" data-label="Actor">${idText(e.actor)}</td>
+<td class="wrap" data-label="Actor">${idText(e.actor, opts.names)}</td>
 <td class="action" data-label="Action"><span class="mono">${escapeHtml(e.action)}</span></td>
-<td class="wrap" data-label="Subject">${e.subject === null ? '<span class="hint">—</span>' : idText(e.subject)}</td>
+<td class="wrap" data-label="Subject">${e.subject === null ? '<span class="hint">—</span>' : idText(e.subject, opts.names)}</td>
 <td class="wrap" data-label="Reason">${e.reason === null ? '<span class="hint">—</span>' : escapeHtml(e.reason)}</td>
 <td class="wrap" data-label="Data"><span class="data">${compactData(e.data)}</span></td>
 </tr>`,

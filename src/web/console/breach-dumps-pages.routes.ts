@@ -18,6 +18,7 @@ import { AppError } from '../../lib/errors.js';
 import { roleAtLeast } from '../../operators/roles.js';
 import { okBox, redirect } from '../page.js';
 import { cancelForm, dumpBody, dumpsTable, PASTE_MAX_CHARS, uploadForm } from './breach-dumps-view.js';
+import { operatorIdsIn, type OperatorNames } from './audit-view.js';
 import { consoleSessionOf } from './console-sessions.js';
 import type { ConsoleKit } from './console-kit.js';
 
@@ -28,7 +29,7 @@ const FLASH: Record<string, string> = {
   cancel: 'Cancel requested.',
 };
 
-export function breachDumpsPagesRoutes(deps: { kit: ConsoleKit; breachDumps: BreachDumpsService }) {
+export function breachDumpsPagesRoutes(deps: { kit: ConsoleKit; breachDumps: BreachDumpsService; operators: { names(ids: string[]): Promise<OperatorNames> } }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const { kit, breachDumps } = deps;
     fastify.setErrorHandler(kit.errorHandler);
@@ -38,7 +39,7 @@ export function breachDumpsPagesRoutes(deps: { kit: ConsoleKit; breachDumps: Bre
       const session = consoleSessionOf(request);
       const page = await breachDumps.list(PAGE_SIZE, cursor);
       const form = roleAtLeast(session.operator.role, 'operator') ? uploadForm(kit.sessions.csrfField(session), error, breachDumps.options.maxUploadBytes) : '';
-      return kit.page(request, reply, status, 'Breach dumps', `${form}${dumpsTable(page.items, page.next_cursor, cursor !== undefined)}`, { active: 'breach-dumps', script: true });
+      return kit.page(request, reply, status, 'Breach dumps', `${form}${dumpsTable(page.items, page.next_cursor, cursor !== undefined, await deps.operators.names(operatorIdsIn(page.items.map((d) => d.created_by))))}`, { active: 'breach-dumps', script: true });
     }
 
     app.get(
@@ -91,7 +92,7 @@ export function breachDumpsPagesRoutes(deps: { kit: ConsoleKit; breachDumps: Bre
         const flashText = request.query.done === undefined ? undefined : FLASH[request.query.done];
         const cancel = roleAtLeast(session.operator.role, 'operator') ? cancelForm(dump, kit.sessions.csrfField(session)) : null;
         const title = dump.label === null ? 'Breach dump' : `Breach dump: ${dump.label}`;
-        return kit.page(request, reply, 200, title, dumpBody(dump, { flash: flashText ? okBox(flashText) : null, cancelForm: cancel }), { active: 'breach-dumps', script: true });
+        return kit.page(request, reply, 200, title, dumpBody(dump, { flash: flashText ? okBox(flashText) : null, cancelForm: cancel, names: await deps.operators.names(operatorIdsIn([dump.created_by])) }), { active: 'breach-dumps', script: true });
       },
     );
 

@@ -96,6 +96,7 @@ describe('console breach dump pages', () => {
     expect(findings.body.match(/<tbody>[\s\S]*<\/tbody>/)?.[0].match(/<tr>/g)).toHaveLength(1);
     const list = await viewer.get('/console/breach-dumps');
     expect(list.body).toContain(`href="/console/breach-dumps/${id}"`);
+    expect(list.body).toContain(`<span title="operator:${operator.operatorId}">operator operator</span>`);
     for (const html of [queued.body, done.body, findings.body, list.body]) expect(html).not.toContain(SEED_PASSWORD);
     expect(t.logs.join('')).not.toContain(SEED_PASSWORD);
   });

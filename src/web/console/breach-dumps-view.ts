@@ -5,7 +5,7 @@ import type { BreachDumpView } from '../../detection/breach-dumps.service.js';
 import { escapeHtml } from '../../lib/html.js';
 import { timeTag } from '../format.js';
 import { errorBox } from '../page.js';
-import { shortIds } from './audit-view.js';
+import { idText, type OperatorNames } from './audit-view.js';
 
 /** Pasted dumps (the form without JavaScript) are small: the form body must fit Fastify's body limit. */
 export const PASTE_MAX_CHARS = 20_000;
@@ -44,7 +44,7 @@ ${error ? errorBox(error, 'd-error') : ''}
 </form></section>`;
 }
 
-export function dumpsTable(items: BreachDumpView[], nextCursor: string | null, paged: boolean): string {
+export function dumpsTable(items: BreachDumpView[], nextCursor: string | null, paged: boolean, names: OperatorNames): string {
   if (items.length === 0) return '<section aria-labelledby="recent-h"><h2 id="recent-h">Recent dumps</h2><p>No breach dumps yet.</p></section>';
   const rows = items.map(
     (d) => `<tr>
@@ -54,7 +54,7 @@ export function dumpsTable(items: BreachDumpView[], nextCursor: string | null, p
 <td class="num" data-label="Read">${percent(d.progress.fraction)}</td>
 <td class="num" data-label="Lines">${fmt(d.counts.lines)}</td>
 <td class="num" data-label="Findings">${fmt(d.counts.confirmed_reuses)}</td>
-<td class="wrap" data-label="By">${escapeHtml(shortIds(d.created_by))}</td>
+<td class="wrap" data-label="By">${idText(d.created_by, names)}</td>
 </tr>`,
   );
   const pager = [paged ? '<a href="/console/breach-dumps">Newest dumps</a>' : '', nextCursor ? `<a href="/console/breach-dumps?cursor=${encodeURIComponent(nextCursor)}" rel="next">Older dumps</a>` : ''].filter(Boolean);
@@ -86,11 +86,11 @@ ${d.finished_at ? `<dt>Finished</dt><dd>${timeTag(Date.parse(d.finished_at))}</d
 </dl>${notes}</div>`;
 }
 
-export function dumpBody(d: BreachDumpView, opts: { flash: string | null; cancelForm: string | null }): string {
+export function dumpBody(d: BreachDumpView, opts: { flash: string | null; cancelForm: string | null; names: OperatorNames }): string {
   return `${opts.flash ?? ''}<dl class="facts">
 <dt>Label</dt><dd>${d.label === null ? '<span class="hint">none</span>' : escapeHtml(d.label)}</dd>
 <dt>Id</dt><dd><span class="mono">${d.id}</span></dd>
-<dt>Uploaded</dt><dd>${timeTag(Date.parse(d.created_at))} by ${escapeHtml(d.created_by)} <span class="hint">(${d.origin === 'file' ? 'CLI import' : 'upload'})</span></dd>
+<dt>Uploaded</dt><dd>${timeTag(Date.parse(d.created_at))} by ${idText(d.created_by, opts.names)} <span class="hint">(${d.origin === 'file' ? 'CLI import' : 'upload'})</span></dd>
 </dl>
 ${dumpLive(d)}
 <p><a href="/console/breach-dumps/${d.id}">Refresh</a> · <a href="/console/breach-dumps">All dumps</a></p>
