@@ -69,14 +69,14 @@ export function auditBody(opts: { items: AuditEntryView[]; older: number | null;
 <td class="num" data-label="Entry">${e.seq}</td>
 <td data-label="When">${timeTag(Date.parse(e.at))}</td>
 <td class="wrap" data-label="Actor">${idText(e.actor, opts.names)}</td>
-<td class="action" data-label="Action"><span class="mono">${escapeHtml(e.action)}</span></td>
+<td class="action" data-label="Action"><span class="mono">${escapeHtml(e.action).replace(/\./g, '.<wbr>')}</span></td>
 <td class="wrap" data-label="Subject">${e.subject === null ? '<span class="hint">—</span>' : idText(e.subject, opts.names)}</td>
 <td class="wrap" data-label="Reason">${e.reason === null ? '<span class="hint">—</span>' : escapeHtml(e.reason)}</td>
-<td class="wrap" data-label="Data"><span class="data">${compactData(e.data)}</span></td>
+<td class="wrap data-cell" data-label="Data"><span class="data">${compactData(e.data)}</span></td>
 </tr>`,
   );
   const table = opts.items.length
-    ? `<div class="table-scroll" role="region" aria-label="Audit log entries" tabindex="0"><table class="data stack"><caption class="visually-hidden">Audit log entries, newest first</caption>
+    ? `<div class="table-scroll" role="region" aria-label="Audit log entries" tabindex="0"><table class="data stack audit"><caption class="visually-hidden">Audit log entries, newest first</caption>
 <thead><tr><th scope="col" class="num">#</th><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Reason</th><th scope="col">Data</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>`
     : '<p>The audit log is empty.</p>';

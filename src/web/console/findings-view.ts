@@ -65,7 +65,7 @@ export function findingsBody(opts: {
     (f) => `<tr>
 <td data-label="Recorded">${timeTag(Date.parse(f.created_at))}</td>
 <td data-label="Kind">${escapeHtml(kindWords(f.kind))}</td>
-<td data-label="Account"><span class="mono" title="${escapeHtml(f.account_id)}">${escapeHtml(shortIds(f.account_id))}</span></td>
+<td class="nowrap" data-label="Account"><span class="mono" title="${escapeHtml(f.account_id)}">${escapeHtml(shortIds(f.account_id))}</span></td>
 <td class="wrap" data-label="Source">${sourceCell(f.source)}</td>
 <td class="wrap" data-label="Evidence"><span class="data">${compactData(f.evidence, { shortIds: true })}</span></td>
 <td data-label="Campaigns">${campaignsCell(f.campaigns)}</td>
