@@ -142,10 +142,11 @@ describe('SIGTERM to a worker holding claims (PostgreSQL, real processes)', () =
     // each pending one is untouched.
     const { rows } = await sql<{ target_state: string; credential_state: string; tokens: number; previous: number; n: number }>`
       select t.state as target_state, c.state as credential_state,
-             (select count(*) from reset_tokens r where r.account_id = t.account_id and r.campaign_id = t.campaign_id)::int as tokens,
-             (select count(*) from previous_credentials p where p.account_id = t.account_id and p.campaign_id = t.campaign_id)::int as previous,
-             count(*)::int as n
-      from campaign_targets t join credentials c on c.account_id = t.account_id
+             coalesce(r.c, 0)::int as tokens, coalesce(p.c, 0)::int as previous, count(*)::int as n
+      from campaign_targets t
+      join credentials c on c.account_id = t.account_id
+      left join (select account_id, count(*) as c from reset_tokens where campaign_id = ${campaign.id} group by account_id) r on r.account_id = t.account_id
+      left join (select account_id, count(*) as c from previous_credentials where campaign_id = ${campaign.id} group by account_id) p on p.account_id = t.account_id
       where t.campaign_id = ${campaign.id}
       group by 1, 2, 3, 4 order by 1`.execute(app.db.db);
     expect(rows).toEqual([
