@@ -19,10 +19,11 @@ describe('console findings page', () => {
     t = await startTestApp('sqlite', { clock, env: CONSOLE_TEST_ENV });
     const accounts = await seedAccounts(t.app.db, 60, 'found', clock.now());
     const findings = t.app.services.findings;
-    // 55 stuffing findings on 20 Nov, then one of each other kind on 25 Nov.
+    // 55 stuffing findings on 20 Nov, then a breached password and, a minute later, a breach reuse on 25 Nov.
     await findings.record(accounts.slice(0, 55).map((a, i) => ({ kind: 'credential_stuffing' as const, account_id: a.id, source: 'stuffing:ip:203.0.113.9', evidence: { failures: 30 + i, window_seconds: 600 }, dedupe_key: `s:${a.id}` })));
     clock.set(Date.UTC(2026, 10, 25, 8, 0));
     await findings.record([{ kind: 'breached_password', account_id: accounts[55]!.id, source: 'signin:pwned', evidence: { note: '<b>escaped</b>' }, dedupe_key: 'p:1' }]);
+    clock.advance(60_000);
     await findings.record([{ kind: 'breach_reuse', account_id: accounts[56]!.id, source: 'breach_dump:00000000-0000-4000-8000-000000000001', evidence: { line: 7 }, dedupe_key: 'r:1' }]);
     const op = await t.app.services.operators.create('api', 'operator');
     const created = await t.app.http.inject({
