@@ -48,6 +48,16 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
     await Promise.all([page.waitForURL((u) => u.href.includes(urlPart)), page.click(selector)]);
   };
   const view = (id: string) => h.t.app.services.campaigns.view(id);
+  /** Notices of this campaign and kind not yet settled (pending or being sent by the background worker). */
+  const unsettled = async (id: string, kind: string) =>
+    Number((await h.t.app.db.db.selectFrom('notices').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', id).where('kind', '=', kind).where('state', 'in', ['pending', 'sending']).executeTakeFirstOrThrow()).n);
+  /** Waits for a condition the background workers bring about (not a timing assertion: 30 s is a hang guard). */
+  const until = async (done: () => Promise<boolean>) => {
+    for (const stop = Date.now() + 30_000; !(await done()); ) {
+      if (Date.now() > stop) throw new Error('the background workers did not settle within 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const createThroughForm = async (page: Page, emails: string[], reason: string) => {
     await page.goto('/console/campaigns/new');
     await page.fill('#reason', reason);
@@ -104,8 +114,9 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
     expect(halted.counts.applied).toBeGreaterThan(0);
     expect(halted.counts.applied).toBeLessThan(300);
 
-    // Revert through the confirm page, which states the numbers counted now.
-    await h.t.app.worker.drain();
+    // Revert through the confirm page, which states the numbers counted now (once the background
+    // worker has settled every notice of the halted campaign, so the counts hold still).
+    await until(async () => (await unsettled(id, 'forced_reset')) === 0);
     const notified = (await view(id)).counts.notices_sent;
     await Promise.all([a.waitForURL('**/revert'), a.click('a.button.danger')]);
     const plan = await h.t.app.services.reverter.plan(id);
@@ -118,9 +129,10 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
     expect(reverted.state).toBe('reverted');
     expect(reverted.counts.reverted).toBe(halted.counts.applied);
     // Every holder who was notified gets one correction, over SMTP.
-    const mailed = async () => h.sink.messages.filter((m) => m.headers['x-resetguard-notice'] === 'correction' && m.headers['x-resetguard-campaign'] === id).length;
-    await h.t.app.worker.drain();
-    expect(await mailed()).toBe(notified);
+    const mailed = () => h.sink.messages.filter((m) => m.headers['x-resetguard-notice'] === 'correction' && m.headers['x-resetguard-campaign'] === id).length;
+    expect(plan.corrections_not_changed + plan.corrections_already_reset).toBe(notified);
+    await until(async () => (await unsettled(id, 'correction')) === 0);
+    expect(mailed()).toBe(notified);
     expect(notified).toBeGreaterThan(0);
   });
 
@@ -150,6 +162,19 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
     await a.check('input[name=confirm]');
     await Promise.all([a.waitForURL('**?done=revert'), a.click('form[action$="/revert"] button')]);
     expect((await view(id)).state).toBe('reverted');
+  });
+
+  it('reads a target list from a file into the form with JavaScript on (the file field is hidden without it)', { timeout: 60_000 }, async () => {
+    const off = await signIn(await h.context(), keys.operatorA);
+    await off.goto('/console/campaigns/new');
+    expect(await off.locator('[data-file-pick]').isVisible()).toBe(false);
+    const on = await signIn(await h.context({ javaScriptEnabled: true }), keys.operatorA);
+    await on.goto('/console/campaigns/new');
+    const list = accounts.slice(340, 343).map((x) => x.email).join('\r\n');
+    await on.setInputFiles('#targets-file', { name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(list) });
+    await on.waitForFunction(() => (document.getElementById('targets') as HTMLTextAreaElement).value.length > 0);
+    expect(await on.inputValue('#targets')).toBe(list.replace(/\r\n/g, '\n'));
+    expect(await on.locator('[data-file-status]').textContent()).toBe('Read 3 entries from list.csv. Check them above, then preview.');
   });
 
   it('refuses a forged CSRF token from the page, and serves console pages with strict headers', { timeout: 60_000 }, async () => {

@@ -95,11 +95,11 @@ function targetsTable(d: CampaignPageData): string {
   const rows = d.targets
     .map(
       (t) =>
-        `<tr><td class="num">${t.seq}</td><td>${escapeHtml(t.email)}</td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td class="hide-narrow">${t.wave ?? '—'}</td><td class="hide-narrow">${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
+        `<tr><td class="num hide-narrow">${t.seq}</td><td>${escapeHtml(t.email)}</td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td class="hide-narrow">${t.wave ?? '—'}</td><td class="hide-narrow">${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
     )
     .join('');
   const more = d.nextTargets !== null ? `<p><a href="/console/campaigns/${id}?after=${d.nextTargets}#targets">Next targets</a></p>` : '';
-  return `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Frozen targets"><table class="data"><thead><tr><th scope="col" class="num">#</th><th scope="col">Account</th><th scope="col">State</th><th scope="col" class="hide-narrow">Wave</th><th scope="col" class="hide-narrow">Applied</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
+  return `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Frozen targets"><table class="data"><thead><tr><th scope="col" class="num hide-narrow">#</th><th scope="col">Account</th><th scope="col">State</th><th scope="col" class="hide-narrow">Wave</th><th scope="col" class="hide-narrow">Applied</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
 }
 
 export function campaignBody(d: CampaignPageData): string {

@@ -29,9 +29,9 @@ function campaignsSection(d: DashboardData): string {
   const rows = d.campaigns
     .map(
       (c) => `<tr>
-<td><a href="/console/campaigns/${encodeURIComponent(c.id)}">${shortReason(c.reason, 60)}</a><div class="hint">by ${actorName(d.names, c.created_by)}${c.halt_reason ? ` · halted: ${escapeHtml(c.halt_reason)}` : ''}</div></td>
-<td>${stateBadge(c.state)}</td>
-<td class="bar-cell">${progressBar(`Resets applied of ${c.target_count}`, c.counts.applied, c.target_count)}</td>
+<td data-label=""><a href="/console/campaigns/${encodeURIComponent(c.id)}">${shortReason(c.reason, 60)}</a><div class="hint">by ${actorName(d.names, c.created_by)}${c.halt_reason ? ` · halted: ${escapeHtml(c.halt_reason)}` : ''}</div></td>
+<td data-label="State">${stateBadge(c.state)}</td>
+<td class="bar-cell" data-label="Applied">${progressBar(`Resets applied of ${c.target_count}`, c.counts.applied, c.target_count)}</td>
 <td class="num hide-narrow">${count(c.counts.notices_sent)}</td>
 </tr>`,
     )
