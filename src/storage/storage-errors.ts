@@ -1,8 +1,9 @@
 // The database failing underneath us — PostgreSQL restarting or unreachable, SQLite's disk full or its
 // file read-only — becomes ONE error type with a stable code, at the one place every query passes (the
 // Kysely driver, wrapped below). Callers then see 503 with `database_unavailable`, `storage_full` or
-// `storage_read_only` instead of a 500, the CLI prints a sentence instead of a driver message, and the
-// background loops (which already retry any failed pass) log what is wrong in words an operator can act on.
+// `storage_read_only` instead of a 500 (with a sentence, never the driver's words, which can name hosts
+// and paths), the CLI prints the sentence and the driver's words, and the background loops (which already
+// retry any failed pass) log what is wrong in words an operator can act on.
 // Errors that are about the query (a unique violation, a syntax error) pass through untouched.
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -33,7 +34,7 @@ const ERRNO_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
 // pg's own messages for a connection that died under it or never came up (no SQLSTATE on these).
 const PG_CONNECTION_MESSAGE = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
 
-/** PostgreSQL: SQLSTATE class 08 (connection), 57P01–57P03 (shutting down, starting up), 53xxx (resources). */
+/** PostgreSQL: SQLSTATE class 08 (connection), 57P01–57P03 (shutting down, starting up), 53100/53300 (disk full, too many connections). */
 export function classifyPostgresError(err: unknown): StorageFailure | null {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
