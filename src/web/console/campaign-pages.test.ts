@@ -115,6 +115,31 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
     expect(await campaignsCount()).toBe(before);
   });
 
+  it('previews and creates from findings (kind and source), freezing the accounts they name', async () => {
+    const b = await signIn('operatorA');
+    await b.get('/console/campaigns/new');
+    const named = accounts.slice(22, 25);
+    await t.app.services.findings.record([
+      ...named.map((x, i) => ({ kind: 'breach_reuse' as const, account_id: x.id, source: 'Example.com dump', evidence: { line: i }, dedupe_key: `shot:${x.id}` })),
+      { kind: 'credential_stuffing' as const, account_id: accounts[26]!.id, source: 'Example.com dump', evidence: {}, dedupe_key: `other:${accounts[26]!.id}` },
+    ]);
+    const fields = { reason: 'Reused passwords from the Example.com dump', source: 'findings', finding_kind: 'breach_reuse', finding_source: 'Example.com dump', finding_since: '', expected_count: '3', notify: 'on', revoke_sessions: 'on' };
+    const preview = await b.post('/console/campaigns/new/preview', fields);
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).toMatch(/<dt>Targets<\/dt><dd><strong>3<\/strong> accounts/);
+    expect(preview.body).toContain('OK: it can start as soon as it is created.');
+    const created = await b.post('/console/campaigns', { ...fields, fingerprint: fingerprintOf(preview.body) });
+    expect(created.statusCode).toBe(303);
+    const id = /\/console\/campaigns\/([0-9a-f-]{36})/.exec(String(created.headers.location))![1]!;
+    const frozen = await t.app.db.db.selectFrom('campaign_targets').select('account_id').where('campaign_id', '=', id).execute();
+    expect(frozen.map((f) => f.account_id).sort()).toEqual(named.map((x) => x.id).sort());
+    // An unknown kind is the service's 400, shown at the form.
+    const bad = await b.post('/console/campaigns/new/preview', { ...fields, finding_kind: 'nonsense' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('kind must be one of breach_reuse');
+    await t.app.services.campaigns.cancel(id, { id: ids.operatorA, name: 'operatorA person', role: 'operator' });
+  });
+
   it('refuses to create when the target set changed since the preview', async () => {
     const b = await signIn('operatorA');
     await b.get('/console/campaigns/new');
