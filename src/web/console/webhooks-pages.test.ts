@@ -77,7 +77,7 @@ describe('console webhooks pages', () => {
     expect(list.body).toContain('0 delivered · 2 queued');
     const confirm = await admin.get(`/console/webhooks/${sub!.id}/delete`);
     expect(confirm.statusCode).toBe(200);
-    expect(confirm.body).toContain('drops its 2 undelivered messages');
+    expect(confirm.body).toContain('Its 2 undelivered messages are dropped.');
     expect((await admin.post(`/console/webhooks/${sub!.id}/delete`, {}, { csrf: 'forged' })).statusCode).toBe(403);
     expect(await count()).toBe(1);
     const gone = await admin.post(`/console/webhooks/${sub!.id}/delete`, {});

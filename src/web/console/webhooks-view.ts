@@ -70,7 +70,8 @@ export function createdBody(url: string, created: { id: string; secret: string }
 }
 
 export function deleteBody(s: WebhookSubscriptionView, queued: number, csrfField: string): string {
-  return `<p>This removes the subscription for <span class="code url">${escapeHtml(s.url)}</span> (${escapeHtml(s.id)}) and drops its ${fmt(queued)} undelivered ${queued === 1 ? 'message' : 'messages'}: the receiver gets nothing more from this moment, including the events it subscribed to (${s.events.map(escapeHtml).join(', ')}).</p>
+  const queue = queued === 0 ? 'It has no undelivered messages.' : `Its ${fmt(queued)} undelivered ${queued === 1 ? 'message is' : 'messages are'} dropped.`;
+  return `<p>This removes the subscription for <span class="code url">${escapeHtml(s.url)}</span> (${escapeHtml(s.id)}): from this moment the receiver gets none of the events it subscribed to (${s.events.map(escapeHtml).join(', ')}). ${queue}</p>
 <form method="post" action="/console/webhooks/${encodeURIComponent(s.id)}/delete">
 ${csrfField}
 <button type="submit" class="danger">Delete the subscription</button> <a href="/console/webhooks">Keep it</a>
