@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { ImmediateSqliteDialect, postgresAdapter, sqliteAdapter, type DialectAdapter } from './dialect.js';
 import type { Database } from './schema.js';
-import { classifyPostgresError, classifySqliteError, withStorageErrors } from './storage-errors.js';
+import { classifyPostgresError, classifySqliteError, toStorageError, withStorageErrors, type StorageFailure } from './storage-errors.js';
 
 export interface Db {
   db: Kysely<Database>;
@@ -46,20 +46,32 @@ export function openDatabase(config: DatabaseConfig, options: { poolSize?: numbe
     const db = new Kysely<Database>({ dialect: withStorageErrors(new PostgresDialect({ pool }), classifyPostgresError) });
     return { db, dialect: postgresAdapter, close: () => db.destroy() };
   }
-  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-  const sqlite = new SQLite(config.path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 10000');
-  // A 64 MiB page cache (the default is 2 MB): the hot indexes of a million accounts stay in memory.
-  sqlite.pragma('cache_size = -65536');
-  // Checkpoint every ~40 MB of WAL instead of ~4 MB: a campaign batch rewrites many of the same pages,
-  // and each checkpoint copies them into the database file (with an fsync) once rather than ten times.
-  sqlite.pragma('wal_autocheckpoint = 10000');
   const path = config.path;
-  const db = new Kysely<Database>({ dialect: withStorageErrors(new ImmediateSqliteDialect({ database: sqlite }), (err) => classifySqliteError(err, path)) });
+  const classify = (err: unknown) => classifySqliteError(err, path);
+  const db = new Kysely<Database>({ dialect: withStorageErrors(new ImmediateSqliteDialect({ database: openSqliteFile(path, classify) }), classify) });
   return { db, dialect: sqliteAdapter, close: () => db.destroy() };
+}
+
+/** Opens and tunes the file; a full disk or read-only file at startup fails with the same StorageError as later. */
+function openSqliteFile(path: string, classify: (err: unknown) => StorageFailure | null): SQLite.Database {
+  let sqlite: SQLite.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    sqlite = new SQLite(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+    // A 64 MiB page cache (the default is 2 MB): the hot indexes of a million accounts stay in memory.
+    sqlite.pragma('cache_size = -65536');
+    // Checkpoint every ~40 MB of WAL instead of ~4 MB: a campaign batch rewrites many of the same pages,
+    // and each checkpoint copies them into the database file (with an fsync) once rather than ten times.
+    sqlite.pragma('wal_autocheckpoint = 10000');
+    return sqlite;
+  } catch (err) {
+    sqlite?.close();
+    throw toStorageError(err, classify);
+  }
 }
 
 /** Creates the schema named in a PostgreSQL config if it is missing (before migrating into it). */

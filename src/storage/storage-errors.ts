@@ -87,7 +87,8 @@ const DETAIL: Record<StorageFailure, string> = {
   storage_read_only: 'The database storage is read-only: no write can be made until it is writable again',
 };
 
-function translate(err: unknown, classify: (err: unknown) => StorageFailure | null): unknown {
+/** `err` as a StorageError when `classify` recognizes it as one, else `err` unchanged. */
+export function toStorageError(err: unknown, classify: (err: unknown) => StorageFailure | null): unknown {
   if (err instanceof StorageError) return err;
   const failure = classify(err);
   if (!failure) return err;
@@ -99,7 +100,7 @@ async function guarded<T>(classify: (err: unknown) => StorageFailure | null, run
   try {
     return await run();
   } catch (err) {
-    throw translate(err, classify);
+    throw toStorageError(err, classify);
   }
 }
 
@@ -145,7 +146,7 @@ class StorageErrorsDriver implements Driver {
         try {
           yield* raw.streamQuery(query, chunkSize);
         } catch (err) {
-          throw translate(err, classify);
+          throw toStorageError(err, classify);
         }
       },
     };

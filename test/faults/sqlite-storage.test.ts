@@ -186,6 +186,11 @@ describe.skipIf(unsupported !== null)('SQLite disk full or read-only', () => {
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/^resetguard: The database storage is full: no write can be made until space is freed \(SQLITE_FULL: database or disk is full\)\.\n$/);
 
+    // A process starting on the full disk (a new database there): the same sentence, not a driver error.
+    const fresh = await cli(join(disk.dir, 'fresh', 'resetguard.db'), ['migrate']);
+    expect(fresh.code).not.toBe(0);
+    expect(fresh.stderr).toMatch(/^resetguard: The database storage is full: no write can be made until space is freed \(SQLITE_FULL: .+\)\.\n$/);
+
     expect(integrity(d.path)).toBe('ok');
     expectWholeOrUntouched(await targetShapes(d.app, d.campaignId));
 
