@@ -142,6 +142,11 @@ export class CampaignRunner {
           if (r.lastSeq !== null) from = r.lastSeq + 1;
           const t1 = performance.now();
           this.#batchSize = nextBatchSize(size, t1 - t0);
+          if (r.stopped === 'kill_switch') {
+            // Still 'running' under an engaged switch: it was started (or resumed) in the instant after
+            // the switch halted everything. Halt it too, or releasing the switch would resume it unasked.
+            await this.campaigns.halt(campaign.id, 'system', 'kill switch engaged').catch(() => undefined);
+          }
           if (r.stopped) return; // halted, kill switch or tripwire: the campaign is no longer running
           if (r.applied + r.skipped < size) break;
           // Stopping mid-wave: the wave stays 'applying' and the next holder resumes at its first pending target.

@@ -193,6 +193,11 @@ export class CampaignsService {
     await this.start(campaign.id, operator);
     // Applied right away (a wave of one, no hold): the guard may still refuse it (kill switch, tripwire).
     const result = await this.guard.applyBatch(campaign.id, 1, 1, 1, 1);
+    // Engaging the kill switch halts the campaigns running at that instant; one that passed the start
+    // check just before and moved to running just after was not among them, and would be applied by a
+    // worker the moment the switch is released. Seen with force-resets racing the tripwire on two
+    // processes (test/faults/processes-limits.test.ts): halt it, as the switch would have.
+    if (result.stopped === 'kill_switch') await this.halt(campaign.id, 'system', 'kill switch engaged while this reset was starting').catch(() => undefined);
     const now = this.clock.now();
     await this.db.db.transaction().execute(async (trx) => {
       if (result.stopped === null && (await this.store.transition(trx, campaign.id, ['running'], 'completed', now, { completed_at: now, current_wave: 1 }))) {

@@ -89,10 +89,15 @@ describe('limits across two serve --no-worker processes on one PostgreSQL', () =
       expect(guard.kill_switch.reason).toContain('tripwire');
       expect(guard.tripwire).toMatchObject({ used: budget, remaining: 0 });
     }
+    // No campaign is left running under the engaged switch (one would be applied the moment an admin
+    // releases it): those that raced the trip are halted like the rest.
+    const running = await app.db.db.selectFrom('campaigns').select('id').where('state', '=', 'running').execute();
+    expect(running).toEqual([]);
     const trips = (await app.services.audit.list({ limit: 500 })).items.filter((e) => e.action === 'guard.tripwire_tripped');
     expect(trips).toHaveLength(1);
     const count = (server: number, status: number) => results.filter((r) => r.server === server && r.status === status).length;
-    console.log(`tripwire across processes: ${accounts.length} force-resets, serve-a 202×${count(0, 202)} 409×${count(0, 409)}, serve-b 202×${count(1, 202)} 409×${count(1, 409)}; ${reset.length} accounts reset (budget ${budget})`);
+    const states = await app.db.db.selectFrom('campaigns').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
+    console.log(`tripwire across processes: ${accounts.length} force-resets, serve-a 202×${count(0, 202)} 409×${count(0, 409)}, serve-b 202×${count(1, 202)} 409×${count(1, 409)}; ${reset.length} accounts reset (budget ${budget}); campaigns ${states.map((r) => `${r.state} ${r.n}`).join(', ')}`);
   }, 120_000);
 
   it('counts one per-IP reset-request limit between both processes', async () => {
