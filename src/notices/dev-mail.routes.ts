@@ -54,13 +54,13 @@ function page(views: DevMailView[], to: string | undefined): string {
     .join('');
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
-    '<title>Dev mailbox</title></head><body style="font-family:system-ui,sans-serif;max-width:760px;margin:24px auto;padding:0 12px">' +
+    '<title>Dev mailbox</title></head><body style="font-family:system-ui,sans-serif;max-width:760px;margin:24px auto;padding:0 12px"><main>' +
     '<h1>Dev mailbox</h1><p>Mail the service would have sent, newest first. Only available without SMTP and outside production.</p>' +
     '<form method="get" action="/dev/mail"><label>Recipient <input name="to" type="email" value="' +
     escapeHtml(to ?? '') +
     '"></label> <button type="submit">Filter</button></form>' +
     (rows || '<p>No mail yet.</p>') +
-    '</body></html>'
+    '</main></body></html>'
   );
 }
 
