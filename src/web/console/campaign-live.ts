@@ -24,6 +24,37 @@ export async function campaignSnapshot(deps: { campaigns: CampaignsService; stor
   return { view, unexpected, waveDone, buckets };
 }
 
+/** How long one snapshot serves every open tab of a campaign (the poll interval of console.js). */
+export const LIVE_TTL_MS = 2_000;
+
+/**
+ * The live endpoint's snapshots, shared by every tab polling the same campaign in this process: a
+ * snapshot of a 100,000-target campaign costs a few hundred milliseconds of queries (the counts and the
+ * timeline scan the campaign's targets), so ten open tabs cost what one does. At most LIVE_TTL_MS stale.
+ */
+export class LiveSnapshots {
+  readonly #cache = new Map<string, { at: number; snapshot: Promise<CampaignSnapshot> }>();
+
+  constructor(
+    private readonly read: (id: string) => Promise<CampaignSnapshot>,
+    private readonly now: () => number,
+  ) {}
+
+  get(id: string): Promise<CampaignSnapshot> {
+    const now = this.now();
+    for (const [key, entry] of this.#cache) if (now - entry.at >= LIVE_TTL_MS) this.#cache.delete(key);
+    const hit = this.#cache.get(id);
+    if (hit) return hit.snapshot;
+    const snapshot = this.read(id);
+    this.#cache.set(id, { at: now, snapshot });
+    // A failed read (unknown campaign, database down) is not kept: the next poll asks again.
+    snapshot.catch(() => {
+      if (this.#cache.get(id)?.snapshot === snapshot) this.#cache.delete(id);
+    });
+    return snapshot;
+  }
+}
+
 /** The JSON of the live endpoint: only numbers, fixed words, and HTML/SVG this server rendered and escaped. */
 export function liveJson(s: CampaignSnapshot) {
   const c = s.view;

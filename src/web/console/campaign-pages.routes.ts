@@ -14,7 +14,7 @@ import type { OperatorIdentity, OperatorsService } from '../../operators/operato
 import { timeTag } from '../format.js';
 import { redirect } from '../page.js';
 import { actorName, count, progressBar, shortReason, stateBadge } from './campaign-format.js';
-import { campaignSnapshot, liveJson } from './campaign-live.js';
+import { campaignSnapshot, liveJson, LiveSnapshots } from './campaign-live.js';
 import { campaignBody } from './campaign-view.js';
 import { consoleSessionOf } from './console-sessions.js';
 import type { ConsoleKit } from './console-kit.js';
@@ -50,6 +50,7 @@ export function campaignPagesRoutes(deps: CampaignPagesDeps) {
     fastify.setErrorHandler(kit.errorHandler);
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const viewer = kit.sessions.require('viewer');
+    const live = new LiveSnapshots((id) => campaignSnapshot(deps, id), () => deps.clock.now());
 
     app.get(
       '/console/campaigns',
@@ -97,9 +98,10 @@ ${views.map((c) => `<tr><td data-label=""><a href="/console/campaigns/${encodeUR
     );
 
     // Polled by console.js every 2 s while the page is open. The console session authenticates it (a
-    // GET changes nothing, so no CSRF token); no-store like every console response.
+    // GET changes nothing, so no CSRF token); no-store like every console response. One snapshot per
+    // campaign per 2 s serves every tab (LiveSnapshots); the page itself always reads fresh.
     app.get('/console/campaigns/:id/live', { preValidation: viewer, schema: { hide: true, params: IdParams } }, async (request, reply) => {
-      const snapshot = await campaignSnapshot(deps, request.params.id);
+      const snapshot = await live.get(request.params.id);
       return reply.header('cache-control', 'no-store').send(liveJson(snapshot));
     });
 
