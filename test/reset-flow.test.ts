@@ -68,4 +68,25 @@ describe.each(DIALECTS)('self-service reset on %s', (kind) => {
     expect(again.statusCode).toBe(400);
     expect(again.json().code).toBe('invalid_or_expired_token');
   });
+
+  it('handles a batch of requests a few at a time: one mail per known email, repeats in the batch mailed once', async () => {
+    const http = t.app.http;
+    const emails = Array.from({ length: 12 }, (_, i) => `batch${i}@example.com`);
+    for (const email of emails) await signUpAndIn(t.app, email, 'correct horse battery staple');
+    await t.app.resetRequests.drain();
+    const before = sink.messages.length;
+    // Every known email twice and some unknown ones, queued before the worker looks: one batch.
+    // (From several addresses: one address may ask 20 times an hour.)
+    const requests = [...emails, ...emails, 'nobody1@example.com', 'nobody2@example.com'];
+    for (const [i, email] of requests.entries()) {
+      const r = await http.inject({ method: 'POST', url: '/v1/password-resets', payload: { email }, remoteAddress: `198.51.100.${i}` });
+      expect(r.statusCode).toBe(202);
+    }
+    expect(await t.app.resetRequests.runOnce()).toBe(26);
+    await t.app.worker.drain(10_000);
+    const mails = sink.messages.slice(before).filter((m) => m.headers['x-resetguard-notice'] === 'reset_request');
+    expect(mails.map((m) => m.to).sort()).toEqual([...emails].sort());
+    const tokens = await t.database.db.db.selectFrom('reset_tokens').innerJoin('accounts', 'accounts.id', 'reset_tokens.account_id').select('accounts.email').where('accounts.email', 'like', 'batch%').execute();
+    expect(tokens.length).toBe(emails.length);
+  });
 });

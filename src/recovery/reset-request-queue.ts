@@ -7,10 +7,16 @@
 // A job is claimed by deleting it (DELETE … RETURNING, with SKIP LOCKED on PostgreSQL). A crash between
 // the delete and the mail loses that one request: the holder asks again. That beats keeping emails of
 // people who may not have accounts around any longer than needed.
+//
+// A batch is handled a few jobs at a time: each job is several round trips (account, last token, rate
+// counter, then one transaction), and on PostgreSQL one-at-a-time left the server idle between them.
+// Jobs for the same email in one batch are handled once: handled in turn, the later ones would fall in
+// the first one's repeat hold (or its rate limit) and send nothing, and in parallel they could race past
+// that check and mail twice.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
-import { PollingLoop } from '../lib/polling-loop.js';
+import { PollingLoop, forEachBounded } from '../lib/polling-loop.js';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
 
@@ -25,6 +31,7 @@ export class ResetRequestQueue {
     private readonly handle: (email: string, ip: string) => Promise<unknown>,
     pollMs: number,
     private readonly batchSize = 100,
+    private readonly concurrency = 8,
   ) {
     this.#loop = new PollingLoop('reset request queue', () => this.runOnce(), pollMs, logger);
   }
@@ -40,13 +47,15 @@ export class ResetRequestQueue {
       .where('id', 'in', (qb) => this.dialect.lockForClaim(qb.selectFrom('reset_request_jobs').select('id').orderBy('id').limit(this.batchSize)))
       .returning(['email', 'ip'])
       .execute();
-    for (const job of jobs) {
+    const emails = new Set<string>();
+    const firstPerEmail = jobs.filter((job) => !emails.has(job.email) && emails.add(job.email));
+    await forEachBounded(firstPerEmail, this.concurrency, async (job) => {
       try {
         await this.handle(job.email, job.ip);
       } catch (err) {
         this.logger.error({ err }, 'reset request failed');
       }
-    }
+    });
     return jobs.length;
   }
 
