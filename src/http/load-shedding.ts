@@ -35,12 +35,12 @@ const REASONS: Record<string, string> = {
 };
 
 /**
- * API routes whose handler hashes a password. While the hashing queue is full they are refused in
- * onRequest, before the body is parsed and before the throttle, account and session reads a refused
- * sign-in would otherwise still cost: under a flood those reads, not the 503s, kept the event loop busy.
- * The decision depends on nothing in the request but its route, so it tells nothing about the email.
- * The bound itself lives in the hasher (every path that hashes, pages included, goes through it): a
- * route missing here is still bounded, only refused a little later.
+ * API routes whose handler hashes a password. When the hashing bound could not take one more, they are
+ * refused in onRequest, before the body is parsed and before the throttle, account and session reads a
+ * refused sign-in would otherwise still cost: under a flood those reads, not the 503s, kept the event
+ * loop busy. The decision depends on nothing in the request but its route and the count in flight, so it
+ * tells nothing about the email. The bound itself lives in the hasher (every path that hashes, pages
+ * included, goes through it): a route missing here is still bounded, only refused a little later.
  */
 export const HASHING_API_ROUTES: ReadonlySet<string> = new Set([
   'POST /v1/sessions',
@@ -61,8 +61,18 @@ export async function registerLoadShedding(
       const response = route.schema?.response as Record<string, unknown> | undefined;
       if (response && !response[503] && methods.some((m) => HASHING_API_ROUTES.has(`${m} ${route.url}`))) response[503] = ProblemSchema;
     });
-    app.addHook('onRequest', (request, _reply, done) => {
-      if (hashAdmission.full && HASHING_API_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return done(hashAdmission.refuse());
+    // Requests on those routes from onRequest to their answer, at most what the bound can hold (slots
+    // plus queue). Checking only whether the queue is full was not enough: each time a slot came free,
+    // every request arriving before the next one reached the queue saw room, read the database, and was
+    // refused by the hasher anyway (on SQLite those reads run on the event loop, and /healthz waited).
+    const capacity = hashAdmission.options.concurrency + hashAdmission.options.queue;
+    let inFlight = 0;
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!HASHING_API_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return done();
+      if (inFlight >= capacity || hashAdmission.full) return done(hashAdmission.refuse());
+      inFlight++;
+      // 'close' comes once, answered or aborted (and from inject too).
+      reply.raw.once('close', () => inFlight--);
       done();
     });
   }
