@@ -100,8 +100,8 @@ ${d.csrfField}<input type="hidden" name="engaged" value="0">
 
 function findingsSection(findings: FindingView[]): string {
   const list = findings.length
-    ? `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Recent findings"><table class="data"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Source</th><th scope="col">Account</th></tr></thead><tbody>
-${findings.map((f) => `<tr><td>${timeTag(Date.parse(f.created_at))}</td><td>${escapeHtml(f.kind.replace(/_/g, ' '))}</td><td>${escapeHtml(f.source)}</td><td><span class="code">${escapeHtml(f.account_id.slice(0, 8))}</span></td></tr>`).join('\n')}
+    ? `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Recent findings"><table class="data stack"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Source</th><th scope="col">Account</th></tr></thead><tbody>
+${findings.map((f) => `<tr><td data-label="">${timeTag(Date.parse(f.created_at))}</td><td data-label="Kind">${escapeHtml(f.kind.replace(/_/g, ' '))}</td><td data-label="Source" class="wrap">${escapeHtml(f.source)}</td><td data-label="Account"><span class="code">${escapeHtml(f.account_id.slice(0, 8))}</span></td></tr>`).join('\n')}
 </tbody></table></div>`
     : '<p>No findings yet.</p>';
   return `<section aria-labelledby="find-h"><h2 id="find-h">Recent findings</h2>${list}<p><a href="/console/findings">All findings</a></p></section>`;

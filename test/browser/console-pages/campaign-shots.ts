@@ -83,7 +83,7 @@ async function createCampaign(scene: ConsoleScene, targets: SeededAccount[], rea
 async function restore(scene: ConsoleScene, runningId: string): Promise<void> {
   const guard = scene.app.services.guard;
   if (await guard.killSwitchEngaged()) {
-    await guard.setKillSwitch(false, 'screenshot scene: released for the next pass', `operator:${scene.operators.admin.id}`);
+    await guard.setKillSwitch(false, 'False alarm: the answers came from one mail scanner', `operator:${scene.operators.admin.id}`);
     if ((await state(scene.app, runningId)) === 'halted') await scene.app.services.campaigns.resume(runningId, identity(scene, 'operator'));
   }
 }
