@@ -241,6 +241,28 @@ describe.each(DIALECTS)('notice delivery on %s', (kind) => {
     expect(new Set(sink.messages.map((m) => m.messageId)).size).toBe(10);
     expect(sink.messages).toHaveLength(10);
   });
+
+  it('starts no send its lease cannot cover: behind a slow relay the tail of a batch goes to another worker, sent once', async () => {
+    sink.setMode('slow', 400);
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await outbox.enqueue(t.db.db, resetRequest(i))).id);
+    // 30 claimed, 2 lanes, 0.4 s a message: 6 s of sending under a 4 s lease. Sending them all would
+    // leave the tail running past the lease, where the second worker reclaims and resends it.
+    const over = { smtpPoolSize: 1, batchSize: 30, leaseMs: 4_000 };
+    const transports = [createMailTransport(config, t.db), createMailTransport(config, t.db)];
+    const [a, b] = transports.map((tr) => createNoticeWorker({ db: t.db, config: { ...config, delivery: { ...config.delivery, ...over } }, keyring, transport: tr, logger }));
+    try {
+      const sentByA = a!.runOnce();
+      const allSent = async () => (await t.db.db.selectFrom('notices').select('id').where('id', 'in', ids).where('state', '=', 'sent').execute()).length === 30;
+      await runUntil(b!, allSent, 30_000);
+      // A sent only what it could finish inside its lease and handed the rest back.
+      expect(await sentByA).toBeLessThan(30);
+      expect(sink.messages).toHaveLength(30);
+      expect(new Set(sink.messages.map((m) => m.messageId)).size).toBe(30);
+    } finally {
+      for (const tr of transports) await tr.close();
+    }
+  });
 });
 
 describe.each(DIALECTS)('dev mailbox on %s', (kind) => {

@@ -70,19 +70,31 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
   async function runOnce(signal?: AbortSignal): Promise<number> {
     const heldKinds = deps.heldKinds ? await deps.heldKinds() : [];
     if (signal?.aborted) return 0;
+    const claimedAt = clock.now();
     const batch: Notice[] = await claimDueNotices(deps.db.db, deps.db.dialect, {
       workerId,
-      now: clock.now(),
+      now: claimedAt,
       leaseMs: delivery.leaseMs,
       limit: delivery.batchSize,
       heldKinds,
     });
+    // A send starts only while its claim has at least half the lease left, the SMTP socket timeout
+    // (smtp-transport.ts). Otherwise, behind a slow relay, the tail of a batch would still be sending when
+    // the batch's lease ran out, another worker would claim those notices and they would go out twice.
+    // The tail is handed back instead and claimed afresh: no heartbeat is needed, because a claim is never
+    // used past the point where a send could outlive it.
+    const startBy = claimedAt + delivery.leaseMs - Math.floor(delivery.leaseMs / 2);
+    const late: Notice[] = [];
     // Twice as many lanes as SMTP connections: while one lane settles its notice in the database, the
     // connection already carries the next message (the pool queues the extra sends).
     const unstarted = await forEachBounded(
       batch,
       delivery.smtpPoolSize * 2,
       async (notice) => {
+        if (clock.now() > startBy) {
+          late.push(notice);
+          return;
+        }
         const timer = deps.metrics?.noticeDelivery.startTimer({ kind: notice.kind });
         try {
           // Not `timer?.({ outcome: await deliverNotice(…) })`: an optional call skips its arguments, so
@@ -96,13 +108,15 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
       },
       signal,
     );
-    if (unstarted.length > 0) {
-      // Stopping (SIGTERM): what was never handed to SMTP goes back now rather than after the lease. If
-      // this write fails the lease still expires and the notices are retried: nothing is lost either way.
-      const released = await releaseClaims(deps.db.db, unstarted.map((n) => n.id), workerId);
-      logger.info({ released, claimed: batch.length }, 'stopping: released the notices not yet sent');
+    const handBack = [...unstarted, ...late];
+    if (handBack.length > 0) {
+      // Stopping (SIGTERM), or the lease running short: what was never handed to SMTP goes back now rather
+      // than after the lease. If this write fails the lease still expires and the notices are retried:
+      // nothing is lost either way.
+      const released = await releaseClaims(deps.db.db, handBack.map((n) => n.id), workerId);
+      logger.info({ released, claimed: batch.length, stopping: unstarted.length > 0 }, 'released claimed notices not yet sent');
     }
-    return batch.length - unstarted.length;
+    return batch.length - handBack.length;
   }
 
   const loop = new PollingLoop('notice worker', runOnce, delivery.pollMs, logger);
