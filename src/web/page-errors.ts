@@ -17,10 +17,13 @@ export function pageErrorHandler(pageSessions: PageSessions) {
       return sendPage(reply, err.status, 'That did not work', `${errorBox(err.message)}<p><a href="/account">Back to your account</a></p>`);
     }
     if (err instanceof AppError && err.status === 503) {
-      // The database is down, full or read-only (or the service sheds load): nothing was changed; try later.
-      request.log.error({ code: err.code, err }, `page unavailable: ${err.message}`);
-      reply.header('retry-after', '5');
-      return sendPage(reply, 503, 'Temporarily unavailable', '<p class="error" role="alert">We cannot save anything right now, so nothing was changed. Please try again in a few minutes.</p>');
+      // The database is down, full or read-only, or the service sheds load: nothing was changed; try later.
+      // The message is the code's public sentence (never the driver's words). Shedding is expected under a
+      // flood and is counted in metrics: a warning, not an error line per refused request.
+      const overloaded = err.code === 'overloaded';
+      request.log[overloaded ? 'warn' : 'error']({ code: err.code, err }, `page unavailable: ${err.message}`);
+      reply.header('retry-after', typeof err.extra.retry_after === 'number' ? String(err.extra.retry_after) : overloaded ? '1' : '5');
+      return sendPage(reply, 503, 'Temporarily unavailable', `${errorBox(err.message)}<p>Nothing was changed. Please try again ${overloaded ? 'in a moment' : 'in a few minutes'}.</p>`);
     }
     const status = (err as FastifyError).statusCode;
     if (!(err instanceof AppError) && status !== undefined && status >= 400 && status < 500) {
