@@ -49,7 +49,8 @@ export function toCreateInput(form: CampaignForm): CreateCampaign {
     if (form.finding_since?.trim()) {
       // <input type=datetime-local> sends "2026-11-26T09:30" with no zone; the label says it is UTC.
       const since = form.finding_since.trim();
-      findings.since = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(since) ? `${since}:00Z` : since;
+      const local = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.exec(since);
+      findings.since = local ? `${since}${local[1] ? '' : ':00'}Z` : since;
     }
     return { ...base, targets: { findings } };
   }
@@ -61,7 +62,25 @@ export function toCreateInput(form: CampaignForm): CreateCampaign {
   return { ...base, targets: emails > 0 ? { emails: entries } : { account_ids: entries } };
 }
 
-export const EMPTY_FORM: CampaignForm = { reason: '', source: 'list', targets: '', expected_count: '', notify: 'on', revoke_sessions: 'on' };
+const EMPTY_FORM: CampaignForm = { reason: '', source: 'list', targets: '', expected_count: '', notify: 'on', revoke_sessions: 'on' };
+
+/**
+ * The form pre-filled from the findings page's "Reset these accounts…" link (?findings_kind=…&
+ * findings_source=…&findings_since=…). A since that is not a time is left out for the operator to fill
+ * rather than guessed; a valid one becomes the datetime-local field's UTC value, to the second.
+ */
+export function formFromFindingsLink(query: { findings_kind?: string; findings_source?: string; findings_since?: string }): CampaignForm {
+  if (query.findings_kind === undefined && query.findings_source === undefined && query.findings_since === undefined) return EMPTY_FORM;
+  const ms = query.findings_since === undefined ? Number.NaN : Date.parse(query.findings_since);
+  const since = Number.isNaN(ms) ? undefined : new Date(ms).toISOString().slice(0, new Date(ms).getUTCSeconds() === 0 ? 16 : 19);
+  return {
+    ...EMPTY_FORM,
+    source: 'findings',
+    ...(query.findings_kind ? { finding_kind: query.findings_kind } : {}),
+    ...(query.findings_source ? { finding_source: query.findings_source } : {}),
+    ...(since ? { finding_since: since } : {}),
+  };
+}
 
 const checked = (on: boolean) => (on ? ' checked' : '');
 
@@ -87,7 +106,7 @@ ${error ? errorBox(error, 'form-error') : ''}
 <div class="findings-pick">
 <label for="finding_kind">Finding kind</label><select id="finding_kind" name="finding_kind">${kinds}</select>
 <label for="finding_source">Source (optional, e.g. a breach dump's name)</label><input id="finding_source" name="finding_source" type="text" maxlength="200" value="${v(form.finding_source)}">
-<label for="finding_since">Recorded since (UTC, optional)</label><input id="finding_since" name="finding_since" type="datetime-local" value="${v(form.finding_since)}">
+<label for="finding_since">Recorded since (UTC, optional)</label><input id="finding_since" name="finding_since" type="datetime-local" step="1" value="${v(form.finding_since)}">
 </div>
 </fieldset>
 <label for="expected_count">Expected count</label>

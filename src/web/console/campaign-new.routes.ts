@@ -4,12 +4,13 @@
 // creation refuses a set that changed in between, so what the operator saw is exactly what is frozen.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import type { CampaignsService } from '../../campaigns/campaigns.service.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { SettingsService } from '../../settings/settings.service.js';
 import { redirect } from '../page.js';
-import { CAMPAIGN_FORM_BODY_LIMIT, CampaignFormBody, campaignFormHtml, EMPTY_FORM, hiddenFormFields, toCreateInput, type CampaignForm } from './campaign-form.js';
+import { CAMPAIGN_FORM_BODY_LIMIT, CampaignFormBody, campaignFormHtml, formFromFindingsLink, hiddenFormFields, toCreateInput, type CampaignForm } from './campaign-form.js';
 import { noticePreview, previewHtml } from './campaign-preview.js';
 import { consoleSessionOf } from './console-sessions.js';
 import type { ConsoleKit } from './console-kit.js';
@@ -24,7 +25,14 @@ export function campaignNewRoutes(deps: { kit: ConsoleKit; campaigns: CampaignsS
     const formPage = (request: FastifyRequest, reply: FastifyReply, status: number, form: CampaignForm, error?: string) =>
       kit.page(request, reply, status, 'New campaign', campaignFormHtml(form, kit.sessions.csrfField(consoleSessionOf(request)), error), { active: 'new-campaign', script: true });
 
-    app.get('/console/campaigns/new', { preValidation: kit.sessions.require('operator'), schema: { hide: true } }, async (request, reply) => formPage(request, reply, 200, EMPTY_FORM));
+    const FindingsLink = Type.Object({
+      findings_kind: Type.Optional(Type.String({ maxLength: 50 })),
+      findings_source: Type.Optional(Type.String({ maxLength: 300 })),
+      findings_since: Type.Optional(Type.String({ maxLength: 40 })),
+    });
+    app.get('/console/campaigns/new', { preValidation: kit.sessions.require('operator'), schema: { hide: true, querystring: FindingsLink } }, async (request, reply) =>
+      formPage(request, reply, 200, formFromFindingsLink(request.query)),
+    );
 
     app.post('/console/campaigns/new/preview', formRoute, async (request, reply) => {
       const form = request.body;

@@ -140,6 +140,22 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
     await t.app.services.campaigns.cancel(id, { id: ids.operatorA, name: 'operatorA person', role: 'operator' });
   });
 
+  it('opens the new-campaign form pre-filled from the findings page link, and previews what the filter names', async () => {
+    const b = await signIn('operatorA');
+    const since = new Date(clock.now() - 3_600_000);
+    since.setUTCSeconds(0, 0);
+    const page = await b.get(`/console/campaigns/new?findings_kind=breach_reuse&findings_source=${encodeURIComponent('Example.com dump')}&findings_since=${since.toISOString()}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/name="source" value="findings" checked/);
+    expect(page.body).toContain('<option value="breach_reuse" selected>');
+    expect(page.body).toContain('name="finding_source" type="text" maxlength="200" value="Example.com dump"');
+    expect(page.body).toContain(`value="${since.toISOString().slice(0, 16)}"`);
+    // A since that is not a time is left for the operator to fill, never guessed.
+    expect((await b.get('/console/campaigns/new?findings_kind=breach_reuse&findings_since=yesterday')).body).toMatch(/name="finding_since" type="datetime-local" step="1" value=""/);
+    // Without the link's parameters: the plain form, a pasted list.
+    expect((await b.get('/console/campaigns/new')).body).toMatch(/name="source" value="list" checked/);
+  });
+
   it('refuses to create when the target set changed since the preview', async () => {
     const b = await signIn('operatorA');
     await b.get('/console/campaigns/new');
