@@ -57,9 +57,10 @@ describe('workers SIGKILLed during a 100,000-account campaign (PostgreSQL, real 
         RESETGUARD_CAMPAIGN_POLL_MS: '50',
         // Short leases so a dead worker's claims come back within the test. The delivery lease keeps the
         // SMTP socket timeout (half the lease) well above a send on this loaded 2-core machine: a live
-        // worker's send must never outlast its lease, or a duplicate would not be a crash's.
+        // worker's send must never time out after the relay took the message, or a duplicate would not be
+        // a crash's. A dead worker's notices wait out this lease while the survivors deliver the rest.
         RESETGUARD_CAMPAIGN_LEASE_MS: '2000',
-        RESETGUARD_DELIVERY_LEASE_MS: '8000',
+        RESETGUARD_DELIVERY_LEASE_MS: '20000',
         RESETGUARD_DELIVERY_POLL_MS: '50',
         RESETGUARD_DELIVERY_BATCH: String(DELIVERY_BATCH),
         RESETGUARD_DELIVERY_BACKOFF_MS: '50',
