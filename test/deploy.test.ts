@@ -9,10 +9,9 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { startTestApp, type TestApp } from './support/app.js';
-import { balancedPromQL, declaredFamilies } from './support/prometheus-text.js';
+import { appMetricFamilies, balancedPromQL } from './support/prometheus-text.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
@@ -58,14 +57,9 @@ function anchors(markdown: string): Set<string> {
 }
 
 describe('deploy/', () => {
-  let t: TestApp;
   let families: Map<string, string>;
   beforeAll(async () => {
-    t = await startTestApp('sqlite', { logLevel: 'warn' });
-    families = declaredFamilies((await t.app.http.inject({ method: 'GET', url: '/metrics' })).body);
-  });
-  afterAll(async () => {
-    await t.close();
+    families = await appMetricFamilies();
   });
 
   it('has YAML files that all parse', () => {

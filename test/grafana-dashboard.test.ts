@@ -3,9 +3,8 @@
 // 24-column grid and not overlapping), and every metric its queries name must be one the app declares
 // at /metrics (a histogram's _bucket/_count/_sum series included).
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from './support/app.js';
-import { balancedPromQL, declaredFamilies } from './support/prometheus-text.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { appMetricFamilies, balancedPromQL } from './support/prometheus-text.js';
 
 interface Panel {
   id: number;
@@ -26,14 +25,9 @@ const dashboard = JSON.parse(readFileSync(new URL('../docs/grafana-dashboard.jso
 const queryPanels = dashboard.panels.filter((p) => p.type !== 'row');
 
 describe('docs/grafana-dashboard.json', () => {
-  let t: TestApp;
   let families: Map<string, string>;
   beforeAll(async () => {
-    t = await startTestApp('sqlite', { logLevel: 'warn' });
-    families = declaredFamilies((await t.app.http.inject({ method: 'GET', url: '/metrics' })).body);
-  });
-  afterAll(async () => {
-    await t.close();
+    families = await appMetricFamilies();
   });
 
   it('is a Grafana dashboard with a Prometheus datasource variable that every panel uses', () => {

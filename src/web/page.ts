@@ -21,24 +21,35 @@ function securityHeaders(reply: FastifyReply): FastifyReply {
   return reply.header('content-security-policy', PAGE_CSP).header('x-frame-options', 'DENY').header('cache-control', 'no-store');
 }
 
-export function sendPage(reply: FastifyReply, status: number, title: string, body: string, opts: PageOptions = {}): FastifyReply {
-  const html = `<!doctype html>
+/**
+ * The HTML document around every page (account pages and the console): one head, so the viewport,
+ * no-referrer and stylesheet rules are the same everywhere.
+ */
+export function htmlDocument(doc: { title: string; head?: string; bodyClass?: string; body: string }): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)} · resetguard</title>
+<title>${escapeHtml(doc.title)}</title>
 <link rel="stylesheet" href="/assets/site.css">
-</head>
-<body>
-<header class="top${opts.wide ? ' wide' : ''}"><a class="brand" href="/">resetguard</a>${opts.nav ? `<nav aria-label="Account">${opts.nav}</nav>` : ''}</header>
+${doc.head ?? ''}</head>
+<body${doc.bodyClass ? ` class="${doc.bodyClass}"` : ''}>
+${doc.body}
+</body>
+</html>`;
+}
+
+export function sendPage(reply: FastifyReply, status: number, title: string, body: string, opts: PageOptions = {}): FastifyReply {
+  const html = htmlDocument({
+    title: `${title} · resetguard`,
+    body: `<header class="top${opts.wide ? ' wide' : ''}"><a class="brand" href="/">resetguard</a>${opts.nav ? `<nav aria-label="Account">${opts.nav}</nav>` : ''}</header>
 <main${opts.wide ? ' class="wide"' : ''}>
 <h1>${escapeHtml(title)}</h1>
 ${body}
-</main>
-</body>
-</html>`;
+</main>`,
+  });
   return securityHeaders(reply).code(status).type('text/html; charset=utf-8').send(html);
 }
 

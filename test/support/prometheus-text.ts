@@ -1,5 +1,7 @@
 // A reader of the Prometheus text exposition format (what /metrics answers), so tests assert on parsed
 // samples rather than on substrings: `value(samples, 'name', { label: 'x' })` finds one series exactly.
+import { startTestApp } from './app.js';
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -61,4 +63,17 @@ export function balancedPromQL(expr: string): boolean {
     else if (c in closing && stack.pop() !== closing[c]) return false;
   }
   return stack.length === 0;
+}
+
+/**
+ * The metric families a freshly built app declares at /metrics (a SQLite app, scraped once and closed):
+ * what the dashboard and the alert rules may name.
+ */
+export async function appMetricFamilies(): Promise<Map<string, string>> {
+  const t = await startTestApp('sqlite', { logLevel: 'warn' });
+  try {
+    return declaredFamilies((await t.app.http.inject({ method: 'GET', url: '/metrics' })).body);
+  } finally {
+    await t.close();
+  }
 }

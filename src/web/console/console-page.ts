@@ -4,6 +4,7 @@
 // other origin. Forms and links stay on this site.
 import type { FastifyReply } from 'fastify';
 import { escapeHtml } from '../../lib/html.js';
+import { htmlDocument } from '../page.js';
 import type { ConsoleSession } from '../../operators/operator-sessions.service.js';
 import { roleAtLeast, type Role } from '../../operators/roles.js';
 
@@ -52,27 +53,19 @@ function operatorBar(opts: ConsolePageOptions): string {
 }
 
 export function sendConsolePage(reply: FastifyReply, status: number, title: string, body: string, opts: ConsolePageOptions): FastifyReply {
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)} · resetguard console</title>
-<link rel="stylesheet" href="/assets/site.css">
-<link rel="stylesheet" href="/assets/console.css">
-${opts.script ? '<script src="/assets/console.js" defer></script>\n' : ''}</head>
-<body class="console">
-<header class="console-top"><a class="brand" href="/console">resetguard <span>console</span></a>${operatorBar(opts)}</header>
+  const html = htmlDocument({
+    title: `${title} · resetguard console`,
+    head: `<link rel="stylesheet" href="/assets/console.css">\n${opts.script ? '<script src="/assets/console.js" defer></script>\n' : ''}`,
+    bodyClass: 'console',
+    body: `<header class="console-top"><a class="brand" href="/console">resetguard <span>console</span></a>${operatorBar(opts)}</header>
 <div class="console-frame${opts.session ? '' : ' bare'}">
 ${navigation(opts)}
 <main>
 <h1>${escapeHtml(title)}</h1>
 ${body}
 </main>
-</div>
-</body>
-</html>`;
+</div>`,
+  });
   return reply
     .header('content-security-policy', CONSOLE_CSP)
     .header('x-frame-options', 'DENY')
