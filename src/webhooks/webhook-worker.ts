@@ -8,7 +8,7 @@ import { forEachBounded, PollingLoop } from '../lib/polling-loop.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
 import type { Db } from '../storage/database.js';
 import { deliverWebhook, type WebhookDeliverDeps } from './deliver-webhook.js';
-import { claimDueDeliveries, findSubscriptions } from './webhooks.store.js';
+import { claimDueDeliveries, findSubscriptions, releaseDeliveryClaims } from './webhooks.store.js';
 
 export interface WebhookWorkerOptions {
   db: Db;
@@ -34,10 +34,13 @@ export interface WebhookWorkerOptions {
 
 export interface WebhookWorker {
   start(): void;
-  /** Stops polling and waits for the requests in flight to settle. */
+  /**
+   * Stops polling: the requests in flight finish and settle, the claimed deliveries not yet started are
+   * released for another worker to take at once (as the notice worker does).
+   */
   stop(): Promise<void>;
-  /** Claims one batch, sends it, returns how many deliveries it processed. */
-  runOnce(): Promise<number>;
+  /** Claims one batch, sends it (all of it unless `signal` aborts), returns how many deliveries it processed. */
+  runOnce(signal?: AbortSignal): Promise<number>;
   /** runOnce until nothing is due; throws if that takes longer than timeoutMs. */
   drain(timeoutMs?: number): Promise<void>;
 }
@@ -68,19 +71,31 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     ...(opts.random ? { random: opts.random } : {}),
   };
 
-  async function runOnce(): Promise<number> {
+  async function runOnce(signal?: AbortSignal): Promise<number> {
+    if (signal?.aborted) return 0;
     const batch = await claimDueDeliveries(opts.db.db, opts.db.dialect, { workerId, now: clock.now(), leaseMs, limit: batchSize });
     if (batch.length === 0) return 0;
     const subscriptions = new Map((await findSubscriptions(opts.db.db, [...new Set(batch.map((d) => d.subscription_id))])).map((s) => [s.id, s]));
-    await forEachBounded(batch, concurrency, async (delivery) => {
-      try {
-        await deliverWebhook(deliverDeps, delivery, subscriptions.get(delivery.subscription_id));
-      } catch (err) {
-        // A database error while settling: the lease expires and a later pass retries the delivery.
-        logger.error({ err, delivery_id: delivery.id }, 'webhook delivery could not be settled; its lease will expire');
-      }
-    });
-    return batch.length;
+    const unstarted = await forEachBounded(
+      batch,
+      concurrency,
+      async (delivery) => {
+        try {
+          await deliverWebhook(deliverDeps, delivery, subscriptions.get(delivery.subscription_id));
+        } catch (err) {
+          // A database error while settling: the lease expires and a later pass retries the delivery.
+          logger.error({ err, delivery_id: delivery.id }, 'webhook delivery could not be settled; its lease will expire');
+        }
+      },
+      signal,
+    );
+    if (unstarted.length > 0) {
+      // Stopping: each request can take up to timeoutMs, so a whole batch could hold a SIGTERM for minutes.
+      // If this write fails the lease still expires and the deliveries are retried: nothing is lost.
+      const released = await releaseDeliveryClaims(opts.db.db, unstarted.map((d) => d.id), workerId);
+      logger.info({ released, claimed: batch.length }, 'released claimed webhook deliveries not yet sent');
+    }
+    return batch.length - unstarted.length;
   }
 
   const loop = new PollingLoop('webhook worker', runOnce, pollMs, logger);

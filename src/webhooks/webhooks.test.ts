@@ -363,6 +363,31 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
     expect(receiver.requests).toHaveLength(1);
   });
 
+  it('on stop, finishes the requests in flight and hands the rest of its batch back at once', async () => {
+    const { id } = await webhooks.create(`${receiver.base}/slow`, ['campaign.approved'], 'op');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started = 0;
+    // Every request waits until the test lets it go: the worker is stopped with 2 in flight, 4 not started.
+    const w = worker({ concurrency: 2, batchSize: 6, fetchImpl: async (...args) => { started++; await held; return fetch(...args); } });
+    for (let i = 0; i < 6; i++) await emitCommitted('campaign.approved', { campaign_id: `s${i}` }, `approve:s${i}`);
+    const controller = new AbortController();
+    const pass = w.runOnce(controller.signal);
+    while (started < 2) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    release();
+    expect(await pass).toBe(2);
+    expect(receiver.requests.filter((r) => r.path === '/slow')).toHaveLength(2);
+    const rows = await db.db.selectFrom('webhook_deliveries').selectAll().where('subscription_id', '=', id).execute();
+    expect(rows.filter((r) => r.state === 'delivered')).toHaveLength(2);
+    const back = rows.filter((r) => r.state !== 'delivered');
+    expect(back).toHaveLength(4);
+    for (const r of back) expect(r).toMatchObject({ state: 'pending', attempts: 0, locked_by: null, locked_until: null });
+    // Another worker takes them now, not after the lease.
+    expect(await worker({ workerId: 'next' }).runOnce()).toBe(4);
+    expect(receiver.requests.filter((r) => r.path === '/slow')).toHaveLength(6);
+  });
+
   it('runs in the background and stops cleanly', async () => {
     await webhooks.create(`${receiver.base}/bg`, ['campaign.approved'], 'op');
     const w = worker({ pollMs: 10 });
