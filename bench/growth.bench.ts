@@ -13,9 +13,9 @@
 // 90 % of its rate at the smallest. Lookups by email are index probes, so the rate should barely move.
 import { createPasswordHasher } from '../src/accounts/password-hasher.js';
 import { SEED_PASSWORD } from '../test/support/seed.js';
-import { betterAuthSide, latencyText, mainCpuText, measure, rate, resetguardSide, CONCURRENCY, type Sample, type Side } from './support/auth-sides.js';
-import { startBenchApp, waitForCleanLoadSample, type BenchApp } from './support/bench-app.js';
-import { startBetterAuthPeer, type BetterAuthPeer } from './support/better-auth-peer.js';
+import { betterAuthSide, latencyText, mainCpuText, measure, rate, resetguardSide, withBothSides, CONCURRENCY, type Sample, type Side } from './support/auth-sides.js';
+import { waitForCleanLoadSample } from './support/bench-app.js';
+import type { BetterAuthPeer } from './support/better-auth-peer.js';
 import { analyzeAfterGrowth, growBetterAuth, growEmail, growResetguard } from './support/bulk-seed.js';
 import { DB_LABEL, databases, fmt, knob, knobList, median, quantile, seededRandom, shuffle, type BenchResult, type BenchRow } from './support/harness.js';
 import { lineChart, type Series } from './support/svg-chart.js';
@@ -71,13 +71,8 @@ export async function run(): Promise<BenchResult> {
   const seedLines: string[] = [];
 
   for (const kind of databases()) {
-    let bench: BenchApp | undefined;
-    let peer: BetterAuthPeer | undefined;
-    try {
-      bench = await startBenchApp(kind);
-      peer = await startBetterAuthPeer(kind);
+    await withBothSides(kind, async (bench, peer) => {
       const { app } = bench;
-      await app.services.settings.patch({ reset_requests_per_ip_per_hour: 1_000_000 }, 'bench');
       const sides: Array<{ key: 'ours' | 'peer'; side: Side }> = [
         { key: 'ours', side: resetguardSide(bench) },
         { key: 'peer', side: betterAuthSide(peer, 'argon2id') },
@@ -197,10 +192,7 @@ export async function run(): Promise<BenchResult> {
           { label: `Better Auth, ${DB_LABEL[kind]}`, color: colors.peer, dash: '6 4', pointLabels: false, points: points.map((p) => ({ x: p.accounts, y: peerRate(p, op) })) },
         );
       }
-    } finally {
-      await bench?.close();
-      await peer?.close();
-    }
+    });
   }
 
   const figure = (op: Op, file: string) => ({

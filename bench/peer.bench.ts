@@ -13,9 +13,9 @@
 // them alike; each ratio is the median of per-round ratios.
 import { createPasswordHasher } from '../src/accounts/password-hasher.js';
 import { SEED_PASSWORD } from '../test/support/seed.js';
-import { betterAuthSide, latencyText, mainCpuText, measure, rate, resetguardSide, CONCURRENCY, type Sample, type Side } from './support/auth-sides.js';
-import { startBenchApp, waitForCleanLoadSample, type BenchApp } from './support/bench-app.js';
-import { betterAuthVersion, startBetterAuthPeer, type BetterAuthPeer } from './support/better-auth-peer.js';
+import { betterAuthSide, latencyText, mainCpuText, measure, rate, resetguardSide, withBothSides, CONCURRENCY, type Sample, type Side } from './support/auth-sides.js';
+import { waitForCleanLoadSample } from './support/bench-app.js';
+import { betterAuthVersion, type BetterAuthPeer } from './support/better-auth-peer.js';
 import { growBetterAuth, growEmail, growResetguard } from './support/bulk-seed.js';
 import { DB_LABEL, databases, knob, median, quantile, seededRandom, shuffle, type BenchResult, type BenchRow } from './support/harness.js';
 
@@ -44,14 +44,9 @@ export async function run(): Promise<BenchResult> {
   let hashConcurrency = 0;
 
   for (const kind of databases()) {
-    let bench: BenchApp | undefined;
-    let peer: BetterAuthPeer | undefined;
-    try {
-      bench = await startBenchApp(kind);
-      peer = await startBetterAuthPeer(kind);
+    await withBothSides(kind, async (bench, peer) => {
       const { app } = bench;
       hashConcurrency = app.config.loadShedding.hashConcurrency;
-      await app.services.settings.patch({ reset_requests_per_ip_per_hour: 1_000_000 }, 'bench');
       const ours = resetguardSide(bench);
       const theirs = betterAuthSide(peer, 'argon2id');
       const theirsDefault = betterAuthSide(peer, 'default');
@@ -161,10 +156,7 @@ export async function run(): Promise<BenchResult> {
           `${nextKnown} known and ${nextUnknown} unknown emails per side; every known one produced a reset token on each side (resetguard: a notice in the outbox; Better Auth: a verification row and a sendResetPassword call)`,
         ]),
       );
-    } finally {
-      await bench?.close();
-      await peer?.close();
-    }
+    });
   }
 
   notes.push(

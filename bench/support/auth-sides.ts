@@ -7,12 +7,32 @@
 // token, notice in the outbox) runs in the reset-request queue. Better Auth does its work before it
 // answers. So a reset phase on our side ends only when the queue has drained: the throughput of both
 // sides is "requests answered AND their work done", while the latency is what the caller waits.
-import type { BenchApp } from './bench-app.js';
-import type { BetterAuthPeer, PeerHashing } from './better-auth-peer.js';
+import type { DialectName } from '../../test/support/databases.js';
+import { startBenchApp, type BenchApp } from './bench-app.js';
+import { startBetterAuthPeer, type BetterAuthPeer, type PeerHashing } from './better-auth-peer.js';
 import { cpuSince, cpuSnapshot, type CpuSpent } from './cpu.js';
 import { fmt, quantile, runBounded } from './harness.js';
 
 export const CONCURRENCY = 8;
+
+/**
+ * Runs `fn` with a resetguard bench app and a Better Auth peer on the same engine, each in its own fresh
+ * database, and closes both afterwards. Every bench request comes from 127.0.0.1, so our per-address
+ * reset limit is lifted (Better Auth's limiter is off outside production).
+ */
+export async function withBothSides<T>(kind: DialectName, fn: (bench: BenchApp, peer: BetterAuthPeer) => Promise<T>): Promise<T> {
+  let bench: BenchApp | undefined;
+  let peer: BetterAuthPeer | undefined;
+  try {
+    bench = await startBenchApp(kind);
+    peer = await startBetterAuthPeer(kind);
+    await bench.app.services.settings.patch({ reset_requests_per_ip_per_hour: 1_000_000 }, 'bench');
+    return await fn(bench, peer);
+  } finally {
+    await bench?.close();
+    await peer?.close();
+  }
+}
 
 export interface Side {
   /** e.g. "resetguard" or "Better Auth" */
