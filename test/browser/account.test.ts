@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { bearer } from '../support/app.js';
-import { BREACHED, chromiumMissing, mailedCode, signInWithForm, startWebHarness, type WebHarness } from './support/harness.js';
+import { BREACHED, chromiumMissing, mailedCode, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0';
 
@@ -17,11 +17,6 @@ describe.skipIf(chromiumMissing)('account pages in Chromium', () => {
     await h?.close();
   });
 
-  const signUpViaApi = async (email: string, password: string) => {
-    const r = await h.t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email, password } });
-    expect(r.statusCode).toBe(201);
-    return r.json().id as string;
-  };
   const sessionCards = (page: Page) => page.locator('section[aria-labelledby=sessions-title] li').allTextContents();
   const heading = (page: Page) => page.locator('h1').textContent();
 
@@ -55,7 +50,7 @@ describe.skipIf(chromiumMissing)('account pages in Chromium', () => {
   it('signs out everywhere else: the other browser and an API session end, this one stays', async () => {
     const email = 'grace@example.com';
     const password = 'a lamp above the stairs';
-    await signUpViaApi(email, password);
+    await signUpViaApi(h, email, password);
     const here = await (await h.context({ userAgent: FIREFOX_WINDOWS })).newPage();
     const there = await (await h.context()).newPage();
     await signInWithForm(here, email, password);
@@ -90,7 +85,7 @@ describe.skipIf(chromiumMissing)('account pages in Chromium', () => {
   it('changes the password, and lists the notices sent with their verification codes', async () => {
     const email = 'lin@example.com';
     const password = 'the first lighthouse keeper';
-    const accountId = await signUpViaApi(email, password);
+    const accountId = await signUpViaApi(h, email, password);
     const page = await (await h.context()).newPage();
     await signInWithForm(page, email, password);
 

@@ -3,7 +3,7 @@
 // session (the CSRF token rides on a cookie the page sets).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLIC_URL, extractResetToken } from '../support/app.js';
-import { BREACHED, chromiumMissing, signInWithForm, startWebHarness, type WebHarness } from './support/harness.js';
+import { BREACHED, chromiumMissing, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
 
 describe.skipIf(chromiumMissing)('mailed links in Chromium', () => {
   let h: WebHarness;
@@ -14,15 +14,10 @@ describe.skipIf(chromiumMissing)('mailed links in Chromium', () => {
     await h?.close();
   });
 
-  const signUpViaApi = async (email: string, password: string) => {
-    const r = await h.t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email, password } });
-    expect(r.statusCode).toBe(201);
-    return r.json().id as string;
-  };
 
   it('resets the password from the mailed link: GET keeps the token, a breached password is refused first', async () => {
     const email = 'noor@example.com';
-    const accountId = await signUpViaApi(email, 'the old garden gate');
+    const accountId = await signUpViaApi(h, email, 'the old garden gate');
     const page = await (await h.context()).newPage();
     await page.goto('/forgot');
     await page.fill('#email', email);
@@ -75,7 +70,7 @@ describe.skipIf(chromiumMissing)('mailed links in Chromium', () => {
 
   it("records \"I didn't expect this\" from a forced-reset mail's link, once, only on the button", async () => {
     const email = 'ravi@example.com';
-    const accountId = await signUpViaApi(email, 'a calm blue evening');
+    const accountId = await signUpViaApi(h, email, 'a calm blue evening');
     const { key } = await h.t.app.services.operators.create('browser-ops', 'operator');
     const forced = await h.t.app.http.inject({
       method: 'POST',

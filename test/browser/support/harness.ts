@@ -3,6 +3,7 @@
 // local range API stands in for Pwned Passwords. Contexts have JavaScript OFF unless a test needs it:
 // the pages must work without it.
 import { existsSync } from 'node:fs';
+import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { PUBLIC_URL, startTestApp, type TestApp } from '../../support/app.js';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../../support/smtp-sink.js';
@@ -68,6 +69,13 @@ export async function startWebHarness(): Promise<WebHarness> {
       await range.close();
     },
   };
+}
+
+/** Creates an account through the API (POST /v1/accounts); returns its id. */
+export async function signUpViaApi(h: WebHarness, email: string, password: string): Promise<string> {
+  const r = await h.t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email, password } });
+  expect(r.statusCode).toBe(201);
+  return r.json().id as string;
 }
 
 /** Signs in through the /signin form and lands on /account. */
