@@ -12,7 +12,8 @@ import type { Db } from '../storage/database.js';
 import type { Notice } from '../storage/schema.js';
 import { deliverNotice, type DeliverDeps } from './deliver-notice.js';
 import type { MailTransport } from './mail-transport.js';
-import { claimDueNotices, releaseClaims, SentMarker, type NoticeKind } from './outbox.store.js';
+import { releaseClaims } from '../storage/leases.js';
+import { claimDueNotices, SentMarker, type NoticeKind } from './outbox.store.js';
 
 export { countNoticesByState, refreshNoticeGauge } from './outbox.store.js';
 
@@ -113,7 +114,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
       // Stopping (SIGTERM), or the lease running short: what was never handed to SMTP goes back now rather
       // than after the lease. If this write fails the lease still expires and the notices are retried:
       // nothing is lost either way.
-      const released = await releaseClaims(deps.db.db, handBack.map((n) => n.id), workerId);
+      const released = await releaseClaims(deps.db.db, 'notices', handBack.map((n) => n.id), workerId);
       logger.info({ released, claimed: batch.length, stopping: unstarted.length > 0 }, 'released claimed notices not yet sent');
     }
     return batch.length - handBack.length;

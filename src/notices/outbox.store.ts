@@ -305,24 +305,6 @@ export async function markFailed(db: Kysely<Database>, id: string, workerId: str
 }
 
 /**
- * Hands back claims a stopping worker never started to send: the notice is pending and due again, its
- * lease and holder cleared, and the attempt the claim counted is given back (nothing was attempted), so
- * another worker claims it on its next poll instead of waiting out the lease. Conditional on still
- * holding the claim, like every settle; returns how many were released.
- */
-export async function releaseClaims(db: Kysely<Database>, ids: readonly string[], workerId: string): Promise<number> {
-  if (ids.length === 0) return 0;
-  const r = await db
-    .updateTable('notices')
-    .set((eb) => ({ state: 'pending', attempts: eb('attempts', '-', 1), locked_until: null, locked_by: null }))
-    .where('id', 'in', [...ids])
-    .where('locked_by', '=', workerId)
-    .where('state', '=', 'sending')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows);
-}
-
-/**
  * Cancels a campaign's notices that are not out yet: pending ones, and 'sending' ones whose lease has
  * expired (no live worker holds them). A notice being sent right now is left alone — it ends sent (the
  * caller then owes that person a correction) or back in pending; calling again after the lease settles

@@ -8,7 +8,8 @@ import { forEachBounded, PollingLoop } from '../lib/polling-loop.js';
 import { randomId, type Keyring } from '../lib/secrets.js';
 import type { Db } from '../storage/database.js';
 import { deliverWebhook, type WebhookDeliverDeps } from './deliver-webhook.js';
-import { claimDueDeliveries, findSubscriptions, releaseDeliveryClaims } from './webhooks.store.js';
+import { releaseClaims } from '../storage/leases.js';
+import { claimDueDeliveries, findSubscriptions } from './webhooks.store.js';
 
 export interface WebhookWorkerOptions {
   db: Db;
@@ -92,7 +93,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     if (unstarted.length > 0) {
       // Stopping: each request can take up to timeoutMs, so a whole batch could hold a SIGTERM for minutes.
       // If this write fails the lease still expires and the deliveries are retried: nothing is lost.
-      const released = await releaseDeliveryClaims(opts.db.db, unstarted.map((d) => d.id), workerId);
+      const released = await releaseClaims(opts.db.db, 'webhook_deliveries', unstarted.map((d) => d.id), workerId);
       logger.info({ released, claimed: batch.length }, 'released claimed webhook deliveries not yet sent');
     }
     return batch.length - unstarted.length;

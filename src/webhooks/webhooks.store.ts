@@ -106,22 +106,6 @@ export async function claimDueDeliveries(db: Kysely<Database>, dialect: DialectA
     .execute();
 }
 
-/**
- * Hands claimed deliveries that were never sent back (pending, lease cleared, the claim's attempt given
- * back), so a stopping worker's batch is taken by another worker at once instead of after the lease.
- */
-export async function releaseDeliveryClaims(db: Kysely<Database>, ids: readonly string[], workerId: string): Promise<number> {
-  if (ids.length === 0) return 0;
-  const r = await db
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({ state: 'pending', attempts: eb('attempts', '-', 1), locked_until: null, locked_by: null }))
-    .where('id', 'in', [...ids])
-    .where('locked_by', '=', workerId)
-    .where('state', '=', 'sending')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows);
-}
-
 // A worker whose lease expired and was taken over must not overwrite the new holder's outcome: every
 // settle names the claim it holds, and the row count says whether the write won.
 function settle(db: Kysely<Database>, id: string, workerId: string) {
