@@ -8,11 +8,16 @@ export type ConsoleBrowser = ReturnType<typeof pageBrowser> & { operatorId: stri
 
 export async function consoleBrowser(t: TestApp, role: Role, name = `${role} operator`): Promise<ConsoleBrowser> {
   const op = await t.app.services.operators.create(name, role);
+  return Object.assign(await consoleBrowserForKey(t, op.key), { operatorId: op.id });
+}
+
+/** A mini browser signed in to the console with an existing operator's key, through the sign-in form. */
+export async function consoleBrowserForKey(t: TestApp, key: string): Promise<ReturnType<typeof pageBrowser>> {
   const b = pageBrowser(t.app.http.inject.bind(t.app.http));
   await b.get('/console/signin');
-  const r = await b.post('/console/signin', { key: op.key });
-  if (r.statusCode !== 303 || r.headers.location !== '/console') throw new Error(`console sign-in failed: ${r.statusCode}`);
-  return Object.assign(b, { operatorId: op.id });
+  const r = await b.post('/console/signin', { key });
+  if (r.statusCode !== 303 || r.headers.location !== '/console') throw new Error(`console sign-in failed: ${r.statusCode} ${t.logs.slice(-3).join('')}`);
+  return b;
 }
 
 /**

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../../test/support/databases.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
-import { pageBrowser } from '../../../test/support/page-browser.js';
+import { consoleBrowserForKey } from '../../../test/support/console-signin.js';
 import { seedAccounts, seedSessions, type SeededAccount } from '../../../test/support/seed.js';
 import { ManualClock } from '../../lib/clock.js';
 import type { Role } from '../../operators/roles.js';
@@ -18,13 +18,7 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
   let accounts: SeededAccount[];
   const keys = {} as Record<'viewer' | 'operatorA' | 'operatorB' | 'approver' | 'admin', string>;
   const ids = {} as Record<keyof typeof keys, string>;
-  const signIn = async (who: keyof typeof keys) => {
-    const b = pageBrowser(t.app.http.inject.bind(t.app.http));
-    await b.get('/console/signin');
-    const r = await b.post('/console/signin', { key: keys[who] });
-    if (r.statusCode !== 303) throw new Error(`sign-in as ${who}: ${r.statusCode} ${t.logs.slice(-3).join('')}`);
-    return b;
-  };
+  const signIn = (who: keyof typeof keys) => consoleBrowserForKey(t, keys[who]);
   const campaignsCount = async () => Number((await t.app.db.db.selectFrom('campaigns').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const form = (emails: string[], extra: Record<string, string> = {}) => ({
     reason: 'Password reuse from the Example breach',
