@@ -19,12 +19,11 @@
 // hashing bound, i.e. the most sign-ins a second this machine could answer if nothing else cost anything.
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { DEFAULT_ARGON2_PARAMS } from '../src/accounts/password-hasher.js';
+import { argon2idOptions } from '../src/accounts/password-hasher.js';
 import { countStatuses, latencySummary, runLoad, totalResponses, type LoadRequest, type LoadStream, type StreamResult } from '../test/support/load-generator.js';
 import { startBenchApp } from './support/bench-app.js';
 import { DB_LABEL, databases, fmt, knob, pct, runBounded, type BenchResult, type BenchRow } from './support/harness.js';
 
-const ARGON2ID = 2;
 const ACCOUNTS = 16;
 const WRONG_CONNECTIONS = 12;
 const RIGHT_CONNECTIONS = 4;
@@ -93,8 +92,7 @@ export async function run(): Promise<BenchResult> {
       const url = await bench.listen();
 
       // Baseline: raw argon2id verify, as many in flight as the bound allows.
-      const p = DEFAULT_ARGON2_PARAMS;
-      const stored = await argon2Hash(password, { algorithm: ARGON2ID, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism } as Parameters<typeof argon2Hash>[1]);
+      const stored = await argon2Hash(password, argon2idOptions());
       const t0 = performance.now();
       await runBounded(baselineOps, ls.hashConcurrency, async () => {
         if (!(await argon2Verify(stored, password))) throw new Error('baseline verify failed');

@@ -13,16 +13,13 @@
 // of each measured phase against the same round's baseline.
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { DEFAULT_ARGON2_PARAMS } from '../src/accounts/password-hasher.js';
+import { argon2idOptions } from '../src/accounts/password-hasher.js';
 import { startBenchApp, waitForCleanLoadSample, type BenchApp } from './support/bench-app.js';
 import { addCpu, cpuSince, cpuSnapshot, ZERO_CPU, type CpuSpent } from './support/cpu.js';
 import { DB_LABEL, databases, fmt, knob, median, pct, quantile, runBounded, type BenchResult, type BenchRow } from './support/harness.js';
 import { KeepAliveClient } from './support/http-client.js';
 
 const CONCURRENCY = 8;
-// The runtime `Algorithm` export is a const enum the binding does not ship; 2 is Argon2id (as in
-// src/accounts/password-hasher.ts).
-const ARGON2ID = 2;
 const GOAL_OVERHEAD = 0.1;
 
 type Variant = 'baseline' | 'inject' | 'listener';
@@ -65,8 +62,7 @@ export async function run(): Promise<BenchResult> {
   const warmup = CONCURRENCY * 2;
 
   const password = `bench passphrase ${randomBytes(6).toString('hex')}`;
-  const p = DEFAULT_ARGON2_PARAMS;
-  const options = { algorithm: ARGON2ID, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism } as Parameters<typeof argon2Hash>[1];
+  const options = argon2idOptions();
   // Eight distinct salts: the baseline verifies different hashes, as the service does.
   const baselineHashes = await Promise.all(Array.from({ length: CONCURRENCY }, () => argon2Hash(password, options)));
   const paramsOf = (h: string) => h.split('$').slice(1, 4).join('$');

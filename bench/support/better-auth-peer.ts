@@ -19,13 +19,13 @@ import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { DEFAULT_ARGON2_PARAMS } from '../../src/accounts/password-hasher.js';
+import { argon2idOptions } from '../../src/accounts/password-hasher.js';
 import { PG_URL, type DialectName } from '../../test/support/databases.js';
 
 const BASE_URL = 'http://peer.bench';
 const API = `${BASE_URL}/api/auth`;
-// 2 is Argon2id and 1 is version 0x13 in @node-rs/argon2 (its enums are const enums; see password-hasher.ts).
-const ARGON2_OPTIONS = { algorithm: 2, version: 1, ...DEFAULT_ARGON2_PARAMS } as unknown as Parameters<typeof argon2Hash>[1];
+// Our hasher's own argon2id options (algorithm, version and DEFAULT_ARGON2_PARAMS).
+const ARGON2_OPTIONS = argon2idOptions();
 
 /** The installed Better Auth's version (its package.json is not among its exports). */
 export function betterAuthVersion(): string {
