@@ -14,6 +14,8 @@ export class PollingLoop {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #stop = new AbortController();
+  /** The started loop's pass in flight, if any: drain() waits for it. */
+  #current: Promise<number> | null = null;
 
   constructor(
     private readonly name: string,
@@ -40,10 +42,18 @@ export class PollingLoop {
     this.logger.info(`${this.name} stopped`);
   }
 
-  /** Runs passes until one finds nothing; throws if that takes longer than timeoutMs (tests, shutdown). */
+  /**
+   * Runs passes until one finds nothing and the started loop (if any) has no pass in flight that did
+   * work; throws if that takes longer than timeoutMs (tests, shutdown). Waiting for the loop matters: the
+   * items its pass has claimed are invisible to drain's own pass, which would otherwise find "nothing"
+   * and return while those items are still being sent.
+   */
   async drain(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((await this.pass(NEVER)) > 0) {
+    for (;;) {
+      const handled = await this.pass(NEVER);
+      const handledByLoop = this.#current ? await this.#current.catch(() => 0) : 0;
+      if (handled === 0 && handledByLoop === 0) return;
       if (Date.now() > deadline) throw new Error(`${this.name} drain did not finish within ${timeoutMs} ms`);
     }
   }
@@ -52,10 +62,13 @@ export class PollingLoop {
     while (this.#running) {
       let handled = 0;
       try {
-        handled = await this.pass(this.#stop.signal);
+        this.#current = this.pass(this.#stop.signal);
+        handled = await this.#current;
       } catch (err) {
         // The database is unreachable or similar: wait a poll interval, then try again.
         this.logger.error({ err }, `${this.name} pass failed`);
+      } finally {
+        this.#current = null;
       }
       if (handled === 0 && this.#running) await this.#sleep();
     }
