@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives a validated Config.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { dirname, resolve } from 'node:path';
@@ -20,6 +21,12 @@ export interface Config {
   publicUrl: string;
   host: string;
   port: number;
+  /**
+   * Addresses (IPs, CIDRs, or proxy-addr's `loopback` / `linklocal` / `uniquelocal`) of reverse proxies
+   * whose X-Forwarded-For is believed. Empty: the socket's address is the client's, and the header is
+   * ignored, so nobody can pick their own address for per-IP limits.
+   */
+  trustedProxies: string[];
   /** HMAC keys; the first one signs, all of them verify (rotation). */
   secrets: Buffer[];
   pwned: string;
@@ -117,6 +124,23 @@ function parsePublicUrl(raw: string | undefined): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('RESETGUARD_PUBLIC_URL must be http(s)');
   return value.replace(/\/+$/, '');
+}
+
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustedProxies(raw: string | undefined): string[] {
+  const entries = (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    if (PROXY_KEYWORDS.has(entry)) continue;
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new ConfigError(`RESETGUARD_TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR block or one of loopback, linklocal, uniquelocal`);
+    }
+  }
+  return entries;
 }
 
 function parseSmtpUrl(raw: string | undefined): string | null {
@@ -227,6 +251,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     publicUrl: parsePublicUrl(env.RESETGUARD_PUBLIC_URL),
     host: overrides.host ?? (env.RESETGUARD_HOST?.trim() || '127.0.0.1'),
     port: overrides.port ?? parsePort(env.RESETGUARD_PORT),
+    trustedProxies: parseTrustedProxies(env.RESETGUARD_TRUSTED_PROXIES),
     secrets: loadSecrets(env.RESETGUARD_SECRET, dataDir, production),
     pwned: env.RESETGUARD_PWNED?.trim() || 'builtin',
     pwnedOptions: parsePwnedOptions(env),

@@ -3,7 +3,8 @@
 // (selectors match their pods, probes hit /healthz and /readyz on a declared port, PodDisruptionBudgets
 // select a Deployment); every command the files run is a real CLI command with real flags (asked of the
 // CLI's own --help); the systemd units pass `systemd-analyze verify`; every alert names metrics the app
-// declares and a runbook section that exists in docs/operations.md.
+// declares and a runbook section that exists in docs/operations.md; every RESETGUARD_ variable the files
+// set is one the service reads and the README documents.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,6 +167,23 @@ describe('deploy/', () => {
     }
     const names = alerts.map((a: Doc) => a.alert);
     for (const needed of ['ResetguardKillSwitchEngaged', 'ResetguardMailRelayDown', 'ResetguardOutboxStale', 'ResetguardCampaignHalted']) expect(names).toContain(needed);
+  });
+
+  it('sets only environment variables the service reads, each documented in the README', () => {
+    const configSource = readFileSync(join(ROOT, 'src/config.ts'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const texts = [...filesUnder(DEPLOY), join(ROOT, 'docs/operations.md')].map((f) => [relative(ROOT, f), readFileSync(f, 'utf8')] as const);
+    // RESETGUARD_VERSION is Compose's image tag, not a setting.
+    const names = new Set(texts.flatMap(([, text]) => [...text.matchAll(/RESETGUARD_[A-Z0-9_]+/g)].map((m) => m[0])).filter((n) => n !== 'RESETGUARD_VERSION'));
+    expect(names.size).toBeGreaterThan(10);
+    for (const name of names) {
+      expect(configSource, `${name} is not read by src/config.ts`).toMatch(new RegExp(`['.]${name}\\b`));
+      // The README's table abbreviates families ("`RESETGUARD_DELIVERY_MAX_ATTEMPTS`, `_BACKOFF_MS`"): the
+      // full name or its last part in backticks on a table row counts.
+      const tail = name.replace(/^RESETGUARD_(?:[A-Z0-9]+_)?/, '_');
+      const documented = readme.split('\n').some((line) => line.startsWith('| ') && (line.includes(`\`${name}\``) || line.includes(`\`${tail}\``)));
+      expect(documented, `${name} is not in README → Configuration`).toBe(true);
+    }
   });
 
   it('builds an image whose entry point is the package bin', () => {

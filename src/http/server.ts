@@ -24,6 +24,10 @@ export async function buildHttpServer(opts: {
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     bodyLimit: opts.config.bodyLimitBytes,
     genReqId: () => randomId(),
+    // request.ip is what every per-IP limit, the stuffing detector and the session records use: it comes
+    // from X-Forwarded-For only when the connection is from a configured proxy (the rightmost address
+    // not itself a trusted proxy), never from a header any client can send.
+    trustProxy: opts.config.trustedProxies.length > 0 ? opts.config.trustedProxies : false,
     ajv: {
       customOptions: {
         // Fastify's default 'array' coercion would turn {"email":["a@x"]} into "a@x" and 123 into
