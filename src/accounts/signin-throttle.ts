@@ -10,6 +10,14 @@
 // Per client IP: failures across all accounts, with a larger free allowance and longer cap (stuffing);
 // the counter fades after an hour without failures. A success does not clear it (an attacker with a
 // few valid pairs must not reset their own throttle).
+//
+// Once a counter is past its free allowance, an allowed attempt claims its window: one conditional update
+// moves last_failure_at to now, only if the row is still what this check read. Of many attempts sent at
+// the same moment (one process or several) exactly one gets the window; the rest are throttled, so
+// concurrency buys an attacker nothing past the free allowance and the hard limit is reached one failure
+// at a time. (Within the free allowance attempts are not claimed, so a burst can overshoot it once, by
+// the number in flight; the delays then start from the higher count.) The cost is only paid by counters
+// already in their delay.
 import type { Kysely } from 'kysely';
 import { sha256 } from '../lib/secrets.js';
 import type { Database } from '../storage/schema.js';
@@ -61,14 +69,34 @@ export class SigninThrottle {
     const rows = await this.db.selectFrom('signin_failures').selectAll().where('key', 'in', keys).execute();
     let wait = 0;
     const accountHasFailures = rows.some((r) => r.key === keys[0]);
+    const delayed: Array<{ row: (typeof rows)[number]; delayMs: number }> = [];
     for (const row of rows) {
       const rule = row.key.startsWith('ip:') ? IP_RULE : ACCOUNT_RULE;
       if (now - row.last_failure_at >= rule.fadeMs && row.failures < rule.hardLimit) continue;
-      const until = row.last_failure_at + requiredDelay(rule, row.failures);
-      wait = Math.max(wait, until - now);
+      const delayMs = requiredDelay(rule, row.failures);
+      if (delayMs > 0) delayed.push({ row, delayMs });
+      wait = Math.max(wait, row.last_failure_at + delayMs - now);
     }
     const locked = wait === Number.POSITIVE_INFINITY;
-    return { allowed: wait <= 0, retryAfterMs: locked ? LOCKED_RETRY_MS : Math.max(0, wait), locked, accountHasFailures };
+    if (wait > 0) return { allowed: false, retryAfterMs: locked ? LOCKED_RETRY_MS : wait, locked, accountHasFailures };
+    const claims = await Promise.all(delayed.map(({ row }) => this.#claimWindow(row, now)));
+    if (claims.includes(false)) {
+      // Another attempt took this window between our read and our claim: it is the one that runs.
+      return { allowed: false, retryAfterMs: Math.max(...delayed.map((d) => d.delayMs)), locked: false, accountHasFailures };
+    }
+    return { allowed: true, retryAfterMs: 0, locked: false, accountHasFailures };
+  }
+
+  /** Takes the window of a counter in its delay: true if this attempt got it (the row was as read). */
+  async #claimWindow(row: { key: string; failures: number; last_failure_at: number }, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('signin_failures')
+      .set({ last_failure_at: now })
+      .where('key', '=', row.key)
+      .where('failures', '=', row.failures)
+      .where('last_failure_at', '=', row.last_failure_at)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async recordFailure(email: string, ip: string, now: number): Promise<void> {
