@@ -24,11 +24,23 @@ const pgTypes = {
   },
 };
 
-export function openDatabase(config: DatabaseConfig, options: { poolSize?: number } = {}): Db {
+export interface OpenDatabaseOptions {
+  poolSize?: number;
+  /** PostgreSQL: how long a query waits for a connection (a new one, or a free one from a busy pool). */
+  connectTimeoutMs?: number;
+}
+
+export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Db {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: config.url,
       max: options.poolSize ?? 10,
+      // Without a bound, a server that accepts but never answers (a network partition, a hung proxy) or a
+      // pool whose clients are all stuck would hold every request forever. After this long the query
+      // fails as database_unavailable: a 503 to the client, a retry by the workers' loops.
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      // TCP keepalive notices a connection whose peer vanished without a FIN (a failover, a dead host).
+      keepAlive: true,
       types: pgTypes as pg.CustomTypesConfig,
       // A fixed search_path isolates a schema (tests; several tenants in one database).
       ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),

@@ -1,6 +1,6 @@
 // The translation of storage failures, with real failures from real databases (the fault tests in
 // test/faults/ drive the same paths through restarts, a full tmpfs and an immutable file).
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
@@ -66,5 +66,35 @@ it('postgres: a server that does not answer is database_unavailable', async () =
     expect((err as StorageError).diagnostic).toMatch(/^The database is unreachable or not answering \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\)\.$/);
   } finally {
     await db.close();
+  }
+});
+
+it('postgres: a server that accepts but never answers, or a pool with every client stuck, is database_unavailable after the connect timeout', async () => {
+  // Accepts TCP connections and says nothing: a hung proxy, or a partition after the handshake.
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  const port = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as { port: number }).port)));
+  const hung = openDatabase({ kind: 'postgres', url: `postgres://postgres@127.0.0.1:${port}/test` }, { poolSize: 1, connectTimeoutMs: 300 });
+  // A real server, but its only connection is held by a transaction that never ends.
+  const busy = openDatabase({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test' }, { poolSize: 1, connectTimeoutMs: 300 });
+  let endHold: () => void = () => {};
+  const held = busy.db.transaction().execute(async (trx) => {
+    await sql`select 1`.execute(trx);
+    await new Promise<void>((resolve) => (endHold = resolve));
+  });
+  try {
+    // Without the timeout both queries would wait forever (the test's own timeout would end it).
+    for (const db of [hung, busy]) {
+      const err = await sql`select 1`.execute(db.db).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect(err).toMatchObject({ code: 'database_unavailable', status: 503 });
+    }
+  } finally {
+    endHold();
+    await held;
+    await busy.close();
+    for (const s of sockets) s.destroy();
+    await hung.close().catch(() => {});
+    await new Promise((r) => silent.close(r));
   }
 });
