@@ -196,7 +196,9 @@ export async function run(): Promise<BenchResult> {
       const db = app.db.db;
       const creator = await app.services.operators.create('bench creator', 'operator');
       const approver = await app.services.operators.create('bench approver', 'approver');
-      await app.services.settings.patch({ wave_hold_seconds: 0, wave_growth: 2 }, approver.id);
+      // Apply throughput alone: no worker sends mail here, so waves must not wait for it
+      // (wave_max_undelivered_rate 1; the delivery bench measures sending).
+      await app.services.settings.patch({ wave_hold_seconds: 0, wave_growth: 2, wave_max_undelivered_rate: 1 }, approver.id);
       const settings = await app.services.settings.get();
 
       // ---- seed everything first, so every phase sees the same table sizes ---------------------------
@@ -368,7 +370,7 @@ export async function run(): Promise<BenchResult> {
     id: 'campaign-apply',
     title: 'Campaign apply throughput vs per-row loops',
     method:
-      'Measured: approved campaigns of growing size over fresh accounts (one live session each; wave_hold_seconds 0, wave_growth 2, default canary), each timed from start until CampaignRunner.runOnce() calls in this process bring it to completed. Baselines: (b) the same rows (credential, sessions, reset token, notice, target) written by a plain per-row Kysely loop, one transaction per 200 rows; (c) a client looping over POST /v1/admin/accounts/:id/force-reset via app.http.inject. The goal row compares the largest campaign.',
+      'Measured: approved campaigns of growing size over fresh accounts (one live session each; wave_hold_seconds 0, wave_growth 2, wave_max_undelivered_rate 1 since no mail is sent, default canary), each timed from start until CampaignRunner.runOnce() calls in this process bring it to completed. Baselines: (b) the same rows (credential, sessions, reset token, notice, target) written by a plain per-row Kysely loop, one transaction per 200 rows; (c) a client looping over POST /v1/admin/accounts/:id/force-reset via app.http.inject. The goal row compares the largest campaign.',
     rows,
     notes,
     figures:

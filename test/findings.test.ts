@@ -79,7 +79,11 @@ describe.each(DIALECTS)('findings on %s', (kind) => {
     // Through the whole guard path: started, applied by the runner, one forced_reset notice each.
     expect((await t.app.http.inject({ method: 'POST', url: `/v1/admin/campaigns/${id}/start`, headers: bearer(keys.operator!) })).statusCode).toBe(200);
     await t.app.services.settings.patch({ wave_hold_seconds: 0 }, 'test');
-    for (let i = 0; i < 10 && (await t.app.services.campaigns.view(id)).state === 'running'; i++) await t.app.campaignRunner.runOnce();
+    // Each wave's notices go out (to the dev mailbox) before the next wave starts.
+    for (let i = 0; i < 10 && (await t.app.services.campaigns.view(id)).state === 'running'; i++) {
+      await t.app.campaignRunner.runOnce();
+      await t.app.worker.drain();
+    }
     const reset = await t.app.db.db.selectFrom('credentials').select('account_id').where('state', '=', 'reset_required').execute();
     expect(new Set(reset.map((r) => r.account_id))).toEqual(new Set(targets.map((r) => r.account_id)));
     const notices = await t.app.db.db.selectFrom('notices').select('account_id').where('campaign_id', '=', id).where('kind', '=', 'forced_reset').execute();

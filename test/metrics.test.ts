@@ -136,6 +136,7 @@ describe.each(DIALECTS)('/metrics on %s', (kind) => {
     expect(campaignValue(s, 'resetguard_campaign_wave')).toBe(1);
     expect(campaignValue(s, 'resetguard_campaign_notices', { state: 'pending' })).toBe(2);
     expect(campaignValue(s, 'resetguard_campaign_notices', { state: 'sent' })).toBe(0);
+    expect(campaignValue(s, 'resetguard_campaign_wave_undelivered_ratio')).toBe(1);
     // The blocked campaign is a draft: no per-campaign series for it.
     expect(s.filter((x) => x.labels.campaign === blocked.id)).toEqual([]);
     // An unapproved campaign spends the tripwire budget.
@@ -180,6 +181,7 @@ describe.each(DIALECTS)('/metrics on %s', (kind) => {
     expect(campaignValue(s, 'resetguard_campaign_wave_notices')).toBe(2);
     expect(campaignValue(s, 'resetguard_campaign_wave_failure_ratio')).toBe(0.5);
     expect(campaignValue(s, 'resetguard_campaign_wave_unexpected_ratio')).toBe(0.5);
+    expect(campaignValue(s, 'resetguard_campaign_wave_undelivered_ratio')).toBe(0);
     expect(value(s, 'resetguard_wave_halt_threshold', { signal: 'delivery_failure' })).toBe(0.05);
     expect(value(s, 'resetguard_wave_halt_threshold', { signal: 'unexpected' })).toBe(0.02);
     expect(value(s, 'resetguard_outbox_notices', { kind: 'forced_reset', state: 'pending' })).toBe(0);

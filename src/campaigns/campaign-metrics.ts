@@ -31,6 +31,7 @@ export class CampaignMetrics {
   readonly #waveNotices: Gauge<'campaign'>;
   readonly #waveFailure: Gauge<'campaign'>;
   readonly #waveUnexpected: Gauge<'campaign'>;
+  readonly #waveUndelivered: Gauge<'campaign'>;
   readonly #haltAt: Gauge<'signal'>;
 
   constructor(registry: Registry) {
@@ -54,6 +55,7 @@ export class CampaignMetrics {
     this.#wave = perCampaign('resetguard_campaign_wave', 'Current wave number of a running or halted campaign (0 before its canary).');
     this.#waveNotices = perCampaign('resetguard_campaign_wave_notices', 'Notices queued so far for the current wave of a running or halted campaign.');
     this.#waveFailure = perCampaign('resetguard_campaign_wave_failure_ratio', "Share of the current wave's notices that failed or hard-bounced (halts the campaign above halt_delivery_failure_rate).");
+    this.#waveUndelivered = perCampaign('resetguard_campaign_wave_undelivered_ratio', "Share of the current wave's notices not yet accepted by the relay (above wave_max_undelivered_rate the wave keeps holding).");
     this.#waveUnexpected = perCampaign('resetguard_campaign_wave_unexpected_ratio', 'Share of the current wave\'s holders who answered "I didn\'t expect this" (halts the campaign above halt_unexpected_rate).');
     this.#haltAt = new Gauge({
       name: 'resetguard_wave_halt_threshold',
@@ -92,7 +94,7 @@ export class CampaignMetrics {
 
     // All reads done: replace the series in one go, so a campaign that left the watched states loses its
     // series and a scrape never sees half of the new values.
-    for (const g of [this.#byState, this.#active, this.#targets, this.#applied, this.#notices, this.#wave, this.#waveNotices, this.#waveFailure, this.#waveUnexpected]) g.reset();
+    for (const g of [this.#byState, this.#active, this.#targets, this.#applied, this.#notices, this.#wave, this.#waveNotices, this.#waveFailure, this.#waveUndelivered, this.#waveUnexpected]) g.reset();
     for (const state of CAMPAIGN_STATES) this.#byState.set({ state }, 0);
     for (const row of byState) this.#byState.set({ state: row.state }, Number(row.n));
     for (const c of watched) {
@@ -106,6 +108,7 @@ export class CampaignMetrics {
       this.#waveNotices.set({ campaign }, h?.notices ?? 0);
       this.#waveFailure.set({ campaign }, h && h.notices > 0 ? h.failed / h.notices : 0);
       this.#waveUnexpected.set({ campaign }, h && h.notices > 0 ? h.unexpected / h.notices : 0);
+      this.#waveUndelivered.set({ campaign }, h && h.notices > 0 ? h.undelivered / h.notices : 0);
     }
     for (const row of notices) if (row.campaign_id) this.#notices.set({ campaign: row.campaign_id, state: row.state }, Number(row.n));
     this.#haltAt.set({ signal: 'delivery_failure' }, settings.halt_delivery_failure_rate);

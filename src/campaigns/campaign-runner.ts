@@ -168,6 +168,19 @@ export class CampaignRunner {
         return;
       }
       if (now < (current.hold_until ?? 0)) return;
+      if (health.notices > 0 && health.undelivered / health.notices > settings.wave_max_undelivered_rate) {
+        // The relay has not taken this wave's mail yet (an outage, a backlog): its holders have not been
+        // told, so there is nothing to judge it by. Push the hold on; once the mail is out, the wave gets
+        // a whole hold of its own before the next one starts.
+        await this.db.db
+          .updateTable('campaign_waves')
+          .set({ hold_until: now + settings.wave_hold_seconds * 1000 })
+          .where('campaign_id', '=', campaign.id)
+          .where('wave', '=', current.wave)
+          .where('state', '=', 'holding')
+          .execute();
+        return;
+      }
       await this.db.db.transaction().execute(async (trx) => {
         const r = await trx
           .updateTable('campaign_waves')

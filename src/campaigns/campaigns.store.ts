@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
 import type { CampaignsTable } from './campaigns.schema.js';
+import { waveCounts, type WaveCounts } from './wave-health.js';
 
 export type CampaignRow = CampaignsTable;
 export interface CampaignCounts {
@@ -85,6 +86,11 @@ export class CampaignsStore {
       .groupBy('wave')
       .execute();
     return new Map(rows.map((r) => [Number(r.wave), Number(r.n)]));
+  }
+
+  /** A wave's notices by outcome, as its health is judged (wave-health.ts). */
+  waveCounts(id: string, wave: number): Promise<WaveCounts> {
+    return waveCounts(this.db, id, wave);
   }
 
   /** Moves a campaign from one of `from` to `to`; false when it was in none of them (a 409). */

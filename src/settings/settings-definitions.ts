@@ -14,6 +14,7 @@ export const SETTINGS = {
   wave_hold_seconds: { default: 600, min: 0, max: 86_400, integer: true, description: 'How long each wave is watched before the next one starts.' },
   wave_growth: { default: 2, min: 1, max: 100, integer: false, description: 'Factor by which each wave grows over the previous one.' },
   halt_unexpected_rate: { default: 0.02, min: 0, max: 1, integer: false, description: 'Share of a wave\'s notices answered "I didn\'t expect this" that halts the campaign.' },
+  wave_max_undelivered_rate: { default: 0.05, min: 0, max: 1, integer: false, description: 'A wave stays on hold while more than this share of its notices have not reached the relay yet (a relay outage); once they have, its hold starts over, so the next wave never starts before the last one could be judged. 1 never waits.' },
   halt_delivery_failure_rate: { default: 0.05, min: 0, max: 1, integer: false, description: 'Share of a wave\'s notices that failed or bounced that halts the campaign.' },
   tripwire_budget_per_hour: { default: 50, min: 0, max: 1_000_000, integer: true, description: 'Forced resets allowed per rolling hour outside approved campaigns before the kill switch engages.' },
   reset_token_ttl_seconds: { default: 3600, min: 60, max: 86_400, integer: true, description: 'Lifetime of a self-service reset link.' },

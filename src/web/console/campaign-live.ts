@@ -16,12 +16,21 @@ export interface CampaignSnapshot {
   /** wave number → targets decided (applied or skipped) so far. */
   waveDone: Map<number, number>;
   buckets: TimelineBucket[];
+  /** The last wave's notice counts while it holds (its mail may not be out yet), else null. */
+  holding: { wave: number; notices: number; undelivered: number } | null;
 }
 
 export async function campaignSnapshot(deps: { campaigns: CampaignsService; store: CampaignsStore; timeline: CampaignTimelineStore }, id: string): Promise<CampaignSnapshot> {
   const view = await deps.campaigns.view(id); // 404 first, before the other reads
-  const [unexpected, waveDone, buckets] = await Promise.all([deps.timeline.unexpected(id), deps.store.waveProgress(id), deps.timeline.buckets(id)]);
-  return { view, unexpected, waveDone, buckets };
+  const last = view.waves.at(-1);
+  const [unexpected, waveDone, buckets, counts] = await Promise.all([
+    deps.timeline.unexpected(id),
+    deps.store.waveProgress(id),
+    deps.timeline.buckets(id),
+    last?.state === 'holding' ? deps.store.waveCounts(id, last.wave) : null,
+  ]);
+  const holding = last && counts ? { wave: last.wave, notices: counts.notices, undelivered: counts.undelivered } : null;
+  return { view, unexpected, waveDone, buckets, holding };
 }
 
 /** How long one snapshot serves every open tab of a campaign (the poll interval of console.js). */

@@ -219,6 +219,8 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
     expect((await t.app.services.campaigns.view(campaignId)).state).toBe('running');
 
     await t.app.campaignRunner.runOnce(); // the canary wave (1 target: 1% of 10, at least 1), then an hour's hold
+    // Until its mail is out, the wave says that is what it waits for.
+    expect((await viewer.get(`/console/campaigns/${campaignId}`)).body).toContain('holding: 1 of 1 notices not yet accepted by the mail relay');
     await t.app.worker.drain();
     const live = await viewer.get(`/console/campaigns/${campaignId}/live`);
     expect(live.statusCode).toBe(200);
@@ -228,6 +230,7 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
     expect(data.counts.applied).toBe(1);
     expect(data.counts.notices_sent).toBe(1);
     expect(data.waves).toEqual([{ wave: 1, size: 1, done: 1, state: 'holding' }]);
+    expect(data.waves_html).toMatch(/holding until <time datetime="[^"]+">/);
     expect(data.chart_svg).toMatch(/^<svg class="chart"[^>]*role="img"[^>]*aria-label="[^"]*Applied 1, Notices sent 1, Notices failed 0, Completed by holder 0, &#34;Unexpected&#34; 0/);
     // The live endpoint needs the console session, like the page.
     expect((await t.app.http.inject({ method: 'GET', url: `/console/campaigns/${campaignId}/live` })).statusCode).toBe(303);
@@ -249,8 +252,10 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
     let a = await signIn('operatorA');
     await a.get(`/console/campaigns/${campaignId}`);
     expect((await a.post(`/console/campaigns/${campaignId}/resume`, {})).statusCode).toBe(303);
-    // Each wave holds an hour: let the hours pass (the console session, idle that long, ends; sign in again).
+    // Each wave holds an hour once its mail is out: let the hours pass (the console session, idle that
+    // long, ends; sign in again).
     for (let i = 0; i < 10 && (await t.app.services.campaigns.view(campaignId)).state === 'running'; i++) {
+      await t.app.worker.drain();
       clock.advance(3_601_000);
       await t.app.campaignRunner.runOnce();
     }

@@ -77,6 +77,14 @@ function counts(d: CampaignPageData): string {
   return `<ul class="counts">${items.map(([key, label, n]) => `<li><span class="n" data-live="count-${key}">${count(n)}</span><span class="label">${label}</span></li>`).join('')}</ul>`;
 }
 
+/** A holding wave says what it waits for: its mail reaching the relay, or the end of its hold. */
+function waveStateHtml(snapshot: CampaignSnapshot, wave: CampaignSnapshot['view']['waves'][number]): string {
+  const h = snapshot.holding;
+  if (wave.state !== 'holding' || !h || h.wave !== wave.wave) return escapeHtml(wave.state);
+  if (h.undelivered > 0) return `holding: ${h.undelivered} of ${h.notices} notices not yet accepted by the mail relay`;
+  return wave.hold_until ? `holding until ${iso(wave.hold_until)}` : 'holding';
+}
+
 /** The waves table; the live endpoint sends it too, so a wave that opens appears without a reload. */
 export function wavesHtml(snapshot: CampaignSnapshot): string {
   const w = snapshot.view.waves;
@@ -84,7 +92,7 @@ export function wavesHtml(snapshot: CampaignSnapshot): string {
   const rows = w
     .map(
       (x) =>
-        `<tr><th scope="row">${x.wave}${x.wave === 1 ? ' <span class="hint">canary</span>' : ''}</th><td class="wide-cell">${progressBar(`Wave ${x.wave}`, snapshot.waveDone.get(x.wave) ?? 0, x.size)}</td><td>${escapeHtml(x.state)}</td><td class="hide-narrow">${iso(x.started_at)}</td></tr>`,
+        `<tr><th scope="row">${x.wave}${x.wave === 1 ? ' <span class="hint">canary</span>' : ''}</th><td class="wide-cell">${progressBar(`Wave ${x.wave}`, snapshot.waveDone.get(x.wave) ?? 0, x.size)}</td><td>${waveStateHtml(snapshot, x)}</td><td class="hide-narrow">${iso(x.started_at)}</td></tr>`,
     )
     .join('');
   return `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Waves"><table class="data"><thead><tr><th scope="col">Wave</th><th scope="col">Progress</th><th scope="col">State</th><th scope="col" class="hide-narrow">Started</th></tr></thead><tbody>${rows}</tbody></table></div>`;

@@ -9,7 +9,7 @@ const GROUPS: Array<{ title: string; intro: string; names: SettingName[] }> = [
   {
     title: 'Guard rails',
     intro: 'How big a campaign may be before a second person approves it, how it rolls out, and when it stops by itself.',
-    names: ['approval_threshold', 'expected_count_tolerance', 'canary_size', 'wave_hold_seconds', 'wave_growth', 'halt_unexpected_rate', 'halt_delivery_failure_rate', 'tripwire_budget_per_hour'],
+    names: ['approval_threshold', 'expected_count_tolerance', 'canary_size', 'wave_hold_seconds', 'wave_max_undelivered_rate', 'wave_growth', 'halt_unexpected_rate', 'halt_delivery_failure_rate', 'tripwire_budget_per_hour'],
   },
   {
     title: 'Reset links and requests',
