@@ -262,7 +262,9 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     campaignLeaseMs: intEnv(env, 'RESETGUARD_CAMPAIGN_LEASE_MS', 30_000, 1_000, 3_600_000),
     loadShedding: parseLoadShedding(env),
     delivery: {
-      maxAttempts: intEnv(env, 'RESETGUARD_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+      // 16 attempts at the default backoff (5 s doubling, capped at 1 h, jittered) keep retrying for about
+      // 3–6 hours: long enough to ride out a relay outage. (8 gave up after 5–10 minutes.)
+      maxAttempts: intEnv(env, 'RESETGUARD_DELIVERY_MAX_ATTEMPTS', 16, 1, 100),
       backoffBaseMs: intEnv(env, 'RESETGUARD_DELIVERY_BACKOFF_MS', 5_000, 1, 3_600_000),
       backoffCapMs: intEnv(env, 'RESETGUARD_DELIVERY_BACKOFF_CAP_MS', 3_600_000, 1, 86_400_000),
       leaseMs: intEnv(env, 'RESETGUARD_DELIVERY_LEASE_MS', 60_000, 100, 3_600_000),
