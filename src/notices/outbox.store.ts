@@ -9,6 +9,7 @@ import { sortableId, type Keyring } from '../lib/secrets.js';
 import type { DialectAdapter, JsonColumnType } from '../storage/dialect.js';
 import { generateVerificationCode } from './verification-code.js';
 import type { Database, NewNotice, Notice } from '../storage/schema.js';
+import { claimDue, type ClaimOptions } from '../storage/leases.js';
 
 export const NOTICE_KINDS = ['reset_request', 'forced_reset', 'password_changed', 'correction'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
@@ -155,75 +156,9 @@ export class NoticeOutbox {
   }
 }
 
-export interface ClaimOptions {
-  workerId: string;
-  now: number;
-  leaseMs: number;
-  limit: number;
-  /** Kinds not to claim right now (e.g. forced_reset while the kill switch is engaged). */
-  heldKinds?: readonly string[];
-}
-
-/**
- * Claims up to `limit` due notices in ONE statement: pending ones whose time has come, and 'sending'
- * ones whose lease ran out (their worker crashed or hung; the row is reclaimed and retried). The CTEs
- * (as in pg-boss) select with the dialect's claim lock: on PostgreSQL FOR UPDATE SKIP LOCKED, so
- * concurrent workers take disjoint rows without waiting for each other; on SQLite the single UPDATE
- * runs under the database write lock, which already makes it atomic.
- *
- * Two index scans, not one OR: with `(pending AND due) OR (sending AND expired)` PostgreSQL could not
- * read notices_due_idx (state, next_attempt_at) in order, so every claim gathered and sorted the WHOLE
- * backlog to take 50 — 0.4 s a claim with 80,000 notices queued behind a 100,000-account campaign
- * (test/faults/worker-sigkill.test.ts), which capped delivery near 125 notices/s per worker. Each scan
- * below walks the index in order and stops at `limit` (0.2 ms on the same backlog). Both order by
- * next_attempt_at alone, the index's own order, for the same reason; among equal times the index keeps
- * insertion order. The expired scan is an index scan too (not a bitmap scan), which marks the dead index
- * entries that every pending → sending → sent transition leaves behind, so later claims skip them.
- */
-export async function claimDueNotices(db: Kysely<Database>, dialect: DialectAdapter, opts: ClaimOptions): Promise<Notice[]> {
-  const held = opts.heldKinds ?? [];
-  return db
-    .with('due_pending', (qc) =>
-      dialect.lockForClaim(
-        qc
-          .selectFrom('notices')
-          .select('id')
-          .where('state', '=', 'pending')
-          .where('next_attempt_at', '<=', opts.now)
-          .$if(held.length > 0, (qb) => qb.where('kind', 'not in', held))
-          .orderBy('next_attempt_at')
-          .limit(opts.limit),
-      ),
-    )
-    .with('due_expired', (qc) =>
-      dialect.lockForClaim(
-        qc
-          .selectFrom('notices')
-          .select('id')
-          .where('state', '=', 'sending')
-          .where('locked_until', '<=', opts.now)
-          .$if(held.length > 0, (qb) => qb.where('kind', 'not in', held))
-          .orderBy('next_attempt_at')
-          .limit(opts.limit),
-      ),
-    )
-    .updateTable('notices')
-    .set((eb) => ({
-      state: 'sending',
-      attempts: eb('attempts', '+', 1),
-      locked_until: opts.now + opts.leaseMs,
-      locked_by: opts.workerId,
-    }))
-    // At most `limit` in all; reclaimed notices are listed first (they have waited a whole lease already).
-    // Rows a CTE locked but this limit leaves out are unlocked again when the statement commits.
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom((sub) => sub.selectFrom('due_expired').select('id').unionAll(sub.selectFrom('due_pending').select('id')).as('due'))
-        .select('due.id')
-        .limit(opts.limit),
-    )
-    .returningAll()
-    .execute();
+/** Claims due notices (see claimDue in storage/leases.ts), leaving `heldKinds` unclaimed. */
+export function claimDueNotices(db: Kysely<Database>, dialect: DialectAdapter, opts: ClaimOptions): Promise<Notice[]> {
+  return claimDue(db, dialect, 'notices', opts);
 }
 
 // Every settle is conditional on still holding the claim: a worker whose lease expired and was taken

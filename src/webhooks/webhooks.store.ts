@@ -5,6 +5,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
+import { claimDue, type ClaimOptions } from '../storage/leases.js';
 import type { WebhookDeliveriesTable, WebhookSubscriptionsTable } from './webhooks.schema.js';
 
 export type WebhookSubscription = Selectable<WebhookSubscriptionsTable>;
@@ -63,47 +64,9 @@ export async function insertDeliveries(executor: Kysely<Database>, rows: NewWebh
   return inserted.length;
 }
 
-export interface ClaimDeliveriesOptions {
-  workerId: string;
-  now: number;
-  leaseMs: number;
-  limit: number;
-}
-
-/**
- * Claims up to `limit` due deliveries in ONE statement: pending ones whose time has come, and 'sending'
- * ones whose lease ran out (their worker died or hung mid-request). On PostgreSQL the CTE selects FOR
- * UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without waiting; on SQLite the single
- * UPDATE runs under the database write lock, which already makes it atomic.
- */
-export async function claimDueDeliveries(db: Kysely<Database>, dialect: DialectAdapter, opts: ClaimDeliveriesOptions): Promise<WebhookDelivery[]> {
-  return db
-    .with('due', (qc) =>
-      dialect.lockForClaim(
-        qc
-          .selectFrom('webhook_deliveries')
-          .select('id')
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', opts.now)]),
-              eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', opts.now)]),
-            ]),
-          )
-          .orderBy('next_attempt_at')
-          .orderBy('id')
-          .limit(opts.limit),
-      ),
-    )
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      state: 'sending',
-      attempts: eb('attempts', '+', 1),
-      locked_until: opts.now + opts.leaseMs,
-      locked_by: opts.workerId,
-    }))
-    .where('id', 'in', (eb) => eb.selectFrom('due').select('id'))
-    .returningAll()
-    .execute();
+/** Claims due deliveries (see claimDue in storage/leases.ts). */
+export function claimDueDeliveries(db: Kysely<Database>, dialect: DialectAdapter, opts: ClaimOptions): Promise<WebhookDelivery[]> {
+  return claimDue(db, dialect, 'webhook_deliveries', opts);
 }
 
 // A worker whose lease expired and was taken over must not overwrite the new holder's outcome: every
