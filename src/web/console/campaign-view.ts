@@ -92,7 +92,7 @@ export function wavesHtml(snapshot: CampaignSnapshot): string {
   const rows = w
     .map(
       (x) =>
-        `<tr><th scope="row">${x.wave}${x.wave === 1 ? ' <span class="hint">canary</span>' : ''}</th><td class="wide-cell">${progressBar(`Wave ${x.wave}`, snapshot.waveDone.get(x.wave) ?? 0, x.size)}</td><td>${waveStateHtml(snapshot, x)}</td><td class="hide-narrow">${iso(x.started_at)}</td></tr>`,
+        `<tr><th scope="row">${x.wave}${x.wave === 1 ? ' <span class="hint">canary</span>' : ''}</th><td class="wide-cell">${progressBar(`Wave ${x.wave}`, snapshot.waveDone.get(x.wave) ?? 0, x.size)}</td><td class="wave-state">${waveStateHtml(snapshot, x)}</td><td class="hide-narrow">${iso(x.started_at)}</td></tr>`,
     )
     .join('');
   return `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Waves"><table class="data"><thead><tr><th scope="col">Wave</th><th scope="col">Progress</th><th scope="col">State</th><th scope="col" class="hide-narrow">Started</th></tr></thead><tbody>${rows}</tbody></table></div>`;
