@@ -212,7 +212,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     hashAdmission,
     routes: [
-      systemRoutes({ db, metrics, guard, settings, clock }),
+      systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
       accountsRoutes({ accounts, sessions }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),

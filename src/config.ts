@@ -27,6 +27,8 @@ export interface Config {
    * ignored, so nobody can pick their own address for per-IP limits.
    */
   trustedProxies: string[];
+  /** When set, GET /metrics (API port and a worker's --metrics-port) wants `Authorization: Bearer <it>`. */
+  metricsToken: string | null;
   /** HMAC keys; the first one signs, all of them verify (rotation). */
   secrets: Buffer[];
   pwned: string;
@@ -143,6 +145,14 @@ function parseTrustedProxies(raw: string | undefined): string[] {
   return entries;
 }
 
+function parseMetricsToken(raw: string | undefined): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  // It goes into an HTTP header: visible ASCII only, and long enough not to be guessed.
+  if (!/^[\x21-\x7e]{16,}$/.test(value)) throw new ConfigError('RESETGUARD_METRICS_TOKEN must be at least 16 visible ASCII characters (no spaces)');
+  return value;
+}
+
 function parseSmtpUrl(raw: string | undefined): string | null {
   const value = raw?.trim();
   if (!value) return null;
@@ -252,6 +262,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     host: overrides.host ?? (env.RESETGUARD_HOST?.trim() || '127.0.0.1'),
     port: overrides.port ?? parsePort(env.RESETGUARD_PORT),
     trustedProxies: parseTrustedProxies(env.RESETGUARD_TRUSTED_PROXIES),
+    metricsToken: parseMetricsToken(env.RESETGUARD_METRICS_TOKEN),
     secrets: loadSecrets(env.RESETGUARD_SECRET, dataDir, production),
     pwned: env.RESETGUARD_PWNED?.trim() || 'builtin',
     pwnedOptions: parsePwnedOptions(env),

@@ -20,8 +20,13 @@ export async function listenForMetrics(http: FastifyInstance, host: string, port
       res.writeHead(405, { allow: 'GET' }).end();
       return;
     }
-    http.inject({ method: 'GET', url: path }).then(
-      (r) => res.writeHead(r.statusCode, { 'content-type': String(r.headers['content-type'] ?? 'text/plain') }).end(r.body),
+    // The scraper's credentials go along: /metrics checks RESETGUARD_METRICS_TOKEN here as on the API port.
+    const authorization = req.headers.authorization;
+    http.inject({ method: 'GET', url: path, ...(authorization ? { headers: { authorization } } : {}) }).then(
+      (r) => {
+        const auth = r.headers['www-authenticate'];
+        res.writeHead(r.statusCode, { 'content-type': String(r.headers['content-type'] ?? 'text/plain'), ...(auth ? { 'www-authenticate': String(auth) } : {}) }).end(r.body);
+      },
       () => res.writeHead(503).end(),
     );
   });

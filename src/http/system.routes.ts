@@ -5,12 +5,13 @@ import { Type } from 'typebox';
 import type { Guard } from '../guard/guard.service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
+import { safeEqual } from '../lib/secrets.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
 import { createMetricsScrape } from './metrics-scrape.js';
 import { problems, sendProblem } from './problem.js';
 
-export function systemRoutes(deps: { db: Db; metrics: Metrics; guard: Guard; settings: SettingsService; clock: Clock }) {
+export function systemRoutes(deps: { db: Db; metrics: Metrics; guard: Guard; settings: SettingsService; clock: Clock; metricsToken: string | null }) {
   return async (app: FastifyInstance): Promise<void> => {
     const scrape = createMetricsScrape(deps);
 
@@ -40,7 +41,13 @@ export function systemRoutes(deps: { db: Db; metrics: Metrics; guard: Guard; set
       },
     );
 
-    app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (request, reply) => {
+    app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (a bearer token when RESETGUARD_METRICS_TOKEN is set)', produces: ['text/plain'] } }, async (request, reply) => {
+      // The figures are not secret, but they tell an outsider how many campaigns run and how deep the
+      // outbox is: with a token set, a scrape must present it (compared in constant time).
+      if (deps.metricsToken !== null && !safeEqual(request.headers.authorization ?? '', `Bearer ${deps.metricsToken}`)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        return sendProblem(reply, 'unauthorized', 'GET /metrics needs Authorization: Bearer <RESETGUARD_METRICS_TOKEN>.');
+      }
       const err = await scrape.refresh();
       if (err) request.log.warn({ err }, 'metrics: database state could not be read; serving the previous values');
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
