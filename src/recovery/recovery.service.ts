@@ -68,12 +68,11 @@ export class RecoveryService {
 
   /** The work behind a request; returns whether a mail was queued (tests call it directly). */
   async issueResetLink(email: string, ip: string): Promise<boolean> {
-    const found = await this.d.accounts.findByEmailWithCredential(email);
+    const found = await this.d.tokens.requester(email);
     if (!found) return false;
-    const accountId = found.account.id;
+    const accountId = found.id;
     const now = this.d.clock.now();
-    const last = await this.d.tokens.lastIssuedAt(accountId, 'self_service');
-    if (last !== null && now - last < REPEAT_HOLD_MS) return false;
+    if (found.last_issued_at !== null && now - found.last_issued_at < REPEAT_HOLD_MS) return false;
     const settings = await this.d.settings.get();
     const hit = await this.d.rates.hit(`reset-account:${accountId}`, settings.reset_requests_per_account_per_hour, HOUR_MS, now);
     if (!hit.allowed) return false;
@@ -96,7 +95,7 @@ export class RecoveryService {
       await this.d.outbox.enqueue(trx, {
         kind: 'reset_request',
         accountId,
-        recipient: found.account.email,
+        recipient: found.email,
         payload: { requested_at: now, expires_at: expiresAt, ip },
         secret: token,
         idempotencyKey: `reset_request:${tokenId}`,
