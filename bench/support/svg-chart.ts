@@ -24,10 +24,10 @@ const PAD = { left: 80, top: 48, bottom: 56 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const num = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 
-/** A "nice" upper bound for the y axis: 1, 2 or 5 × 10^k at or above `max`. */
+/** A "nice" upper bound for the y axis (fifths of it are the ticks) at or above `max`. */
 function niceCeil(max: number): number {
   const p = 10 ** Math.floor(Math.log10(Math.max(max, 1)));
-  return [1, 2, 5, 10].map((m) => m * p).find((v) => v >= max)!;
+  return [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((v) => v >= max)!;
 }
 
 export function lineChart(series: Series[], options: ChartOptions): string {
@@ -35,7 +35,8 @@ export function lineChart(series: Series[], options: ChartOptions): string {
   const ys = [...series.flatMap((s) => s.points.map((p) => p.y)), ...(options.marks ?? []).map((m) => m.y)];
   const xMin = Math.log10(Math.min(...xs));
   const xMax = Math.log10(Math.max(...xs));
-  const yMax = niceCeil(Math.max(...ys) * 1.05);
+  // Headroom for the value printed above the highest point, inside the plot's frame.
+  const yMax = niceCeil(Math.max(...ys) * 1.1);
   // The legend sits right of the plot; make room for its longest label (~7 px a character at 12 px).
   const right = Math.max(170, 50 + 7 * Math.max(...series.map((s) => s.label.length), ...(options.marks ?? []).map((m) => m.label.length)));
   const W = PAD.left + PLOT_W + right;
@@ -66,6 +67,11 @@ export function lineChart(series: Series[], options: ChartOptions): string {
     out.push(`<text x="${PAD.left + plotW + 6}" y="${sy(m.y) + 4}" fill="${m.color}">${esc(m.label)}</text>`);
   }
   const labelled = series.filter((s) => s.pointLabels !== false);
+  // A value at the left or right edge would sit on the axis's tick labels or the frame: it is printed
+  // inward from its point there, centred over it elsewhere.
+  const [firstX, lastX] = [Math.min(...xs), Math.max(...xs)];
+  const pointLabelAt = (x: number): { dx: number; anchor: string } =>
+    x === firstX && x !== lastX ? { dx: 6, anchor: 'start' } : x === lastX && x !== firstX ? { dx: -6, anchor: 'end' } : { dx: 0, anchor: 'middle' };
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
@@ -74,7 +80,8 @@ export function lineChart(series: Series[], options: ChartOptions): string {
       out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="4" fill="${s.color}"/>`);
       // Every other labelled series prints below its points, so two close lines keep readable values.
       const below = labelled.indexOf(s) % 2 === 1;
-      if (s.pointLabels !== false) out.push(`<text x="${sx(p.x).toFixed(1)}" y="${(sy(p.y) + (below ? 19 : -9)).toFixed(1)}" text-anchor="middle" fill="${s.color}">${esc(num(Math.round(p.y)))}</text>`);
+      const at = pointLabelAt(p.x);
+      if (s.pointLabels !== false) out.push(`<text x="${(sx(p.x) + at.dx).toFixed(1)}" y="${(sy(p.y) + (below ? 19 : -9)).toFixed(1)}" text-anchor="${at.anchor}" fill="${s.color}">${esc(num(Math.round(p.y)))}</text>`);
     }
     const ly = PAD.top + 16 + i * 20;
     out.push(`<line x1="${PAD.left + plotW + 10}" x2="${PAD.left + plotW + 34}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${dash}/>`);
