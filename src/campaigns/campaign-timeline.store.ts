@@ -28,6 +28,16 @@ export class CampaignTimelineStore {
 
   async buckets(campaignId: string): Promise<TimelineBucket[]> {
     const db = this.db;
+    // Forced-reset notices that reached `state`, per minute of the instant that recorded it.
+    const noticesPerMinute = (state: 'sent' | 'failed', at: 'n.sent_at' | 'n.settled_at') =>
+      db
+        .selectFrom('notices as n')
+        .select([minuteOf(at).as('m'), (eb) => eb.fn.countAll<number>().as('n')])
+        .where('n.campaign_id', '=', campaignId)
+        .where('n.kind', '=', 'forced_reset')
+        .where('n.state', '=', state)
+        .groupBy(minuteOf(at))
+        .execute();
     const [applied, sent, failed, completed, unexpected] = await Promise.all([
       db
         .selectFrom('campaign_targets as t')
@@ -36,22 +46,8 @@ export class CampaignTimelineStore {
         .where('t.applied_at', 'is not', null)
         .groupBy(minuteOf('t.applied_at'))
         .execute(),
-      db
-        .selectFrom('notices as n')
-        .select([minuteOf('n.sent_at').as('m'), (eb) => eb.fn.countAll<number>().as('n')])
-        .where('n.campaign_id', '=', campaignId)
-        .where('n.kind', '=', 'forced_reset')
-        .where('n.state', '=', 'sent')
-        .groupBy(minuteOf('n.sent_at'))
-        .execute(),
-      db
-        .selectFrom('notices as n')
-        .select([minuteOf('n.settled_at').as('m'), (eb) => eb.fn.countAll<number>().as('n')])
-        .where('n.campaign_id', '=', campaignId)
-        .where('n.kind', '=', 'forced_reset')
-        .where('n.state', '=', 'failed')
-        .groupBy(minuteOf('n.settled_at'))
-        .execute(),
+      noticesPerMinute('sent', 'n.sent_at'),
+      noticesPerMinute('failed', 'n.settled_at'),
       db
         .selectFrom('campaign_targets as t')
         .innerJoin('accounts as a', 'a.id', 't.account_id')
