@@ -148,8 +148,10 @@ function parseTrustedProxies(raw: string | undefined): string[] {
 function parseMetricsToken(raw: string | undefined): string | null {
   const value = raw?.trim();
   if (!value) return null;
-  // It goes into an HTTP header: visible ASCII only, and long enough not to be guessed.
-  if (!/^[\x21-\x7e]{16,}$/.test(value)) throw new ConfigError('RESETGUARD_METRICS_TOKEN must be at least 16 visible ASCII characters (no spaces)');
+  // Sent as a bearer token: the characters bearerToken (src/http/auth.ts) accepts, long enough not to be guessed.
+  if (!/^[A-Za-z0-9._~+/=-]{16,400}$/.test(value)) {
+    throw new ConfigError('RESETGUARD_METRICS_TOKEN must be at least 16 visible ASCII characters from A-Z a-z 0-9 . _ ~ + / = - (no spaces), at most 400');
+  }
   return value;
 }
 

@@ -8,6 +8,7 @@ import type { Metrics } from '../lib/metrics.js';
 import { safeEqual } from '../lib/secrets.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
+import { bearerToken } from './auth.js';
 import { createMetricsScrape } from './metrics-scrape.js';
 import { problems, sendProblem } from './problem.js';
 
@@ -44,7 +45,7 @@ export function systemRoutes(deps: { db: Db; metrics: Metrics; guard: Guard; set
     app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (a bearer token when RESETGUARD_METRICS_TOKEN is set)', produces: ['text/plain'] } }, async (request, reply) => {
       // The figures are not secret, but they tell an outsider how many campaigns run and how deep the
       // outbox is: with a token set, a scrape must present it (compared in constant time).
-      if (deps.metricsToken !== null && !safeEqual(request.headers.authorization ?? '', `Bearer ${deps.metricsToken}`)) {
+      if (deps.metricsToken !== null && !safeEqual(bearerToken(request) ?? '', deps.metricsToken)) {
         reply.header('www-authenticate', 'Bearer realm="metrics"');
         return sendProblem(reply, 'unauthorized', 'GET /metrics needs Authorization: Bearer <RESETGUARD_METRICS_TOKEN>.');
       }
