@@ -33,8 +33,6 @@ export interface ClaimOptions {
  */
 export async function claimDue<T extends LeasedTable>(db: Kysely<Database>, dialect: DialectAdapter, table: T, opts: ClaimOptions): Promise<Array<Selectable<Database[T]>>> {
   const held = opts.heldKinds ?? [];
-  // `kind` exists on notices only; heldKinds is only ever passed for them.
-  const notHeld = sql<boolean>`${sql.ref('kind')} not in (${sql.join(held)})`;
   const due = (state: 'pending' | 'sending', timeColumn: 'next_attempt_at' | 'locked_until') =>
     dialect.lockForClaim(
       db
@@ -42,7 +40,8 @@ export async function claimDue<T extends LeasedTable>(db: Kysely<Database>, dial
         .select('id')
         .where('state', '=', state)
         .where(timeColumn, '<=', opts.now)
-        .$if(held.length > 0, (qb) => qb.where(notHeld))
+        // `kind` exists on notices only; heldKinds is only ever passed for them.
+        .$if(held.length > 0, (qb) => qb.where(sql<boolean>`${sql.ref('kind')} not in (${sql.join(held)})`))
         .orderBy('next_attempt_at')
         .limit(opts.limit),
     );

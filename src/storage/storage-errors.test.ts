@@ -3,7 +3,7 @@
 import { createServer, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
+import { createTestDatabase, DIALECTS, PG_URL, type TestDatabase } from '../../test/support/databases.js';
 import { openDatabase } from './database.js';
 import { StorageError } from './storage-errors.js';
 
@@ -76,7 +76,7 @@ it('postgres: a server that accepts but never answers, or a pool with every clie
   const port = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as { port: number }).port)));
   const hung = openDatabase({ kind: 'postgres', url: `postgres://postgres@127.0.0.1:${port}/test` }, { poolSize: 1, connectTimeoutMs: 300 });
   // A real server, but its only connection is held by a transaction that never ends.
-  const busy = openDatabase({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test' }, { poolSize: 1, connectTimeoutMs: 300 });
+  const busy = openDatabase({ kind: 'postgres', url: PG_URL }, { poolSize: 1, connectTimeoutMs: 300 });
   let endHold: () => void = () => {};
   const held = busy.db.transaction().execute(async (trx) => {
     await sql`select 1`.execute(trx);
