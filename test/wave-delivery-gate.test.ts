@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.js';
 import { DIALECTS } from './support/databases.js';
-import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { drillOperators, launchCampaign, type DrillOperators } from './faults/support/drill.js';
 import { seedAccounts } from './support/seed.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 
@@ -14,16 +15,18 @@ describe.each(DIALECTS)('a wave whose mail has not gone out, on %s', (kind) => {
   let sink: SmtpSink;
   let t: TestApp;
   const clock = new ManualClock(Date.parse('2026-11-26T09:00:00Z'));
-  const keys: Record<string, string> = {};
-  const api = (method: 'GET' | 'POST' | 'PATCH', url: string, key: string, payload?: object) =>
-    t.app.http.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
-  const view = async (id: string) => (await api('GET', `/v1/admin/campaigns/${id}`, keys.operator!)).json();
+  let ops: DrillOperators;
+  const view = (id: string) => t.app.services.campaigns.view(id);
+  const launch = async (prefix: string) => {
+    const accounts = await seedAccounts(t.app.db, 200, `${prefix}-${kind}-`);
+    return launchCampaign(t.app, ops, accounts.map((a) => a.id), 'credentials seen in a breach');
+  };
 
   beforeAll(async () => {
     sink = await startSmtpSink();
     t = await startTestApp(kind, { smtpUrl: sink.url, logLevel: 'warn', clock });
-    for (const [name, role] of [['operator', 'operator'], ['admin', 'admin']] as const) keys[name] = (await t.app.services.operators.create(name, role)).key;
-    expect((await api('PATCH', '/v1/admin/settings', keys.admin!, { wave_hold_seconds: HOLD_S, canary_size: 2, approval_threshold: 1000 })).statusCode).toBe(200);
+    ops = await drillOperators(t.app);
+    await t.app.services.settings.patch({ wave_hold_seconds: HOLD_S, canary_size: 2 }, ops.approver.id);
   }, 60_000);
   afterAll(async () => {
     await t.close();
@@ -31,11 +34,7 @@ describe.each(DIALECTS)('a wave whose mail has not gone out, on %s', (kind) => {
   });
 
   it('keeps holding until the mail is out, then holds a whole hold before the next wave', async () => {
-    const accounts = await seedAccounts(t.app.db, 200, `gate-${kind}-`);
-    const created = await api('POST', '/v1/admin/campaigns', keys.operator!, { reason: 'credentials seen in a breach', targets: { account_ids: accounts.map((a) => a.id) }, expected_count: 200 });
-    expect(created.statusCode).toBe(201);
-    const id = created.json().id as string;
-    expect((await api('POST', `/v1/admin/campaigns/${id}/start`, keys.operator!)).statusCode).toBe(200);
+    const id = await launch('gate');
     await t.app.campaignRunner.runOnce();
     expect((await view(id)).counts.applied).toBe(2);
 
@@ -60,17 +59,14 @@ describe.each(DIALECTS)('a wave whose mail has not gone out, on %s', (kind) => {
     clock.advance(2_000);
     await t.app.campaignRunner.runOnce();
     v = await view(id);
-    expect(v.waves[0].state).toBe('done');
+    expect(v.waves[0]!.state).toBe('done');
     expect(v.waves).toHaveLength(2);
     expect(v.counts.applied).toBe(6); // wave 2 doubles the canary
   });
 
   it('wave_max_undelivered_rate 1 never waits for the mail', async () => {
-    expect((await api('PATCH', '/v1/admin/settings', keys.admin!, { wave_max_undelivered_rate: 1 })).statusCode).toBe(200);
-    const accounts = await seedAccounts(t.app.db, 200, `nogate-${kind}-`);
-    const created = await api('POST', '/v1/admin/campaigns', keys.operator!, { reason: 'credentials seen in a breach', targets: { account_ids: accounts.map((a) => a.id) }, expected_count: 200 });
-    const id = created.json().id as string;
-    expect((await api('POST', `/v1/admin/campaigns/${id}/start`, keys.operator!)).statusCode).toBe(200);
+    await t.app.services.settings.patch({ wave_max_undelivered_rate: 1 }, ops.approver.id);
+    const id = await launch('nogate');
     await t.app.campaignRunner.runOnce();
     clock.advance((HOLD_S + 1) * 1000);
     await t.app.campaignRunner.runOnce();
