@@ -74,9 +74,11 @@ import { CampaignRunner } from './campaigns/campaign-runner.js';
 import { campaignsRoutes } from './campaigns/campaigns.routes.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
-import { ForcedResetWriter } from './guard/forced-reset-writer.js';
-import { Guard } from './guard/guard.service.js';
-import { observeGuardDecisions } from './guard/guard-metrics.js';
+import { ForcedResetStore } from './campaigns/guard/forced-reset.store.js';
+import { CampaignTargetsStore } from './campaigns/campaign-targets.store.js';
+import { forcedResetLinks } from './campaigns/guard/forced-reset-links.js';
+import { Guard } from './campaigns/guard/guard.service.js';
+import { observeGuardDecisions } from './campaigns/guard/guard-metrics.js';
 import { NoticeFeedbackService } from './notices/notice-feedback.service.js';
 import { noticeBouncesRoutes } from './notices/notice-bounces.routes.js';
 import { noticeFeedbackRoutes } from './notices/notice-feedback.routes.js';
@@ -184,7 +186,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
   const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
   const feedback = new NoticeFeedbackService(db.db, clock);
-  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
+  const campaignTargets = new CampaignTargetsStore(db.dialect);
+  const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, messageIdDomainFor(config)), targets: campaignTargets, settings, recorders, clock });
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
@@ -195,7 +198,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const transport = createMailTransport(config, db);
   // While the kill switch is engaged, no forced-reset notice leaves, whichever process holds it.
   const heldKinds = async () => ((await guard.killSwitchEngaged()) ? (['forced_reset'] as const) : []);
-  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds });
+  const prepare = forcedResetLinks({ db, keyring, clock, targets: campaignTargets, tokens: tokensStore, metrics });
+  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds, prepare });
   const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });

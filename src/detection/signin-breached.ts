@@ -16,7 +16,7 @@
 // detection, not the password policy. The blocklist has already logged and counted the failure.
 import type { Logger } from 'pino';
 import { detectorIdentity, type CampaignsService } from '../campaigns/campaigns.service.js';
-import type { Guard } from '../guard/guard.service.js';
+import type { Guard } from '../campaigns/guard/guard.service.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Settings } from '../settings/settings-definitions.js';

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CampaignsService } from '../campaigns/campaigns.service.js';
-import type { Guard } from '../guard/guard.service.js';
+import type { Guard } from '../campaigns/guard/guard.service.js';
 import type { Clock } from '../lib/clock.js';
 import type { AuditSink } from '../lib/events.js';
 import { sha256 } from '../lib/secrets.js';
