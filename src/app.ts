@@ -11,6 +11,14 @@ import { HashAdmission, admittedHasher, registerHashAdmissionGauges } from './ac
 import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
+import { DevicesStore } from './accounts/devices/devices.store.js';
+import { NewDeviceWatch } from './accounts/devices/new-device.service.js';
+import { NotMeService } from './accounts/devices/not-me.service.js';
+import { notMeRoutes } from './accounts/devices/not-me.routes.js';
+import type { HolderResetPort } from './accounts/holder-reset-port.js';
+import { SecondFactorService } from './accounts/second-factor/second-factor.service.js';
+import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
+import { secondFactorRoutes } from './accounts/second-factor/second-factor.routes.js';
 import type { Config } from './config.js';
 import { BreachDumpWorker } from './detection/breach-dump-worker.js';
 import { breachDumpsRoutes } from './detection/breach-dumps.routes.js';
@@ -72,7 +80,7 @@ import { Webhooks } from './webhooks/webhooks.service.js';
 import { CampaignReverter } from './campaigns/campaign-revert.js';
 import { CampaignRunner } from './campaigns/campaign-runner.js';
 import { campaignsRoutes } from './campaigns/campaigns.routes.js';
-import { CampaignsService } from './campaigns/campaigns.service.js';
+import { CampaignsService, detectorIdentity } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
 import { ForcedResetWriter } from './guard/forced-reset-writer.js';
 import { Guard } from './guard/guard.service.js';
@@ -174,7 +182,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // built below: late-bound getters, called only at sign-in time (as handleRequest below).
   const late = { findings: () => findings, campaigns: () => campaigns, guard: () => guard };
   const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, late });
-  const accounts = new AccountsService({ ...common, sessions, signInWatch });
+  const devicesStore = new DevicesStore(db.db);
+  const devices = new NewDeviceWatch({ db: db.db, store: devicesStore, keyring, outbox, settings, clock });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices });
+  const secondFactor: SecondFactorService = new SecondFactorService({
+    db: db.db,
+    store: new SecondFactorStore(db.db),
+    passwords: accounts,
+    throttle,
+    keyring,
+    outbox,
+    events: webhooks,
+    clock,
+    issuer: new URL(config.publicUrl).hostname,
+  });
   // The queue calls back into the service it feeds; the closure runs only after both exist.
   const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -190,6 +211,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
+  // Holder-initiated resets go through the guard's single-account path for now.
+  const holderReset: HolderResetPort = {
+    async resetByHolder(accountId, reason) {
+      await campaigns.forceResetOne(accountId, reason, detectorIdentity('holder_report'), { kind: 'detector', findingIds: [] });
+    },
+  };
+  const notMe = new NotMeService({ db: db.db, sessions: sessionsStore, findings, events: webhooks, holderReset, clock, logger });
 
   // transports
   const transport = createMailTransport(config, db);
@@ -214,6 +242,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
       accountsRoutes({ accounts, sessions }),
+      secondFactorRoutes({ secondFactor, accounts, sessions }),
+      notMeRoutes({ notMe, web }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       auditRoutes({ audit, operators }),
