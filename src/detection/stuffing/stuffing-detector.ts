@@ -15,12 +15,12 @@
 // once. A global spike blames nobody: a metric, a log line and an audit entry, at most once per window.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Clock } from '../lib/clock.js';
-import type { AuditSink } from '../lib/events.js';
-import type { Settings } from '../settings/settings-definitions.js';
-import type { Db } from '../storage/database.js';
-import type { FindingRecorder } from './signin-watch.js';
-import type { NewFinding } from './findings.store.js';
+import type { Clock } from '../../lib/clock.js';
+import type { AuditSink } from '../../lib/events.js';
+import type { Settings } from '../../settings/settings-definitions.js';
+import type { Db } from '../../storage/database.js';
+import type { FindingRecorder } from '../signin-watch.js';
+import type { NewFinding } from '../findings/findings.store.js';
 import { FLUSH_AFTER_MS, SuccessBuffer } from './stuffing-buffer.js';
 import { StuffingMetrics } from './stuffing-metrics.js';
 import { findingSource, sourceOf, type SourceOf } from './stuffing-network.js';

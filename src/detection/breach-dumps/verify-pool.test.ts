@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VerifyPool } from './verify-pool.js';
 
 // Hashes made by other tools (htpasswd, pyca/bcrypt, the argon2 CLI, hashlib): every scheme sign-in accepts.
-const fixtures = JSON.parse(readFileSync(new URL('../../test/fixtures/legacy-hashes.json', import.meta.url), 'utf8')) as Array<{
+const fixtures = JSON.parse(readFileSync(new URL('../../../test/fixtures/legacy-hashes.json', import.meta.url), 'utf8')) as Array<{
   name: string;
   hash: string;
   password: string;

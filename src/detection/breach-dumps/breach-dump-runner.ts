@@ -5,10 +5,10 @@
 // process and stopped after they sit idle.
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import type { Clock } from '../lib/clock.js';
-import type { Recorders } from '../lib/events.js';
-import type { Db } from '../storage/database.js';
-import type { FindingsService } from './findings.service.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Recorders } from '../../lib/events.js';
+import type { Db } from '../../storage/database.js';
+import type { FindingsService } from '../findings/findings.service.js';
 import { runDumpImport, type DumpCounters, type ImportProgress, type ImportResult } from './breach-dump-import.js';
 import type { BreachDumpRow, BreachDumpsStore } from './breach-dumps.store.js';
 import { AccountEmailIndex } from './breach-email-filter.js';

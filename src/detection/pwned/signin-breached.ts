@@ -15,14 +15,14 @@
 // A check that cannot be answered (the range API down, fail-closed) does not fail the sign-in: this is
 // detection, not the password policy. The blocklist has already logged and counted the failure.
 import type { Logger } from 'pino';
-import { detectorIdentity, type CampaignsService } from '../campaigns/campaigns.service.js';
-import type { Guard } from '../guard/guard.service.js';
-import type { Clock } from '../lib/clock.js';
-import { AppError } from '../lib/errors.js';
-import type { Settings } from '../settings/settings-definitions.js';
-import type { Db } from '../storage/database.js';
+import { detectorIdentity, type CampaignsService } from '../../campaigns/campaigns.service.js';
+import type { Guard } from '../../guard/guard.service.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { Settings } from '../../settings/settings-definitions.js';
+import type { Db } from '../../storage/database.js';
 import type { PasswordBlocklist } from './pwned.js';
-import type { FindingRecorder } from './signin-watch.js';
+import type { FindingRecorder } from '../signin-watch.js';
 
 export const BREACHED_SOURCE = 'signin:pwned';
 const DAY_MS = 86_400_000;

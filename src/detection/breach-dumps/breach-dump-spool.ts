@@ -12,7 +12,7 @@
 // arithmetic, without reading the frames before it.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import type { Keyring } from '../lib/secrets.js';
+import type { Keyring } from '../../lib/secrets.js';
 
 export const FRAME_BYTES = 64 * 1024;
 const MAGIC = Buffer.from('RGDUMP\x00\x01', 'latin1');

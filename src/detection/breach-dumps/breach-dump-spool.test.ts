@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Keyring } from '../lib/secrets.js';
+import { Keyring } from '../../lib/secrets.js';
 import { FRAME_BYTES, readSpool, SpoolError, SpoolTooLargeError, writeSpool } from './breach-dump-spool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'resetguard-spool-'));

@@ -11,7 +11,7 @@
 // sign-up keeps working through an outage, at the cost of not checking those passwords; `closed`
 // rejects with `breach_check_unavailable` (503) — no unchecked password is ever accepted, at the cost
 // of availability. Failures are never cached.
-import { AppError } from '../lib/errors.js';
+import { AppError } from '../../lib/errors.js';
 import type { BreachCheck, BreachCheckFailure, FailureMode, PasswordBlocklist } from './pwned.js';
 import { sha1Digest } from './pwned-store.js';
 

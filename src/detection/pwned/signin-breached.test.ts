@@ -2,12 +2,12 @@
 // (kill switch engaged before or during), and a bug surfacing instead of being swallowed.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CampaignRow } from '../campaigns/campaigns.store.js';
-import { ManualClock } from '../lib/clock.js';
-import { AppError } from '../lib/errors.js';
-import { defaultSettings } from '../settings/settings-definitions.js';
-import type { Db } from '../storage/database.js';
-import type { NewFinding } from './findings.store.js';
+import type { CampaignRow } from '../../campaigns/campaigns.store.js';
+import { ManualClock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { defaultSettings } from '../../settings/settings-definitions.js';
+import type { Db } from '../../storage/database.js';
+import type { NewFinding } from '../findings/findings.store.js';
 import type { PasswordBlocklist } from './pwned.js';
 import { BREACHED_RESET_REASON, BREACHED_SOURCE, BreachedSignIn } from './signin-breached.js';
 

@@ -14,8 +14,8 @@
 // Repeats are recognized by SHA-256(account id, NUL, password) kept in a Set for this run only; no
 // password, hash of one, or line is ever committed, logged, or put in an error.
 import { createHash } from 'node:crypto';
-import { DEFAULT_MAX_PASSWORD_LENGTH, normalizePassword } from '../accounts/password-policy.js';
-import type { NewFinding } from './findings.store.js';
+import { DEFAULT_MAX_PASSWORD_LENGTH, normalizePassword } from '../../accounts/password-policy.js';
+import type { NewFinding } from '../findings/findings.store.js';
 import { readDumpBatches, type ReadDumpOptions } from './breach-dump-parser.js';
 
 /** The counters a checkpoint carries (confirmed_reuses is counted by the database, see above). */

@@ -5,9 +5,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { operatorOf, requireOperator } from '../operators/require-operator.js';
-import { problems } from '../http/problem.js';
-import type { OperatorsService } from '../operators/operators.service.js';
+import { operatorOf, requireOperator } from '../../operators/require-operator.js';
+import { problems } from '../../http/problem.js';
+import type { OperatorsService } from '../../operators/operators.service.js';
 import { acceptDumpStreams, dumpStreamOf } from './breach-dump-upload.js';
 import type { BreachDumpsService } from './breach-dumps.service.js';
 import { BREACH_DUMP_STATES } from './breach-dumps.store.js';

@@ -9,7 +9,7 @@
 // holds its lock until the statement commits, and one row that every sign-in of every process updates
 // would make them take turns.
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../storage/schema.js';
+import type { Database } from '../../storage/schema.js';
 import type { StuffingBurstsTable, StuffingHitsTable } from './stuffing-schema.js';
 import type { WindowCounts } from './stuffing-rules.js';
 

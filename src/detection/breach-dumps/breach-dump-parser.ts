@@ -9,8 +9,8 @@
 // The parser yields batches of parsed lines with the byte offset where each line ends, so the importer
 // can checkpoint at any line it has fully processed. Nothing here keeps a line once its batch is gone.
 import { isUtf8 } from 'node:buffer';
-import { normalizeEmail } from '../accounts/email.js';
-import { AppError } from '../lib/errors.js';
+import { normalizeEmail } from '../../accounts/email.js';
+import { AppError } from '../../lib/errors.js';
 
 /** Longer lines are invalid: far above any real `email:password`, low enough to bound the buffer. */
 export const MAX_LINE_BYTES = 4096;

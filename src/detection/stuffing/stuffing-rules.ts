@@ -15,7 +15,7 @@
 // The global rule blames nobody: failures at least stuffing_global_failure_rate of all sign-ins in the
 // window, once there are at least stuffing_global_min_attempts of them (so a quiet system with three
 // typos in ten minutes is not a "spike"). An attack spread thin over many networks shows up here only.
-import type { Settings } from '../settings/settings-definitions.js';
+import type { Settings } from '../../settings/settings-definitions.js';
 
 /** Counts are kept per minute; a window is the last ⌈W/60⌉ buckets, the current one included. */
 export const BUCKET_MS = 60_000;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalizeEmail } from '../accounts/email.js';
+import { normalizeEmail } from '../../accounts/email.js';
 import { dumpEmailKey, parseDumpLine, readDumpBatches, type DumpBatch } from './breach-dump-parser.js';
 
 async function* chunks(bytes: Buffer, sizes: number[] = [bytes.length || 1]): AsyncGenerator<Buffer> {

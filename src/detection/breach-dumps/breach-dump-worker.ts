@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { PollingLoop } from '../lib/polling-loop.js';
+import { PollingLoop } from '../../lib/polling-loop.js';
 import type { BreachDumpsService } from './breach-dumps.service.js';
 
 /** Spool sweeps are a directory listing and one query: once a minute is plenty. */

@@ -3,7 +3,7 @@
 // records one finding.
 import { randomUUID } from 'node:crypto';
 import type { Kysely, SelectQueryBuilder } from 'kysely';
-import type { Database } from '../storage/schema.js';
+import type { Database } from '../../storage/schema.js';
 import type { FindingsTable } from './findings.schema.js';
 
 export const FINDING_KINDS = ['breach_reuse', 'credential_stuffing', 'breached_password'] as const;

@@ -2,7 +2,7 @@
 // the same verifier sign-in uses, one pair at a time, and answers with a byte per pair. It never logs,
 // keeps or echoes a password: the reply is the batch id and 0/1 flags.
 import { parentPort } from 'node:worker_threads';
-import { verifyHash } from '../accounts/legacy-hashes.js';
+import { verifyHash } from '../../accounts/legacy-hashes.js';
 import type { VerifyBatch, VerifyReply } from './verify-pool.js';
 
 if (!parentPort) throw new Error('verify-pool.worker must run as a worker thread');

@@ -2,7 +2,7 @@
 // the importer runs once per batch of lines. Every write by an importer is conditional on its lease
 // (`locked_by`), so a process that lost its lease can never move another one's checkpoint.
 import type { Kysely, Selectable } from 'kysely';
-import type { Database } from '../storage/schema.js';
+import type { Database } from '../../storage/schema.js';
 import type { BreachDumpsTable } from './breach-dumps.schema.js';
 import type { AccountMatch, DumpCounters } from './breach-dump-import.js';
 

@@ -1,12 +1,12 @@
 // The one way detectors record findings and operators read them. A finding is evidence about one
 // account; acting on it (a forced reset) is a campaign's job and goes through the guard.
 import type { Kysely } from 'kysely';
-import type { Clock } from '../lib/clock.js';
-import { AppError } from '../lib/errors.js';
-import type { EventSink } from '../lib/events.js';
-import type { Metrics } from '../lib/metrics.js';
-import type { Db } from '../storage/database.js';
-import type { Database } from '../storage/schema.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { EventSink } from '../../lib/events.js';
+import type { Metrics } from '../../lib/metrics.js';
+import type { Db } from '../../storage/database.js';
+import type { Database } from '../../storage/schema.js';
 import type { FindingsTable } from './findings.schema.js';
 import { FINDING_KINDS, type FindingCursor, type FindingFilter, type FindingsStore, type NewFinding } from './findings.store.js';
 

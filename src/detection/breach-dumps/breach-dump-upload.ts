@@ -2,7 +2,7 @@
 // (console session + CSRF header): the raw body, handed over as a stream by a pass-through parser, and
 // the checks on its headers. Both routes take exactly the same bytes the same way.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../lib/errors.js';
+import { AppError } from '../../lib/errors.js';
 
 export const DUMP_TYPES = ['text/plain', 'text/csv'];
 

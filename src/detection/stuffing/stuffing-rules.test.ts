@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings } from '../settings/settings-definitions.js';
+import { defaultSettings } from '../../settings/settings-definitions.js';
 import { bucketOf, globalSpike, sourceRules, windowStart } from './stuffing-rules.js';
 
 const s = defaultSettings();

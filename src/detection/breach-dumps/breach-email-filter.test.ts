@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../lib/clock.js';
+import { ManualClock } from '../../lib/clock.js';
 import type { AccountMatch } from './breach-dump-import.js';
 import { AccountEmailIndex, BloomFilter, type AccountEmailSource } from './breach-email-filter.js';
 

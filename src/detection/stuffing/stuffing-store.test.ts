@@ -1,7 +1,7 @@
 // The stuffing counters on both databases: concurrent increments all count, a window sums exactly its
 // buckets, exactly one caller claims a burst, and housekeeping drops only what is dead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, createTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { DIALECTS, createTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { BUCKET_MS, bucketOf, windowStart } from './stuffing-rules.js';
 import { BURSTS_KEEP_MS, HITS_KEEP_MS, StuffingStore, type BurstRow } from './stuffing-store.js';
 
