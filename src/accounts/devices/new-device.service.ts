@@ -9,7 +9,7 @@
 // (rare) does the rest. The very first device of an account records silently: the holder just created
 // it or was given it, and an upgrade that introduces alerts must not mail every account at once.
 import type { Kysely } from 'kysely';
-import { sourceOf } from '../../detection/stuffing-network.js';
+import { sourceOf } from '../../detection/stuffing/stuffing-network.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Keyring } from '../../lib/secrets.js';
 import { summarizeUserAgent, userAgentFamily } from '../../lib/user-agent.js';

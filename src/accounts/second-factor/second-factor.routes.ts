@@ -3,7 +3,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { requireSession, sessionOf } from '../../http/auth.js';
+import { requireSession, sessionOf } from '../require-session.js';
 import { problems } from '../../http/problem.js';
 import { requestContext } from '../accounts.routes.js';
 import type { AccountsService } from '../accounts.service.js';
