@@ -12,11 +12,11 @@ import { sha256 } from '../lib/secrets.js';
 import type { Settings } from '../settings/settings-definitions.js';
 import type { Db } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
-import type { FindingsTable } from './findings.schema.js';
-import type { NewFinding } from './findings.store.js';
-import type { PasswordBlocklist } from './pwned.js';
-import { BreachedSignIn, type FollowUp } from './signin-breached.js';
-import { StuffingDetector, type StuffingGate } from './stuffing-detector.js';
+import type { FindingsTable } from './findings/findings.schema.js';
+import type { NewFinding } from './findings/findings.store.js';
+import type { PasswordBlocklist } from './pwned/pwned.js';
+import { BreachedSignIn, type FollowUp } from './pwned/signin-breached.js';
+import { StuffingDetector, type StuffingGate } from './stuffing/stuffing-detector.js';
 
 /** FindingsService.record, as the detectors need it. */
 export interface FindingRecorder {

@@ -3,7 +3,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { operatorOf, requireOperator } from '../http/auth.js';
+import { operatorOf, requireOperator } from './require-operator.js';
 import { optionalReason } from '../http/action-body.js';
 import { problems } from '../http/problem.js';
 import type { OperatorsService } from './operators.service.js';
