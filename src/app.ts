@@ -22,7 +22,7 @@ import { FindingsStore } from './detection/findings/findings.store.js';
 import { createSignInWatch } from './detection/signin-watch.js';
 import { createBlocklist } from './detection/pwned/pwned.js';
 import { buildHttpServer } from './http/server.js';
-import { systemRoutes } from './http/system.routes.js';
+import { systemRoutes } from './system/system.routes.js';
 import { Housekeeper } from './limits/housekeeper.js';
 import { RateCounterStore } from './limits/rate-counters.store.js';
 import { systemClock, type Clock } from './lib/clock.js';

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { operatorOf } from '../../http/auth.js';
+import { operatorOf } from '../../operators/require-operator.js';
 import { acceptDumpStreams, dumpStreamOf } from '../../detection/breach-dumps/breach-dump-upload.js';
 import type { BreachDumpsService } from '../../detection/breach-dumps/breach-dumps.service.js';
 import { AppError } from '../../lib/errors.js';

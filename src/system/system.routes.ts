@@ -1,16 +1,15 @@
 // Health, readiness, metrics and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { Guard } from '../guard/guard.service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { safeEqual } from '../lib/secrets.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import type { Db } from '../storage/database.js';
-import { bearerToken } from './auth.js';
+import { bearerToken } from '../http/bearer.js';
+import { problems, sendProblem } from '../http/problem.js';
+import { pingDatabase, type Db } from '../storage/database.js';
 import { createMetricsScrape } from './metrics-scrape.js';
-import { problems, sendProblem } from './problem.js';
 
 export function systemRoutes(deps: { db: Db; metrics: Metrics; guard: Guard; settings: SettingsService; clock: Clock; metricsToken: string | null }) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -33,7 +32,7 @@ export function systemRoutes(deps: { db: Db; metrics: Metrics; guard: Guard; set
       },
       async (request, reply) => {
         try {
-          await sql`select 1`.execute(deps.db.db);
+          await pingDatabase(deps.db);
           return { status: 'ready' as const, database: deps.db.dialect.kind };
         } catch (err) {
           request.log.warn({ err }, 'readiness check failed');
