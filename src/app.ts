@@ -37,6 +37,7 @@ import { noticeVerificationRoutes } from './notices/notice-verification.routes.j
 import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
+import { operatorsRoutes } from './operators/operators.routes.js';
 import { OperatorSessionsService } from './operators/operator-sessions.service.js';
 import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
 import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
@@ -184,7 +185,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
-  const operators = new OperatorsService(operatorsStore, clock);
+  const operatorSessionsStore = new OperatorSessionsStore(db.db);
+  const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
@@ -203,7 +205,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
   const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
   // The operator console: an operator key exchanged for its own cookie session, CSRF from the same Csrf.
-  const operatorSessions = new OperatorSessionsService(operators, new OperatorSessionsStore(db.db), clock);
+  const operatorSessions = new OperatorSessionsService(operators, operatorSessionsStore, clock);
   const consoleKit = createConsoleKit({ service: operatorSessions, csrf: web.csrf, secure: new URL(config.publicUrl).protocol === 'https:', devMailbox: !config.smtpUrl && !config.production });
   const http = await buildHttpServer({
     config,
@@ -215,6 +217,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       accountsRoutes({ accounts, sessions }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
+      operatorsRoutes({ operators }),
       auditRoutes({ audit, operators }),
       findingsRoutes({ findings, operators }),
       breachDumpsRoutes({ breachDumps, operators }),
