@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForcedResetStore } from '../src/campaigns/guard/forced-reset.store.js';
 import { CampaignTargetsStore } from '../src/campaigns/campaign-targets.store.js';
 import { Guard } from '../src/campaigns/guard/guard.service.js';
-import { createMetricsScrape } from '../src/http/metrics-scrape.js';
+import { createMetricsScrape } from '../src/system/metrics-scrape.js';
 import { ManualClock } from '../src/lib/clock.js';
 import { Metrics } from '../src/lib/metrics.js';
 import { SettingsService } from '../src/settings/settings.service.js';
