@@ -6,7 +6,7 @@ import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { PasswordBlocklist } from '../detection/pwned.js';
 import type { SignInScreen, SignInWatch } from '../detection/signin-watch.js';
-import type { Database, Session } from '../storage/schema.js';
+import type { Account, Database, Session } from '../storage/schema.js';
 import type { AccountsStore } from './accounts.store.js';
 import { normalizeEmail } from './email.js';
 import type { PasswordChangeWriter } from './password-change.js';
@@ -115,8 +115,9 @@ export class AccountsService {
     return { account, credentialState: credential?.state ?? 'none' };
   }
 
-  async changePassword(session: Session, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<void> {
-    const { account } = await this.me(session.account_id);
+  /** A signed-in holder re-proving the password (changes, second factor): throttled like sign-in. */
+  async verifyCurrentPassword(accountId: string, currentPassword: string, ctx: RequestContext): Promise<Account> {
+    const { account } = await this.me(accountId);
     const now = this.d.clock.now();
     const verdict = await this.d.throttle.check(account.email, ctx.ip, now);
     if (!verdict.allowed) throw throttled(verdict);
@@ -127,6 +128,11 @@ export class AccountsService {
       await this.d.throttle.recordFailure(account.email, ctx.ip, now);
       throw new AppError('invalid_credentials', 'The current password is incorrect.');
     }
+    return account;
+  }
+
+  async changePassword(session: Session, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<void> {
+    const account = await this.verifyCurrentPassword(session.account_id, currentPassword, ctx);
     const password = await checkPasswordPolicy(newPassword, { minLength: this.d.passwordMinLength, email: account.email, blocklist: this.d.blocklist });
     const hash = await this.d.hasher.hash(password);
     await this.d.db.transaction().execute((trx) =>

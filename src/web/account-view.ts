@@ -13,6 +13,7 @@ const NOTICE_KINDS: Record<string, string> = {
   forced_reset: 'We reset your password',
   password_changed: 'Your password was changed',
   correction: 'Correction of an earlier email',
+  security_phrase_changed: 'Your security phrase changed',
 };
 
 export interface AccountView {

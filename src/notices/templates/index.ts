@@ -7,6 +7,7 @@ import { forcedReset } from './forced-reset.js';
 import type { RenderContext, RenderedMail } from './layout.js';
 import { passwordChanged } from './password-changed.js';
 import { resetRequest } from './reset-request.js';
+import { securityPhraseChanged } from './security-phrase-changed.js';
 
 export { TemplateError, escapeHtml, formatUtc, type RenderContext, type RenderedMail } from './layout.js';
 
@@ -15,6 +16,7 @@ const TEMPLATES: Record<NoticeKind, (payload: Record<string, unknown>, ctx: Rend
   forced_reset: forcedReset,
   password_changed: passwordChanged,
   correction,
+  security_phrase_changed: securityPhraseChanged,
 };
 
 /** Throws TemplateError when the payload or context cannot make a correct mail (a permanent failure). */
