@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { requestContext } from '../accounts.routes.js';
-import { requireSession, sessionOf } from '../../http/auth.js';
+import { requireSession, sessionOf } from '../require-session.js';
 import { problems } from '../../http/problem.js';
 import type { SessionsService } from '../sessions.service.js';
 import { PHRASE_MAX, PHRASE_MIN } from './phrase-rules.js';
