@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   kill_switch_engaged: { status: 409, title: 'The kill switch is engaged: no forced reset can run.' },
   payload_too_large: { status: 413, title: 'The request body is too large.' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type.' },
+  holder_text_unsafe: { status: 400, title: 'Text shown to account holders must be plain words: no links, addresses, line breaks or control characters.' },
+  webhook_target_refused: { status: 400, title: 'Webhooks may only call public addresses.' },
   unknown_setting: { status: 400, title: 'Unknown setting.' },
   invalid_setting: { status: 400, title: 'Invalid setting value.' },
   too_many_attempts: { status: 429, title: 'Too many attempts. Wait before trying again.' },
