@@ -157,7 +157,7 @@ function parseFlag(env: Env, name: string): boolean {
 function parseMetricsToken(raw: string | undefined): string | null {
   const value = raw?.trim();
   if (!value) return null;
-  // Sent as a bearer token: the characters bearerToken (src/http/auth.ts) accepts, long enough not to be guessed.
+  // Sent as a bearer token: the characters bearerToken (src/http/bearer.ts) accepts, long enough not to be guessed.
   if (!/^[A-Za-z0-9._~+/=-]{16,400}$/.test(value)) {
     throw new ConfigError('RESETGUARD_METRICS_TOKEN must be at least 16 visible ASCII characters from A-Z a-z 0-9 . _ ~ + / = - (no spaces), at most 400');
   }

@@ -2,7 +2,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { requireSession, sessionOf } from '../http/auth.js';
+import { requireSession, sessionOf } from './require-session.js';
 import { problems } from '../http/problem.js';
 import type { AccountsService } from './accounts.service.js';
 import type { RequestContext, SessionsService } from './sessions.service.js';

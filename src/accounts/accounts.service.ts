@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { PasswordBlocklist } from '../detection/pwned.js';
+import type { PasswordBlocklist } from '../detection/pwned/pwned.js';
 import type { SignInScreen, SignInWatch } from '../detection/signin-watch.js';
 import type { Database, Session } from '../storage/schema.js';
 import type { AccountsStore } from './accounts.store.js';
