@@ -12,12 +12,14 @@ const MAX_AGE_S = 400 * 86_400;
 export class DeviceCookie {
   constructor(private readonly secure: boolean) {}
 
-  /** This browser's device id, minted (and set on the reply) the first time it signs in. */
-  idFor(request: FastifyRequest, reply: FastifyReply): string {
+  /** This browser's device id, or a new one for a browser that never signed in here. */
+  idOf(request: FastifyRequest): string {
     const existing = readCookie(request, DEVICE_COOKIE);
-    const id = existing && existing.length >= 32 ? existing : randomToken();
-    // Set again each time: the lifetime runs from the last sign-in.
+    return existing && existing.length >= 32 ? existing : randomToken();
+  }
+
+  /** Set after each successful sign-in: the lifetime runs from the last one. */
+  remember(reply: FastifyReply, id: string): void {
     setCookie(reply, DEVICE_COOKIE, id, { maxAge: MAX_AGE_S, secure: this.secure });
-    return id;
   }
 }

@@ -82,9 +82,10 @@ export function signinPagesRoutes(deps: { accounts: AccountsService; sessions: S
       const again = (status: number, message: string, askCode = false) =>
         sendPage(reply, status, 'Sign in', errorBox(message) + signinForm(csrf.publicField(request, reply), email, askCode));
       let signedIn;
+      const device = deps.web.device.idOf(request);
       try {
         const code = request.body.code === undefined ? null : parseAnyCode(request.body.code);
-        signedIn = await deps.accounts.signIn(email, password, { ...requestContext(request), device: deps.web.device.idFor(request, reply) }, code);
+        signedIn = await deps.accounts.signIn(email, password, { ...requestContext(request), device }, code);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         if (err.code === 'second_factor_required') return again(401, 'Two-step sign-in is on for this account: enter your password again and the code from your authenticator app.', true);
@@ -102,6 +103,7 @@ export function signinPagesRoutes(deps: { accounts: AccountsService; sessions: S
       const previous = await pageSessions.current(request);
       if (previous) await deps.sessions.end(previous.id);
       pageSessions.start(reply, signedIn.token, signedIn.expiresAt);
+      deps.web.device.remember(reply, device);
       return redirect(reply, '/account');
     });
 
