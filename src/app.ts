@@ -182,7 +182,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const audit = new AuditLog({ db, clock });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
-  const webhooks = new Webhooks({ db, keyring, clock, audit });
+  const webhooks = new Webhooks({ db, keyring, clock, audit, allowPrivate: config.webhookAllowPrivate });
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
   // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
@@ -238,7 +238,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
-  const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
+  const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, allowPrivate: config.webhookAllowPrivate, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
   // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
   const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
   // The operator console: an operator key exchanged for its own cookie session, CSRF from the same Csrf.

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.js';
 import type { Clock } from '../lib/clock.js';
+import { checkHolderText } from '../lib/holder-text.js';
 import { AppError } from '../lib/errors.js';
 import type { Recorders } from '../lib/events.js';
 import { campaignVerdict, type Verdict } from '../guard/campaign-verdict.js';
@@ -145,6 +146,7 @@ export class CampaignsService {
   async #plan(input: CreateCampaign) {
     const reason = input.reason.trim();
     if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
+    checkHolderText('reason', reason);
     if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
     const { accountIds, unknown, requested, findings } = await this.#resolve(input.targets);
     // Frozen in account-id order. Ids are random, so this order is random with respect to the request:
