@@ -3,6 +3,7 @@
 export const ERROR_CODES = {
   invalid_request: { status: 400, title: 'The request is not valid.' },
   malformed_json: { status: 400, title: 'The body is not valid JSON.' },
+  malformed_url: { status: 400, title: 'The address is not valid (bad percent-encoding).' },
   invalid_email: { status: 400, title: 'That is not a valid email address.' },
   password_too_short: { status: 400, title: 'The password is too short.' },
   password_too_long: { status: 400, title: 'The password is too long.' },
@@ -21,6 +22,7 @@ export const ERROR_CODES = {
   creator_cannot_approve: { status: 403, title: 'The creator of a campaign cannot approve it.' },
   kill_switch_engaged: { status: 409, title: 'The kill switch is engaged: no forced reset can run.' },
   payload_too_large: { status: 413, title: 'The request body is too large.' },
+  uri_too_long: { status: 414, title: 'A part of the address is too long.' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type.' },
   unknown_setting: { status: 400, title: 'Unknown setting.' },
   invalid_setting: { status: 400, title: 'Invalid setting value.' },
