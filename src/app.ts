@@ -37,6 +37,7 @@ import { noticeVerificationRoutes } from './notices/notice-verification.routes.j
 import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
+import { operatorsRoutes } from './operators/operators.routes.js';
 import { OperatorSessionsService } from './operators/operator-sessions.service.js';
 import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
 import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
@@ -75,6 +76,7 @@ import { CampaignRunner } from './campaigns/campaign-runner.js';
 import { campaignsRoutes } from './campaigns/campaigns.routes.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
+import { forcedResetAdapter } from './campaigns/forced-reset-adapter.js';
 import { ForcedResetWriter } from './guard/forced-reset-writer.js';
 import { Guard } from './guard/guard.service.js';
 import { observeGuardDecisions } from './guard/guard-metrics.js';
@@ -171,25 +173,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const webhooks = new Webhooks({ db, keyring, clock, audit });
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
-  // The sign-in detectors record findings and force resets through campaigns and the guard, which are
-  // built below: late-bound getters, called only at sign-in time (as handleRequest below).
-  const late = { findings: () => findings, campaigns: () => campaigns, guard: () => guard };
-  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, late });
+  // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
+  const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
+  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
+  const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
+  const campaignsStore = new CampaignsStore(db.db, db.dialect);
+  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
+  // The sign-in detectors record findings, and ask for forced resets through detection's port.
+  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets: forcedResetAdapter(campaigns, guard) });
   const accounts = new AccountsService({ ...common, sessions, signInWatch });
   // The queue calls back into the service it feeds; the closure runs only after both exist.
   const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
-  const operators = new OperatorsService(operatorsStore, clock);
+  const operatorSessionsStore = new OperatorSessionsStore(db.db);
+  const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
   const verification = new NoticeVerificationService(db.db, rates, clock);
-  // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
-  const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
   const feedback = new NoticeFeedbackService(db.db, clock);
-  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
-  const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
-  const campaignsStore = new CampaignsStore(db.db, db.dialect);
-  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
 
   // transports
@@ -205,7 +206,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
   const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
   // The operator console: an operator key exchanged for its own cookie session, CSRF from the same Csrf.
-  const operatorSessions = new OperatorSessionsService(operators, new OperatorSessionsStore(db.db), clock);
+  const operatorSessions = new OperatorSessionsService(operators, operatorSessionsStore, clock);
   const consoleKit = createConsoleKit({ service: operatorSessions, csrf: web.csrf, secure: new URL(config.publicUrl).protocol === 'https:', devMailbox: !config.smtpUrl && !config.production });
   const http = await buildHttpServer({
     config,
@@ -218,6 +219,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       accountsRoutes({ accounts, sessions }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
+      operatorsRoutes({ operators }),
       auditRoutes({ audit, operators }),
       findingsRoutes({ findings, operators }),
       breachDumpsRoutes({ breachDumps, operators }),

@@ -7,6 +7,7 @@ import type { FindingTables } from '../detection/findings/findings.schema.js';
 import type { BreachDumpTables } from '../detection/breach-dumps/breach-dumps.schema.js';
 import type { StuffingTables } from '../detection/stuffing/stuffing-schema.js';
 import type { WebhookTables } from '../webhooks/webhooks.schema.js';
+import type { DeskTables } from '../desk/desk.schema.js';
 
 export interface AccountsTable {
   id: string;
@@ -143,7 +144,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables {
+export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables, DeskTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   sessions: SessionsTable;

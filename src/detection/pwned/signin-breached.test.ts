@@ -2,18 +2,18 @@
 // (kill switch engaged before or during), and a bug surfacing instead of being swallowed.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CampaignRow } from '../../campaigns/campaigns.store.js';
 import { ManualClock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import { defaultSettings } from '../../settings/settings-definitions.js';
 import type { Db } from '../../storage/database.js';
+import type { DetectorResetRequest } from '../findings/forced-reset-port.js';
 import type { NewFinding } from '../findings/findings.store.js';
 import type { PasswordBlocklist } from './pwned.js';
 import { BREACHED_RESET_REASON, BREACHED_SOURCE, BreachedSignIn } from './signin-breached.js';
 
-function setup(opts: { blocklist: PasswordBlocklist; forceOn?: boolean; engaged?: boolean; forceReset?: () => Promise<Partial<CampaignRow>> }) {
+function setup(opts: { blocklist: PasswordBlocklist; forceOn?: boolean; engaged?: boolean; forceReset?: () => Promise<{ applied: boolean }> }) {
   const recorded: NewFinding[] = [];
-  const resets: Array<{ accountId: string; reason: string; operator: string; from: unknown }> = [];
+  const resets: DetectorResetRequest[] = [];
   // A transaction that just runs its callback: the findings fake does not touch a database.
   const db = { db: { transaction: () => ({ execute: (fn: (trx: unknown) => unknown) => fn({}) }) } } as unknown as Db;
   const hook = new BreachedSignIn({
@@ -27,13 +27,13 @@ function setup(opts: { blocklist: PasswordBlocklist; forceOn?: boolean; engaged?
         return fresh.map((f, i) => ({ ...f, id: `finding-${recorded.length + i}`, evidence: JSON.stringify(f.evidence), created_at: 0 }));
       },
     },
-    campaigns: () => ({
-      async forceResetOne(accountId, reason, operator, from) {
-        resets.push({ accountId, reason, operator: operator.id, from });
-        return (await (opts.forceReset?.() ?? Promise.resolve({ applied_count: 1 }))) as CampaignRow;
+    resets: {
+      resetsHalted: async () => opts.engaged ?? false,
+      async forceReset(request) {
+        resets.push(request);
+        return opts.forceReset?.() ?? { applied: true };
       },
-    }),
-    guard: () => ({ killSwitchEngaged: async () => opts.engaged ?? false }),
+    },
     clock: new ManualClock(Date.UTC(2026, 10, 26, 23, 59)),
     logger: pino({ level: 'silent' }),
   });
@@ -65,7 +65,7 @@ describe('breached password at sign-in', () => {
     const followUp = await hook.check('acct-2', 'pw');
     expect(followUp).not.toBeNull();
     expect(await followUp!()).toBe(true);
-    expect(resets).toEqual([{ accountId: 'acct-2', reason: BREACHED_RESET_REASON, operator: 'detector:breached_password', from: { kind: 'detector', findingIds: ['finding-1'] } }]);
+    expect(resets).toEqual([{ accountId: 'acct-2', reason: BREACHED_RESET_REASON, detector: 'breached_password', findingIds: ['finding-1'] }]);
     // The same day again: already recorded and acted on.
     expect(await hook.check('acct-2', 'pw')).toBeNull();
   });
@@ -76,7 +76,7 @@ describe('breached password at sign-in', () => {
     expect(engaged.resets).toEqual([]);
     expect(engaged.recorded).toHaveLength(1);
 
-    const tripped = setup({ blocklist: breached, forceOn: true, forceReset: async () => ({ applied_count: 0 }) });
+    const tripped = setup({ blocklist: breached, forceOn: true, forceReset: async () => ({ applied: false }) });
     expect(await (await tripped.hook.check('acct-4', 'pw'))!()).toBe(false);
 
     const refused = setup({ blocklist: breached, forceOn: true, forceReset: () => Promise.reject(new AppError('kill_switch_engaged')) });

@@ -15,12 +15,11 @@
 // A check that cannot be answered (the range API down, fail-closed) does not fail the sign-in: this is
 // detection, not the password policy. The blocklist has already logged and counted the failure.
 import type { Logger } from 'pino';
-import { detectorIdentity, type CampaignsService } from '../../campaigns/campaigns.service.js';
-import type { Guard } from '../../guard/guard.service.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Settings } from '../../settings/settings-definitions.js';
 import type { Db } from '../../storage/database.js';
+import type { ForcedResetPort } from '../findings/forced-reset-port.js';
 import type { PasswordBlocklist } from './pwned.js';
 import type { FindingRecorder } from '../signin-watch.js';
 
@@ -35,9 +34,7 @@ export interface BreachedSignInDeps {
   blocklist: PasswordBlocklist;
   settings: { get(): Promise<Settings> };
   findings: FindingRecorder;
-  /** Getters: campaigns and the guard are built after AccountsService (see createSignInWatch). */
-  campaigns(): Pick<CampaignsService, 'forceResetOne'>;
-  guard(): Pick<Guard, 'killSwitchEngaged'>;
+  resets: ForcedResetPort;
   clock: Clock;
   logger: Logger;
 }
@@ -80,15 +77,14 @@ export class BreachedSignIn {
     // While the kill switch is engaged the guard refuses every start; asking anyway would leave a
     // campaign of one per sign-in stuck in `ready`. The finding stays, for an operator's campaign later
     // (targets: {findings: {kind: 'breached_password'}}).
-    if (await this.d.guard().killSwitchEngaged()) {
+    if (await this.d.resets.resetsHalted()) {
       this.d.logger.warn({ account_id: accountId, finding_id: findingId }, 'breached password at sign-in: kill switch engaged, no forced reset (finding kept)');
       return false;
     }
     try {
-      const campaign = await this.d.campaigns().forceResetOne(accountId, BREACHED_RESET_REASON, detectorIdentity('breached_password'), { kind: 'detector', findingIds: [findingId] });
-      const applied = campaign.applied_count;
-      if (applied === 0) this.d.logger.warn({ account_id: accountId, finding_id: findingId }, 'breached password at sign-in: the guard did not apply the forced reset (tripwire or kill switch)');
-      return applied > 0;
+      const { applied } = await this.d.resets.forceReset({ accountId, reason: BREACHED_RESET_REASON, detector: 'breached_password', findingIds: [findingId] });
+      if (!applied) this.d.logger.warn({ account_id: accountId, finding_id: findingId }, 'breached password at sign-in: the guard did not apply the forced reset (tripwire or kill switch)');
+      return applied;
     } catch (err) {
       // The guard refusing (kill switch engaged since the check above) is an answer, not a failure of
       // the sign-in; anything else is a bug and surfaces as one.
