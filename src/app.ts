@@ -11,6 +11,14 @@ import { HashAdmission, admittedHasher, registerHashAdmissionGauges } from './ac
 import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
+import { DevicesStore } from './accounts/devices/devices.store.js';
+import { NewDeviceWatch } from './accounts/devices/new-device.service.js';
+import { NotMeService } from './accounts/devices/not-me.service.js';
+import { notMeRoutes } from './accounts/devices/not-me.routes.js';
+import type { HolderResetPort } from './accounts/holder-reset-port.js';
+import { SecondFactorService } from './accounts/second-factor/second-factor.service.js';
+import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
+import { secondFactorRoutes } from './accounts/second-factor/second-factor.routes.js';
 import type { Config } from './config.js';
 import { BreachDumpWorker } from './detection/breach-dumps/breach-dump-worker.js';
 import { breachDumpsRoutes } from './detection/breach-dumps/breach-dumps.routes.js';
@@ -180,8 +188,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   // The sign-in detectors record findings, and ask for forced resets through detection's port.
-  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets: forcedResetAdapter(campaigns, guard) });
-  const accounts = new AccountsService({ ...common, sessions, signInWatch });
+  const resets = forcedResetAdapter(campaigns, guard);
+  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets });
+  const devicesStore = new DevicesStore(db.db);
+  const devices = new NewDeviceWatch({ db: db.db, store: devicesStore, keyring, outbox, settings, clock });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices });
+  const secondFactor: SecondFactorService = new SecondFactorService({
+    db: db.db,
+    store: new SecondFactorStore(db.db),
+    passwords: accounts,
+    throttle,
+    keyring,
+    outbox,
+    events: webhooks,
+    clock,
+    issuer: new URL(config.publicUrl).hostname,
+  });
   // The queue calls back into the service it feeds; the closure runs only after both exist.
   const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -192,6 +214,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
+  // Holder-initiated resets go through the guard's single-account path (a detector's campaign of one) for now.
+  const holderReset: HolderResetPort = {
+    async resetByHolder(accountId, reason) {
+      await resets.forceReset({ accountId, reason, detector: 'holder_report', findingIds: [] });
+    },
+  };
+  const notMe = new NotMeService({ db: db.db, sessions: sessionsStore, findings, events: webhooks, holderReset, clock, logger });
 
   // transports
   const transport = createMailTransport(config, db);
@@ -217,6 +246,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
       accountsRoutes({ accounts, sessions }),
+      secondFactorRoutes({ secondFactor, accounts, sessions }),
+      notMeRoutes({ notMe, web }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       operatorsRoutes({ operators }),

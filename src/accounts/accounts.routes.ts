@@ -5,11 +5,14 @@ import { Type } from 'typebox';
 import { requireSession, sessionOf } from './require-session.js';
 import { problems } from '../http/problem.js';
 import type { AccountsService } from './accounts.service.js';
+import { parseSignInCode } from './second-factor/codes.js';
 import type { RequestContext, SessionsService } from './sessions.service.js';
 
 // Generous caps: policy decides what is too long (1024 code points); these only stop absurd bodies.
 const Email = Type.String({ maxLength: 1000 });
 const Password = Type.String({ maxLength: 8192 });
+/** Generous: people type spaces; codes.ts decides what a code is (wrong shape → 400 invalid_code_format). */
+const Code = Type.String({ maxLength: 64 });
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const SessionView = Type.Object({
@@ -50,8 +53,8 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
       {
         schema: {
           tags: ['sessions'],
-          summary: 'Sign in',
-          body: Type.Object({ email: Email, password: Password }),
+          summary: 'Sign in (with a second factor on: also totp_code or recovery_code, else 401 second_factor_required)',
+          body: Type.Object({ email: Email, password: Password, totp_code: Type.Optional(Code), recovery_code: Type.Optional(Code) }),
           response: {
             201: Type.Object({ token: Type.String(), account_id: Type.String(), expires_at: Type.String() }),
             ...problems(400, 401, 429),
@@ -59,7 +62,8 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
         },
       },
       async (request, reply) => {
-        const r = await deps.accounts.signIn(request.body.email, request.body.password, requestContext(request));
+        const code = parseSignInCode(request.body);
+        const r = await deps.accounts.signIn(request.body.email, request.body.password, requestContext(request), code);
         return reply.code(201).send({ token: r.token, account_id: r.accountId, expires_at: iso(r.expiresAt) });
       },
     );

@@ -16,6 +16,10 @@ const payloads: Record<NoticeKind, Record<string, unknown>> = {
   password_changed: { changed_at: at, ip: '198.51.100.7', via: 'reset' },
   forced_reset: { reason_public: 'Your password appeared in a data breach at another website.', applied_at: at, expires_at: at + 86_400_000 },
   correction: { variant: 'not_changed', original_sent_at: at },
+  new_sign_in: { signed_in_at: at, network: '198.51.100.0/24', browser: 'Firefox', os: 'Linux', client: null },
+  second_factor_enabled: { changed_at: at },
+  second_factor_disabled: { changed_at: at },
+  recovery_code_used: { used_at: at, codes_left: 9 },
 };
 
 // Each kind's "what happened" / "what to do" / "how to report" markers, checked in text and HTML.
@@ -24,6 +28,10 @@ const expectations: Record<NoticeKind, { what: RegExp; todo: RegExp; report: Reg
   password_changed: { what: /password for your account .* was changed/, todo: /signed out/, report: /If this wasn't you/ },
   forced_reset: { what: /We reset the password/, todo: /choose a new password/, report: /Didn't expect this/ },
   correction: { what: /sent by mistake/, todo: /sign in as usual/, report: /if this wasn't you/ },
+  new_sign_in: { what: /was just signed in to from a device/, todo: /nothing to do/, report: /This wasn't me/ },
+  second_factor_enabled: { what: /now needs a code from your authenticator app/, todo: /recovery codes somewhere safe/, report: /If this wasn't you/ },
+  second_factor_disabled: { what: /no longer asks for a code/, todo: /reset it right away/, report: /If this wasn't you/ },
+  recovery_code_used: { what: /one of your recovery codes/, todo: /set up two-step sign-in again/, report: /If this wasn't you/ },
 };
 
 function decodeHtml(html: string): string {
@@ -107,5 +115,15 @@ describe('notice templates', () => {
     expect(() => render('reset_request', payloads.reset_request, { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
     expect(() => render('reset_request', payloads.reset_request, { ...ctx, secret: 'abc def&x=1' })).toThrow(TemplateError);
     expect(() => render('reset_request', { ...payloads.reset_request, expires_at: 'soon' }, ctx)).toThrow(TemplateError);
+  });
+
+  it('new_sign_in names when, the network, browser and OS, and links the one-button "This wasn\'t me" page', () => {
+    const mail = render('new_sign_in', payloads.new_sign_in, ctx);
+    expect(mail.text).toContain(`${publicUrl}/notices/${noticeId}/not-me`);
+    expect(mail.html).toContain(`href="${publicUrl}/notices/${noticeId}/not-me"`);
+    expect(mail.text).toMatch(/network 198\.51\.100\.0\/24/);
+    expect(mail.text).toMatch(/Firefox/);
+    expect(mail.text).toMatch(/Linux/);
+    expect(() => render('new_sign_in', payloads.new_sign_in, { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
   });
 });

@@ -8,6 +8,7 @@ import type { BreachDumpTables } from '../detection/breach-dumps/breach-dumps.sc
 import type { StuffingTables } from '../detection/stuffing/stuffing-schema.js';
 import type { WebhookTables } from '../webhooks/webhooks.schema.js';
 import type { DeskTables } from '../desk/desk.schema.js';
+import type { SecondFactorTables } from '../accounts/second-factor/second-factor.schema.js';
 
 export interface AccountsTable {
   id: string;
@@ -144,7 +145,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables, DeskTables {
+export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables, DeskTables, SecondFactorTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   sessions: SessionsTable;
