@@ -8,6 +8,9 @@ import { accountsRoutes } from './accounts/accounts.routes.js';
 import { PasswordChangeWriter } from './accounts/password-change.js';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.js';
 import { HashAdmission, admittedHasher, registerHashAdmissionGauges } from './accounts/hash-admission.js';
+import { SecurityPhraseService } from './accounts/security-phrase/security-phrase.service.js';
+import { securityPhraseRoutes } from './accounts/security-phrase/security-phrase.routes.js';
+import { SecurityPhraseStore } from './accounts/security-phrase/security-phrase.store.js';
 import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
@@ -128,6 +131,7 @@ export interface App {
     feedback: NoticeFeedbackService;
     findings: FindingsService;
     breachDumps: BreachDumpsService;
+    securityPhrases: SecurityPhraseService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -210,6 +214,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
   const operatorSessionsStore = new OperatorSessionsStore(db.db);
   const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
+  const securityPhrases = new SecurityPhraseService({ db: db.db, store: new SecurityPhraseStore(db.db), keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
@@ -226,7 +231,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const transport = createMailTransport(config, db);
   // While the kill switch is engaged, no forced-reset notice leaves, whichever process holds it.
   const heldKinds = async () => ((await guard.killSwitchEngaged()) ? (['forced_reset'] as const) : []);
-  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds });
+  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds, securityPhrases });
+  // Not an error: many relays sign for their customers. But nobody should believe notices are signed when they are not.
+  if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
   const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
@@ -245,7 +252,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pageErrors: pageErrorRenderer({ pageSessions: web.sessions, console: consoleKit }),
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
-      accountsRoutes({ accounts, sessions }),
+      accountsRoutes({ accounts, sessions, securityPhrases }),
+      securityPhraseRoutes({ phrases: securityPhrases, sessions }),
       secondFactorRoutes({ secondFactor, accounts, sessions }),
       notMeRoutes({ notMe, web }),
       recoveryRoutes({ recovery }),
@@ -285,7 +293,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases },
     outbox,
     resetRequests,
     worker,

@@ -30,7 +30,7 @@ export function requestContext(request: FastifyRequest): RequestContext {
   return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
 }
 
-export function accountsRoutes(deps: { accounts: AccountsService; sessions: SessionsService }) {
+export function accountsRoutes(deps: { accounts: AccountsService; sessions: SessionsService; securityPhrases: { isSet(accountId: string): Promise<boolean> } }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const authenticated = requireSession(deps.sessions);
@@ -83,19 +83,22 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
               created_at: Type.String(),
               password_changed_at: Type.Union([Type.String(), Type.Null()]),
               credential_state: Type.String(),
+              security_phrase_set: Type.Boolean({ description: 'Whether notices show a security phrase (the phrase itself is never returned)' }),
             }),
             ...problems(401),
           },
         },
       },
       async (request) => {
-        const { account, credentialState } = await deps.accounts.me(sessionOf(request).account_id);
+        const accountId = sessionOf(request).account_id;
+        const [{ account, credentialState }, phraseSet] = await Promise.all([deps.accounts.me(accountId), deps.securityPhrases.isSet(accountId)]);
         return {
           id: account.id,
           email: account.email,
           created_at: iso(account.created_at),
           password_changed_at: account.password_changed_at === null ? null : iso(account.password_changed_at),
           credential_state: credentialState,
+          security_phrase_set: phraseSet,
         };
       },
     );

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   password_too_long: { status: 400, title: 'The password is too long.' },
   password_breached: { status: 400, title: 'That password is known from data breaches or lists of common passwords.' },
   password_contains_email: { status: 400, title: 'The password must not contain your email address.' },
+  invalid_security_phrase: { status: 400, title: 'That security phrase cannot be used.' },
   invalid_or_expired_token: { status: 400, title: 'This reset link is invalid, expired, or already used.' },
   invalid_credentials: { status: 401, title: 'Email or password is incorrect.' },
   invalid_code_format: { status: 400, title: 'That code does not have the right form: 6 digits from your authenticator app, or a 10-character recovery code.' },

@@ -20,6 +20,7 @@ const payloads: Record<NoticeKind, Record<string, unknown>> = {
   second_factor_enabled: { changed_at: at },
   second_factor_disabled: { changed_at: at },
   recovery_code_used: { used_at: at, codes_left: 9 },
+  security_phrase_changed: { change: 'changed', changed_at: at, ip: '198.51.100.7' },
 };
 
 // Each kind's "what happened" / "what to do" / "how to report" markers, checked in text and HTML.
@@ -32,6 +33,7 @@ const expectations: Record<NoticeKind, { what: RegExp; todo: RegExp; report: Reg
   second_factor_enabled: { what: /now needs a code from your authenticator app/, todo: /recovery codes somewhere safe/, report: /If this wasn't you/ },
   second_factor_disabled: { what: /no longer asks for a code/, todo: /reset it right away/, report: /If this wasn't you/ },
   recovery_code_used: { what: /one of your recovery codes/, todo: /set up two-step sign-in again/, report: /If this wasn't you/ },
+  security_phrase_changed: { what: /security phrase of your account .* was changed/, todo: /nothing else to do/, report: /If this wasn't you/ },
 };
 
 function decodeHtml(html: string): string {
@@ -125,5 +127,34 @@ describe('notice templates', () => {
     expect(mail.text).toMatch(/Firefox/);
     expect(mail.text).toMatch(/Linux/);
     expect(() => render('new_sign_in', payloads.new_sign_in, { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
+  });
+
+  describe('security phrase (in the shared layout: every kind, present and future)', () => {
+    const phrase = 'Blue heron & "dawn" at 7';
+    for (const kind of Object.keys(payloads) as NoticeKind[]) {
+      it(`${kind}: shows the phrase near the top of text and HTML, never in the subject; nothing without one`, () => {
+        const mail = render(kind, payloads[kind]!, { ...ctx, securityPhrase: phrase });
+        const firstLines = mail.text.split('\n').slice(0, 4).join('\n');
+        expect(firstLines).toContain(`Your security phrase: ${phrase}`);
+        // In the HTML: escaped, and before the first paragraph of the message itself.
+        const escaped = 'Blue heron &#38; &#34;dawn&#34; at 7';
+        expect(mail.html).toContain(`Your security phrase: <strong>${escaped}</strong>`);
+        expect(mail.html.indexOf(escaped)).toBeLessThan(mail.html.indexOf('<p style="margin:0 0 16px">'));
+        expect(mail.subject).not.toContain('heron');
+        const without = render(kind, payloads[kind]!, ctx);
+        expect(without.text + without.html).not.toMatch(/security phrase:/i);
+      });
+    }
+  });
+
+  it('correction invites a reply only when replies reach someone (RESETGUARD_REPLY_TO)', () => {
+    expect(render('correction', payloads.correction, ctx).text).not.toMatch(/reply/i);
+    expect(render('correction', payloads.correction, { ...ctx, repliesWelcome: true }).text).toMatch(/reply to this message/);
+  });
+
+  it('security_phrase_changed says set, changed or removed, and refuses anything else', () => {
+    expect(render('security_phrase_changed', { ...payloads.security_phrase_changed, change: 'set' }, ctx).subject).toBe('You set a security phrase');
+    expect(render('security_phrase_changed', { ...payloads.security_phrase_changed, change: 'removed' }, ctx).text).toMatch(/no longer show a phrase/);
+    expect(() => render('security_phrase_changed', { ...payloads.security_phrase_changed, change: 'other' }, ctx)).toThrow(TemplateError);
   });
 });

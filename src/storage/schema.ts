@@ -137,6 +137,13 @@ export interface OperatorSessionsTable {
   user_agent: string | null;
 }
 
+/** A holder's security phrase, sealed under the keyring (written only by SecurityPhraseStore). */
+export interface SecurityPhrasesTable {
+  account_id: string;
+  sealed: string;
+  updated_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   /** JSON value. */
@@ -158,6 +165,7 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables, Fi
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
   settings: SettingsTable;
+  security_phrases: SecurityPhrasesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -17,6 +17,7 @@ const NOTICE_KINDS: Record<string, string> = {
   second_factor_enabled: 'Two-step sign-in turned on',
   second_factor_disabled: 'Two-step sign-in turned off',
   recovery_code_used: 'A recovery code was used',
+  security_phrase_changed: 'Your security phrase changed',
 };
 
 export interface AccountView {
