@@ -24,6 +24,7 @@ const PasswordBody = Type.Object({ current: Password, password: Password, confir
 const FLASH: Record<string, string> = {
   password: 'Your password was changed. Every other device was signed out, and we emailed you a confirmation.',
   others: 'Every other session was signed out.',
+  totp_off: 'Two-step sign-in is off. We emailed you a confirmation.',
 };
 
 export interface AccountPagesDeps {
@@ -32,6 +33,8 @@ export interface AccountPagesDeps {
   notices: AccountNoticesStore;
   web: WebKit;
   passwordMinLength: number;
+  /** Sections other parts of the holder's account add (two-step sign-in, devices). */
+  sections?: (accountId: string, csrfField: string) => Promise<string[]>;
 }
 
 export function accountPagesRoutes(deps: AccountPagesDeps) {
@@ -50,6 +53,7 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
         deps.notices.listSent(session.account_id),
       ]);
       const csrfField = csrf.sessionField(session);
+      const sections = deps.sections ? await deps.sections(session.account_id, csrfField) : [];
       const body = accountBody({
         email: account.email,
         createdAt: account.created_at,
@@ -59,6 +63,7 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
         notices,
         csrfField,
         passwordMinLength: deps.passwordMinLength,
+        sections,
         ...extra,
       });
       return sendPage(reply, status, 'Your account', body, { wide: true, nav: signOutForm(csrfField) });
