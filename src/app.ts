@@ -76,6 +76,7 @@ import { accountPagesRoutes } from './web/account-pages.routes.js';
 import { secondFactorPagesRoutes, securitySections } from './web/second-factor-pages.routes.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
 import { createWebKit } from './web/web-kit.js';
+import { pageErrorRenderer } from './web/page-errors.js';
 import { AccountNoticesStore } from './notices/account-notices.store.js';
 import { AuditLog } from './audit/audit.service.js';
 import { auditRoutes } from './audit/audit.routes.js';
@@ -253,6 +254,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     metrics,
     hashAdmission,
+    pageErrors: pageErrorRenderer({ pageSessions: web.sessions, console: consoleKit }),
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
       accountsRoutes({ accounts, sessions, securityPhrases }),
