@@ -73,6 +73,7 @@ import { settingsRoutes } from './settings/settings.routes.js';
 import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
+import { securityPhrasePagesRoutes } from './web/security-phrase-pages.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
 import { createWebKit } from './web/web-kit.js';
 import { AccountNoticesStore } from './notices/account-notices.store.js';
@@ -269,7 +270,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       resetPagesRoutes({ recovery, web }),
       verifyPagesRoutes({ verification, web }),
       signinPagesRoutes({ accounts, sessions, web, passwordMinLength: config.passwordMinLength }),
-      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength }),
+      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, securityPhrases }),
+      securityPhrasePagesRoutes({ phrases: securityPhrases, web }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
       dashboardRoutes({ kit: consoleKit, campaigns, store: campaignsStore, guard, findings, operators }),
       campaignNewRoutes({ kit: consoleKit, campaigns, settings, clock, publicUrl: config.publicUrl }),

@@ -11,6 +11,7 @@ import { sessionOf } from '../accounts/require-session.js';
 import { AppError } from '../lib/errors.js';
 import type { AccountNoticesStore } from '../notices/account-notices.store.js';
 import { accountBody, signOutForm } from './account-view.js';
+import { PHRASE_FLASH, securityPhraseSection } from './security-phrase-pages.js';
 import { minutesFrom } from './format.js';
 import { pageErrorHandler } from './page-errors.js';
 import { redirect, sendPage } from './page.js';
@@ -24,6 +25,7 @@ const PasswordBody = Type.Object({ current: Password, password: Password, confir
 const FLASH: Record<string, string> = {
   password: 'Your password was changed. Every other device was signed out, and we emailed you a confirmation.',
   others: 'Every other session was signed out.',
+  ...PHRASE_FLASH,
 };
 
 export interface AccountPagesDeps {
@@ -32,6 +34,7 @@ export interface AccountPagesDeps {
   notices: AccountNoticesStore;
   web: WebKit;
   passwordMinLength: number;
+  securityPhrases: { isSet(accountId: string): Promise<boolean> };
 }
 
 export function accountPagesRoutes(deps: AccountPagesDeps) {
@@ -44,10 +47,11 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
 
     async function render(request: FastifyRequest, reply: FastifyReply, status: number, extra: { flash?: string; passwordError?: string } = {}) {
       const session = sessionOf(request);
-      const [{ account }, sessions, notices] = await Promise.all([
+      const [{ account }, sessions, notices, phraseSet] = await Promise.all([
         deps.accounts.me(session.account_id),
         deps.sessions.list(session.account_id),
         deps.notices.listSent(session.account_id),
+        deps.securityPhrases.isSet(session.account_id),
       ]);
       const csrfField = csrf.sessionField(session);
       const body = accountBody({
@@ -59,6 +63,7 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
         notices,
         csrfField,
         passwordMinLength: deps.passwordMinLength,
+        securityPhraseSection: securityPhraseSection({ set: phraseSet, csrfField }),
         ...extra,
       });
       return sendPage(reply, status, 'Your account', body, { wide: true, nav: signOutForm(csrfField) });
