@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   notice_not_resendable: { status: 409, title: 'This notice cannot be sent again.' },
   payload_too_large: { status: 413, title: 'The request body is too large.' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type.' },
+  holder_text_unsafe: { status: 400, title: 'Text shown to account holders must be plain words: no links, addresses, line breaks or control characters.' },
+  webhook_target_refused: { status: 400, title: 'Webhooks may only call public addresses.' },
   unknown_setting: { status: 400, title: 'Unknown setting.' },
   invalid_setting: { status: 400, title: 'Invalid setting value.' },
   too_many_attempts: { status: 429, title: 'Too many attempts. Wait before trying again.' },
