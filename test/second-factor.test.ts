@@ -58,7 +58,7 @@ describe.each(DIALECTS)('second factor on %s', (kind) => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { clock });
+    t = await startTestApp(kind, { clock, env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
     await t.app.services.webhooks.create('http://127.0.0.1:9/hook', ['account.second_factor_changed'], 'test');
   });
   afterAll(async () => {

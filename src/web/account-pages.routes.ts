@@ -11,7 +11,7 @@ import { sessionOf } from '../accounts/require-session.js';
 import { AppError } from '../lib/errors.js';
 import type { AccountNoticesStore } from '../notices/account-notices.store.js';
 import { accountBody, signOutForm } from './account-view.js';
-import { PHRASE_FLASH, securityPhraseSection } from './security-phrase-pages.js';
+import { PHRASE_FLASH } from './security-phrase-pages.js';
 import { minutesFrom } from './format.js';
 import { pageErrorHandler } from './page-errors.js';
 import { redirect, sendPage } from './page.js';
@@ -26,6 +26,7 @@ const FLASH: Record<string, string> = {
   password: 'Your password was changed. Every other device was signed out, and we emailed you a confirmation.',
   others: 'Every other session was signed out.',
   ...PHRASE_FLASH,
+  totp_off: 'Two-step sign-in is off. We emailed you a confirmation.',
 };
 
 export interface AccountPagesDeps {
@@ -34,7 +35,8 @@ export interface AccountPagesDeps {
   notices: AccountNoticesStore;
   web: WebKit;
   passwordMinLength: number;
-  securityPhrases: { isSet(accountId: string): Promise<boolean> };
+  /** Sections other parts of the holder's account add (two-step sign-in, devices). */
+  sections?: (accountId: string, csrfField: string) => Promise<string[]>;
 }
 
 export function accountPagesRoutes(deps: AccountPagesDeps) {
@@ -47,13 +49,13 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
 
     async function render(request: FastifyRequest, reply: FastifyReply, status: number, extra: { flash?: string; passwordError?: string } = {}) {
       const session = sessionOf(request);
-      const [{ account }, sessions, notices, phraseSet] = await Promise.all([
+      const [{ account }, sessions, notices] = await Promise.all([
         deps.accounts.me(session.account_id),
         deps.sessions.list(session.account_id),
         deps.notices.listSent(session.account_id),
-        deps.securityPhrases.isSet(session.account_id),
       ]);
       const csrfField = csrf.sessionField(session);
+      const sections = deps.sections ? await deps.sections(session.account_id, csrfField) : [];
       const body = accountBody({
         email: account.email,
         createdAt: account.created_at,
@@ -63,7 +65,7 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
         notices,
         csrfField,
         passwordMinLength: deps.passwordMinLength,
-        securityPhraseSection: securityPhraseSection({ set: phraseSet, csrfField }),
+        sections,
         ...extra,
       });
       return sendPage(reply, status, 'Your account', body, { wide: true, nav: signOutForm(csrfField) });

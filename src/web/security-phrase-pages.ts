@@ -48,6 +48,16 @@ ${remove}
 </section>`;
 }
 
+/** The section for AccountPagesDeps.sections. */
+export function securityPhraseSections(phrases: Pick<SecurityPhraseService, 'isSet'>) {
+  return async (accountId: string, csrfField: string): Promise<string[]> => [securityPhraseSection({ set: await phrases.isSet(accountId), csrfField })];
+}
+
+/** Several section sources, in order, for the one AccountPagesDeps.sections. */
+export function joinSections(...sources: Array<(accountId: string, csrfField: string) => Promise<string[]>>) {
+  return async (accountId: string, csrfField: string): Promise<string[]> => (await Promise.all(sources.map((s) => s(accountId, csrfField)))).flat();
+}
+
 export function securityPhrasePagesRoutes(deps: { phrases: SecurityPhraseService; web: WebKit }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     fastify.setErrorHandler(pageErrorHandler(deps.web.sessions));
