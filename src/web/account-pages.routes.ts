@@ -11,6 +11,7 @@ import { sessionOf } from '../accounts/require-session.js';
 import { AppError } from '../lib/errors.js';
 import type { AccountNoticesStore } from '../notices/account-notices.store.js';
 import { accountBody, signOutForm } from './account-view.js';
+import { PHRASE_FLASH } from './security-phrase-pages.js';
 import { minutesFrom } from './format.js';
 import { pageErrorHandler } from './page-errors.js';
 import { redirect, sendPage } from './page.js';
@@ -24,6 +25,7 @@ const PasswordBody = Type.Object({ current: Password, password: Password, confir
 const FLASH: Record<string, string> = {
   password: 'Your password was changed. Every other device was signed out, and we emailed you a confirmation.',
   others: 'Every other session was signed out.',
+  ...PHRASE_FLASH,
   totp_off: 'Two-step sign-in is off. We emailed you a confirmation.',
 };
 
