@@ -9,8 +9,8 @@ import type { Clock } from '../lib/clock.js';
 import { checkHolderText } from '../lib/holder-text.js';
 import { AppError } from '../lib/errors.js';
 import type { Recorders } from '../lib/events.js';
-import { campaignVerdict, type Verdict } from '../guard/campaign-verdict.js';
-import type { Guard } from '../guard/guard.service.js';
+import { campaignVerdict, type Verdict } from './guard/campaign-verdict.js';
+import type { Guard } from './guard/guard.service.js';
 import type { OperatorIdentity } from '../operators/operators.service.js';
 import { roleAtLeast } from '../operators/roles.js';
 import type { SettingsService } from '../settings/settings.service.js';
@@ -152,7 +152,7 @@ export class CampaignsService {
     // Frozen in account-id order. Ids are random, so this order is random with respect to the request:
     // the canary wave is a uniform sample of the targets, not the first lines of a list that is often
     // sorted by sign-up date or by whatever query produced it. It also lets each batch write
-    // neighbouring entries of every index keyed by account (see src/guard/forced-reset-writer.ts).
+    // neighbouring entries of every index keyed by account (see src/campaigns/guard/forced-reset.store.ts).
     accountIds.sort();
     const settings = await this.settings.get();
     const { verdict, reasons } = campaignVerdict({ targetCount: accountIds.length, expectedCount: input.expected_count, requestedCount: requested, unknownCount: unknown }, settings);
