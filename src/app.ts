@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { createSignupGate } from './accounts/signup-gate.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { AccountsStore } from './accounts/accounts.store.js';
 import { accountsRoutes } from './accounts/accounts.routes.js';
@@ -202,7 +203,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets });
   const devicesStore = new DevicesStore(db.db);
   const devices = new NewDeviceWatch({ db: db.db, store: devicesStore, keyring, outbox, settings, clock });
-  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices });
+  const signupGate = createSignupGate({ rates, settings, clock, logger });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices, signupGate });
   const secondFactor: SecondFactorService = new SecondFactorService({
     db: db.db,
     store: new SecondFactorStore(db.db),
