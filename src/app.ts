@@ -38,6 +38,11 @@ import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
 import { operatorsRoutes } from './operators/operators.routes.js';
+import { AccountSearchStore } from './desk/account-search.store.js';
+import { DeskService } from './desk/desk.service.js';
+import { DeskStore } from './desk/desk.store.js';
+import { deskRoutes } from './desk/desk.routes.js';
+import { TIMELINE_SOURCES } from './desk/timeline-sources.js';
 import { OperatorSessionsService } from './operators/operator-sessions.service.js';
 import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
 import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
@@ -119,6 +124,7 @@ export interface App {
     feedback: NoticeFeedbackService;
     findings: FindingsService;
     breachDumps: BreachDumpsService;
+    desk: DeskService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -180,7 +186,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   // The sign-in detectors record findings, and ask for forced resets through detection's port.
   const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets: forcedResetAdapter(campaigns, guard) });
-  const accounts = new AccountsService({ ...common, sessions, signInWatch });
+  const deskStore = new DeskStore(db.db);
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, failureLog: deskStore });
   // The queue calls back into the service it feeds; the closure runs only after both exist.
   const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -190,6 +197,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
+  const desk = new DeskService({
+    db,
+    search: new AccountSearchStore(db.db, db.dialect),
+    store: deskStore,
+    sessions: sessionsStore,
+    tokens: tokensStore,
+    outbox,
+    settings,
+    keyring,
+    audit,
+    clock,
+    sources: TIMELINE_SOURCES,
+  });
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
 
   // transports
@@ -218,6 +238,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       operatorsRoutes({ operators }),
+      deskRoutes({ desk, operators }),
       auditRoutes({ audit, operators }),
       findingsRoutes({ findings, operators }),
       breachDumpsRoutes({ breachDumps, operators }),
@@ -252,7 +273,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, desk },
     outbox,
     resetRequests,
     worker,

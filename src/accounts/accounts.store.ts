@@ -4,6 +4,8 @@ import type { Account, Credential, Database } from '../storage/schema.js';
 export interface AccountWithCredential {
   account: Account;
   credential: Credential | null;
+  /** An operator locked the account (desk): it signs in as if the password were wrong. */
+  locked: boolean;
 }
 
 export class AccountsStore {
@@ -33,7 +35,9 @@ export class AccountsStore {
     const row = await this.db
       .selectFrom('accounts')
       .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
+      .leftJoin('account_locks', 'account_locks.account_id', 'accounts.id')
       .select([
+        'account_locks.locked_at',
         'accounts.id',
         'accounts.email',
         'accounts.created_at',
@@ -51,7 +55,7 @@ export class AccountsStore {
       row.hash === null || row.scheme === null || row.state === null || row.updated_at === null
         ? null
         : { account_id: row.id, hash: row.hash, scheme: row.scheme, state: row.state, updated_at: row.updated_at };
-    return { account, credential };
+    return { account, credential, locked: row.locked_at !== null };
   }
 
   async findCredential(executor: Kysely<Database>, accountId: string): Promise<Credential | undefined> {

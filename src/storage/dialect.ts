@@ -48,6 +48,13 @@ export interface DialectAdapter {
    * row counts for these queries: nothing to do.
    */
   refreshStatistics(db: Kysely<any>, table: string): Promise<void>;
+  /**
+   * A text column compared and ordered by code point, as JavaScript compares ASCII and as a prefix range
+   * needs (`col >= 'abc' and col < 'abc' || U+10FFFF`). SQLite's BINARY collation already is; PostgreSQL
+   * compares in the database collation unless told `collate "C"` (and needs an index built that way,
+   * migration 0017).
+   */
+  codePointText(column: string): RawBuilder<string>;
 }
 
 const quoteIdent = (name: string) => {
@@ -76,6 +83,7 @@ export const postgresAdapter: DialectAdapter = {
   async refreshStatistics(db, table) {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },
+  codePointText: (column) => sql<string>`${sql.ref(column)} collate "C"`,
 };
 
 export const sqliteAdapter: DialectAdapter = {
@@ -94,6 +102,7 @@ export const sqliteAdapter: DialectAdapter = {
     return sql`(select ${sql.raw(picks.join(', '))} from json_each(${JSON.stringify(rows)})) as v`;
   },
   refreshStatistics: async () => {},
+  codePointText: (column) => sql<string>`${sql.ref(column)}`,
 };
 
 /**
