@@ -8,9 +8,20 @@ import { accountsRoutes } from './accounts/accounts.routes.js';
 import { PasswordChangeWriter } from './accounts/password-change.js';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.js';
 import { HashAdmission, admittedHasher, registerHashAdmissionGauges } from './accounts/hash-admission.js';
+import { SecurityPhraseService } from './accounts/security-phrase/security-phrase.service.js';
+import { securityPhraseRoutes } from './accounts/security-phrase/security-phrase.routes.js';
+import { SecurityPhraseStore } from './accounts/security-phrase/security-phrase.store.js';
 import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
+import { DevicesStore } from './accounts/devices/devices.store.js';
+import { NewDeviceWatch } from './accounts/devices/new-device.service.js';
+import { NotMeService } from './accounts/devices/not-me.service.js';
+import { notMeRoutes } from './accounts/devices/not-me.routes.js';
+import type { HolderResetPort } from './accounts/holder-reset-port.js';
+import { SecondFactorService } from './accounts/second-factor/second-factor.service.js';
+import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
+import { secondFactorRoutes } from './accounts/second-factor/second-factor.routes.js';
 import type { Config } from './config.js';
 import { BreachDumpWorker } from './detection/breach-dumps/breach-dump-worker.js';
 import { breachDumpsRoutes } from './detection/breach-dumps/breach-dumps.routes.js';
@@ -81,9 +92,11 @@ import { campaignsRoutes } from './campaigns/campaigns.routes.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
 import { forcedResetAdapter } from './campaigns/forced-reset-adapter.js';
-import { ForcedResetWriter } from './guard/forced-reset-writer.js';
-import { Guard } from './guard/guard.service.js';
-import { observeGuardDecisions } from './guard/guard-metrics.js';
+import { ForcedResetStore } from './campaigns/guard/forced-reset.store.js';
+import { CampaignTargetsStore } from './campaigns/campaign-targets.store.js';
+import { forcedResetLinks } from './campaigns/guard/forced-reset-links.js';
+import { Guard } from './campaigns/guard/guard.service.js';
+import { observeGuardDecisions } from './campaigns/guard/guard-metrics.js';
 import { NoticeFeedbackService } from './notices/notice-feedback.service.js';
 import { noticeBouncesRoutes } from './notices/notice-bounces.routes.js';
 import { noticeFeedbackRoutes } from './notices/notice-feedback.routes.js';
@@ -125,6 +138,7 @@ export interface App {
     findings: FindingsService;
     breachDumps: BreachDumpsService;
     desk: DeskService;
+    securityPhrases: SecurityPhraseService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -175,25 +189,41 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const audit = new AuditLog({ db, clock });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
-  const webhooks = new Webhooks({ db, keyring, clock, audit });
+  const webhooks = new Webhooks({ db, keyring, clock, audit, allowPrivate: config.webhookAllowPrivate });
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
   // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
   const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
-  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
+  const campaignTargets = new CampaignTargetsStore(db.dialect);
+  const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, messageIdDomainFor(config)), targets: campaignTargets, settings, recorders, clock });
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   // The sign-in detectors record findings, and ask for forced resets through detection's port.
-  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets: forcedResetAdapter(campaigns, guard) });
+  const resets = forcedResetAdapter(campaigns, guard);
+  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets });
+  const devicesStore = new DevicesStore(db.db);
+  const devices = new NewDeviceWatch({ db: db.db, store: devicesStore, keyring, outbox, settings, clock });
   const deskStore = new DeskStore(db.db);
-  const accounts = new AccountsService({ ...common, sessions, signInWatch, failureLog: deskStore });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices, failureLog: deskStore });
+  const secondFactor: SecondFactorService = new SecondFactorService({
+    db: db.db,
+    store: new SecondFactorStore(db.db),
+    passwords: accounts,
+    throttle,
+    keyring,
+    outbox,
+    events: webhooks,
+    clock,
+    issuer: new URL(config.publicUrl).hostname,
+  });
   // The queue calls back into the service it feeds; the closure runs only after both exist.
   const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
   const operatorSessionsStore = new OperatorSessionsStore(db.db);
   const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
+  const securityPhrases = new SecurityPhraseService({ db: db.db, store: new SecurityPhraseStore(db.db), keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
@@ -211,17 +241,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sources: TIMELINE_SOURCES,
   });
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
+  // Holder-initiated resets go through the guard's single-account path (a detector's campaign of one) for now.
+  const holderReset: HolderResetPort = {
+    async resetByHolder(accountId, reason) {
+      await resets.forceReset({ accountId, reason, detector: 'holder_report', findingIds: [] });
+    },
+  };
+  const notMe = new NotMeService({ db: db.db, sessions: sessionsStore, findings, events: webhooks, holderReset, clock, logger });
 
   // transports
   const transport = createMailTransport(config, db);
   // While the kill switch is engaged, no forced-reset notice leaves, whichever process holds it.
   const heldKinds = async () => ((await guard.killSwitchEngaged()) ? (['forced_reset'] as const) : []);
-  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds });
+  const prepare = forcedResetLinks({ db, keyring, clock, targets: campaignTargets, tokens: tokensStore, metrics });
+  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds, securityPhrases, prepare });
+  // Not an error: many relays sign for their customers. But nobody should believe notices are signed when they are not.
+  if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
   const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
-  const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
+  const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, allowPrivate: config.webhookAllowPrivate, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
   // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
   const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
   // The operator console: an operator key exchanged for its own cookie session, CSRF from the same Csrf.
@@ -234,7 +274,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     hashAdmission,
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
-      accountsRoutes({ accounts, sessions }),
+      accountsRoutes({ accounts, sessions, securityPhrases }),
+      securityPhraseRoutes({ phrases: securityPhrases, sessions }),
+      secondFactorRoutes({ secondFactor, accounts, sessions }),
+      notMeRoutes({ notMe, web }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       operatorsRoutes({ operators }),
@@ -273,7 +316,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, desk },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk },
     outbox,
     resetRequests,
     worker,

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DkimConfigError, parseDkimEnv, type DkimConfig } from './notices/dkim/dkim-key.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
@@ -18,6 +19,10 @@ export interface Config {
   dataDir: string;
   smtpUrl: string | null;
   mailFrom: string;
+  /** RESETGUARD_REPLY_TO: where replies to notices go; unset, no notice invites a reply. */
+  replyTo: string | null;
+  /** RESETGUARD_DKIM_*: the service signs every notice itself; null leaves signing to the relay. */
+  dkim: DkimConfig | null;
   publicUrl: string;
   host: string;
   port: number;
@@ -27,6 +32,8 @@ export interface Config {
    * ignored, so nobody can pick their own address for per-IP limits.
    */
   trustedProxies: string[];
+  /** RESETGUARD_WEBHOOK_ALLOW_PRIVATE=1: webhooks may call loopback/private addresses (development). */
+  webhookAllowPrivate: boolean;
   /** When set, GET /metrics (API port and a worker's --metrics-port) wants `Authorization: Bearer <it>`. */
   metricsToken: string | null;
   /** HMAC keys; the first one signs, all of them verify (rotation). */
@@ -145,6 +152,13 @@ function parseTrustedProxies(raw: string | undefined): string[] {
   return entries;
 }
 
+function parseFlag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
 function parseMetricsToken(raw: string | undefined): string | null {
   const value = raw?.trim();
   if (!value) return null;
@@ -172,6 +186,23 @@ function parseMailFrom(raw: string | undefined): string {
   // The sender goes into a mail header: a line break would let it inject headers.
   if (/[\r\n\0]/.test(value)) throw new ConfigError('RESETGUARD_MAIL_FROM must not contain line breaks');
   return value;
+}
+
+function parseReplyTo(raw: string | undefined): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  if (/[\r\n\0,;]/.test(value) || !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(value)) {
+    throw new ConfigError('RESETGUARD_REPLY_TO must be one address ("security@example.com" or "Security <security@example.com>")');
+  }
+  return value;
+}
+
+function parseDkim(env: Env): DkimConfig | null {
+  try {
+    return parseDkimEnv(env);
+  } catch (err) {
+    throw err instanceof DkimConfigError ? new ConfigError(err.message) : err;
+  }
 }
 
 function decodeSecret(text: string): Buffer {
@@ -260,11 +291,14 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     dataDir,
     smtpUrl,
     mailFrom: parseMailFrom(env.RESETGUARD_MAIL_FROM),
+    replyTo: parseReplyTo(env.RESETGUARD_REPLY_TO),
+    dkim: parseDkim(env),
     publicUrl: parsePublicUrl(env.RESETGUARD_PUBLIC_URL),
     host: overrides.host ?? (env.RESETGUARD_HOST?.trim() || '127.0.0.1'),
     port: overrides.port ?? parsePort(env.RESETGUARD_PORT),
     trustedProxies: parseTrustedProxies(env.RESETGUARD_TRUSTED_PROXIES),
     metricsToken: parseMetricsToken(env.RESETGUARD_METRICS_TOKEN),
+    webhookAllowPrivate: parseFlag(env, 'RESETGUARD_WEBHOOK_ALLOW_PRIVATE'),
     secrets: loadSecrets(env.RESETGUARD_SECRET, dataDir, production),
     pwned: env.RESETGUARD_PWNED?.trim() || 'builtin',
     pwnedOptions: parsePwnedOptions(env),

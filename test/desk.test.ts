@@ -169,7 +169,7 @@ describe.each(DIALECTS)('operator desk on %s', (kind) => {
 
   it('looks up a notice by its verification code for the support desk', async () => {
     const notice = await t.app.db.db.selectFrom('notices').selectAll().where('kind', '=', 'forced_reset').where('recipient', '=', 'resend@example.com').executeTakeFirstOrThrow();
-    const spaced = notice.verification_code.toLowerCase().replace(/(.{4})/g, '$1 ');
+    const spaced = notice.verification_code!.toLowerCase().replace(/(.{4})/g, '$1 ');
     const r = await api('POST', '/v1/admin/notices/lookup', keys.viewer!, { code: spaced });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ notice: { id: notice.id, kind: 'forced_reset', state: 'sent' }, account: { email: 'resend@example.com' }, campaign: { id: notice.campaign_id } });

@@ -69,7 +69,7 @@ function tooLong(maxLength: number): AppError {
 }
 
 /** The whole address always counts; the local part only from 4 characters on ("bob" is too common). */
-function containsEmail(password: string, email: string): boolean {
+export function containsEmail(password: string, email: string): boolean {
   const lower = password.toLowerCase();
   const address = email.normalize('NFKC').toLowerCase();
   if (address && lower.includes(address)) return true;

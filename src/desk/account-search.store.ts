@@ -31,6 +31,8 @@ export interface AccountSummaryRow {
   password_changed_at: number | null;
   credential_state: string | null;
   locked_at: number | null;
+  /** When a second factor (TOTP) was turned on; null without one. */
+  second_factor_at: number | null;
   sessions_active: number;
   last_sign_in_at: number | null;
 }
@@ -65,7 +67,8 @@ export class AccountSearchStore {
       .selectFrom(inner.as('a'))
       .leftJoin('credentials as c', 'c.account_id', 'a.id')
       .leftJoin('account_locks as l', 'l.account_id', 'a.id')
-      .select((eb) => [...this.#summary(eb as unknown as Eb, q.now), 'c.state as credential_state', 'l.locked_at'])
+      .leftJoin('second_factors as sf', 'sf.account_id', 'a.id')
+      .select((eb) => [...this.#summary(eb as unknown as Eb, q.now), 'c.state as credential_state', 'l.locked_at', 'sf.enabled_at as second_factor_at'])
       .orderBy(this.dialect.codePointText('a.email'))
       .limit(q.limit + 1);
     if (q.state === 'locked') page = page.where('l.locked_at', 'is not', null);
@@ -86,8 +89,10 @@ export class AccountSearchStore {
       .selectFrom('accounts as a')
       .leftJoin('credentials as c', 'c.account_id', 'a.id')
       .leftJoin('account_locks as l', 'l.account_id', 'a.id')
+      .leftJoin('second_factors as sf', 'sf.account_id', 'a.id')
       .select((eb) => [
         ...this.#summary(eb as unknown as Eb, now),
+        'sf.enabled_at as second_factor_at',
         'c.state as credential_state',
         'l.locked_at',
         'l.locked_by',
@@ -132,6 +137,7 @@ function toSummary(r: {
   password_changed_at: number | string | null;
   credential_state: string | null;
   locked_at: number | string | null;
+  second_factor_at: number | string | null;
   sessions_active: number | string | null;
   last_sign_in_at: number | string | null;
 }): AccountSummaryRow {
@@ -143,6 +149,7 @@ function toSummary(r: {
     password_changed_at: num(r.password_changed_at),
     credential_state: r.credential_state,
     locked_at: num(r.locked_at),
+    second_factor_at: num(r.second_factor_at),
     sessions_active: Number(r.sessions_active ?? 0),
     last_sign_in_at: num(r.last_sign_in_at),
   };

@@ -63,7 +63,7 @@ function summaryView(r: AccountSummaryRow) {
     email_verified: true,
     created_at: iso(r.created_at)!,
     credential_state: r.credential_state ?? 'none',
-    second_factor: 'none',
+    second_factor: r.second_factor_at === null ? 'none' : 'totp',
     sessions_active: r.sessions_active,
     last_sign_in_at: iso(r.last_sign_in_at),
   };
@@ -163,7 +163,7 @@ export function deskRoutes(deps: { desk: DeskService; operators: OperatorsServic
           summary: 'Send a notice again: same Message-ID and verification code (a reset link is renewed)',
           params: IdParams,
           body: Type.Object({ notice_id: Type.String({ minLength: 1, maxLength: 100 }), reason: Type.Optional(Reason) }),
-          response: { 202: Type.Object({ notice_id: Type.String(), verification_code: Type.String() }), ...problems(400, 401, 403, 404, 409) },
+          response: { 202: Type.Object({ notice_id: Type.String(), verification_code: NullableString }), ...problems(400, 401, 403, 404, 409) },
         },
       },
       async (request, reply) => reply.code(202).send(await deps.desk.resendNotice(request.params.id, request.body.notice_id, operatorOf(request), request.body.reason ?? null)),

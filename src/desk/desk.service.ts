@@ -125,7 +125,7 @@ export class DeskService {
    * kept. Refused when the mail would no longer be true: a locked account, a forced reset the holder
    * already completed or its campaign reverted, a notice cancelled or still on its way.
    */
-  async resendNotice(id: string, noticeId: string, operator: OperatorIdentity, reason: string | null): Promise<{ notice_id: string; verification_code: string }> {
+  async resendNotice(id: string, noticeId: string, operator: OperatorIdentity, reason: string | null): Promise<{ notice_id: string; verification_code: string | null }> {
     const account = await this.get(id);
     const notice = await this.d.db.db.selectFrom('notices').selectAll().where('id', '=', noticeId).where('account_id', '=', id).executeTakeFirst();
     if (!notice) throw new AppError('not_found', 'This account has no notice with this id.');
@@ -144,7 +144,7 @@ export class DeskService {
         data: { notice_id: notice.id, kind: notice.kind, verification_code: notice.verification_code, new_link: link },
       });
     });
-    return { notice_id: notice.id, verification_code: notice.verification_code };
+    return { notice_id: notice.id, verification_code: notice.verification_code && formatVerificationCode(notice.verification_code) };
   }
 
   /** The support desk's side of "is this mail genuine?": the notice, its account and its campaign. */

@@ -98,11 +98,11 @@ const notices: TimelineSource = {
       item: {
         at: r.created_at,
         kind: 'notice',
-        summary: `${noticeKindWords(r.kind)} to ${r.recipient}: ${noticeStateWords(r.state)}${r.sent_at ? ` at ${new Date(r.sent_at).toISOString().slice(11, 16)} UTC` : ''}. Its verification code is ${formatVerificationCode(r.verification_code)}${r.campaign_id ? `; sent by campaign ${r.campaign_id}` : ''}.`,
+        summary: `${noticeKindWords(r.kind)} to ${r.recipient}: ${noticeStateWords(r.state)}${r.sent_at ? ` at ${new Date(r.sent_at).toISOString().slice(11, 16)} UTC` : ''}${r.verification_code ? `. Its verification code is ${formatVerificationCode(r.verification_code)}` : ' (its verification code is given when it is sent)'}${r.campaign_id ? `; sent by campaign ${r.campaign_id}` : ''}.`,
         notice_id: r.id,
         notice_kind: r.kind,
         state: r.state,
-        verification_code: formatVerificationCode(r.verification_code),
+        ...(r.verification_code ? { verification_code: formatVerificationCode(r.verification_code) } : {}),
         campaign_id: r.campaign_id,
       },
     }));
@@ -209,6 +209,31 @@ function operatorWords(who: string, action: string, data: Record<string, unknown
   }
 }
 
-export const TIMELINE_SOURCES: readonly TimelineSource[] = [signIns, sessionEnds, signInFailures, notices, findings, campaigns, operatorActions];
+const secondFactor: TimelineSource = {
+  name: 'second_factor',
+  async read(ctx) {
+    const [factor, codes] = await Promise.all([
+      ctx.db.selectFrom('second_factors').select('enabled_at').where('account_id', '=', ctx.accountId).where('enabled_at', 'is not', null).executeTakeFirst(),
+      ctx.db
+        .selectFrom('recovery_codes')
+        .select('used_at')
+        .where('account_id', '=', ctx.accountId)
+        .where('used_at', 'is not', null)
+        .where(afterCursor(ctx, 'second_factor', sql.ref('used_at'), sql.lit('r')))
+        .orderBy('used_at', 'desc')
+        .limit(ctx.limit)
+        .execute(),
+    ]);
+    const out: SourcedItem[] = codes.map((c) => ({ source: this.name, key: `r${c.used_at}`, item: { at: c.used_at!, kind: 'recovery_code_used', summary: 'A recovery code was used to sign in instead of the authenticator app.' } }));
+    if (factor?.enabled_at != null) {
+      const x = { source: this.name, key: 'e', item: { at: factor.enabled_at, kind: 'second_factor_enabled', summary: 'Two-step sign-in (an authenticator app) was turned on; it is still on.' } };
+      if (comesAfter(ctx.cursor, { at: x.item.at, source: x.source, key: x.key })) out.push(x);
+    }
+    return out;
+  },
+};
+
+// Email changes and their undo join here when their table lands (issue 12).
+export const TIMELINE_SOURCES: readonly TimelineSource[] = [signIns, sessionEnds, signInFailures, notices, findings, campaigns, secondFactor, operatorActions];
 
 export type { SourceContext };

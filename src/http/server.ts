@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { randomId } from '../lib/secrets.js';
 import type { Metrics } from '../lib/metrics.js';
+import { validForwardedHops } from './forwarded-for.js';
 import { registerLoadShedding, type HashingBound } from './load-shedding.js';
 import { errorHandler, sendProblem } from './problem.js';
 
@@ -39,6 +40,15 @@ export async function buildHttpServer(opts: {
     },
   });
 
+  if (opts.config.trustedProxies.length > 0) {
+    // First of all hooks: request.ip (read by load shedding and every limit) is computed from this header.
+    app.addHook('onRequest', async (request) => {
+      const hops = validForwardedHops(request.raw.headers['x-forwarded-for']);
+      if (hops === undefined) return;
+      if (hops === '') delete request.raw.headers['x-forwarded-for'];
+      else request.raw.headers['x-forwarded-for'] = hops;
+    });
+  }
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'not_found'));
 

@@ -35,6 +35,8 @@ export interface DeliverDeps {
   workerId: string;
   mailFrom: string;
   publicUrl: string;
+  /** RESETGUARD_REPLY_TO: the Reply-To of every notice, and the correction then invites a reply. */
+  replyTo?: string | null;
   policy: DeliveryPolicy;
   random?: () => number;
   /** Settles sends in small groups (the worker passes one); without it each send is marked alone. */
@@ -79,7 +81,8 @@ function describe(err: unknown): string {
   return message.replace(/\s+/g, ' ').slice(0, 500);
 }
 
-export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<DeliveryOutcome> {
+/** `securityPhrase`: the holder's phrase, looked up for the whole claimed batch (SecurityPhraseSource). */
+export async function deliverNotice(deps: DeliverDeps, notice: Notice, securityPhrase?: string): Promise<DeliveryOutcome> {
   const kind = notice.kind as NoticeKind;
   const log = deps.logger.child({ notice_id: notice.id, kind, attempt: notice.attempts });
   const fail = async (reason: string): Promise<DeliveryOutcome> => {
@@ -99,6 +102,10 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
     }
   }
 
+  // Set-wise queued notices get their code when first claimed (NoticeWorkerDeps.prepare); one without is
+  // a wiring fault, and sending it would give the holder a mail nothing can verify.
+  if (notice.verification_code === null) return fail('notice has no verification code yet');
+  const verificationCode = notice.verification_code;
   let mail;
   try {
     const payload = JSON.parse(notice.payload) as Record<string, unknown>;
@@ -106,15 +113,19 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
       publicUrl: deps.publicUrl,
       recipient: notice.recipient,
       noticeId: notice.id,
-      verificationCode: formatVerificationCode(notice.verification_code),
+      verificationCode: formatVerificationCode(verificationCode),
       ...(secret !== undefined ? { secret } : {}),
+      ...(securityPhrase ? { securityPhrase } : {}),
+      repliesWelcome: Boolean(deps.replyTo),
     });
   } catch (err) {
     if (err instanceof TemplateError || err instanceof SyntaxError) return fail(`cannot render notice: ${describe(err)}`);
     throw err;
   }
 
-  const headers: Record<string, string> = { 'X-Resetguard-Notice': kind };
+  // RFC 3834: an automatic message; Exchange/Outlook's own suppression header too. Out-of-office and
+  // other auto-replies then stay quiet instead of answering a notice (or a whole campaign) at once.
+  const headers: Record<string, string> = { 'X-Resetguard-Notice': kind, 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
   if (notice.campaign_id) headers['X-Resetguard-Campaign'] = notice.campaign_id;
   try {
     await deps.transport.send({
@@ -125,6 +136,7 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
       html: mail.html,
       messageId: notice.message_id,
       headers,
+      ...(deps.replyTo ? { replyTo: deps.replyTo } : {}),
       noticeId: notice.id,
     });
   } catch (err) {

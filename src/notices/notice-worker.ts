@@ -12,6 +12,7 @@ import type { Db } from '../storage/database.js';
 import type { Notice } from '../storage/schema.js';
 import { deliverNotice, type DeliverDeps } from './deliver-notice.js';
 import type { MailTransport } from './mail-transport.js';
+import type { SecurityPhraseSource } from './security-phrase-port.js';
 import { releaseClaims } from '../storage/leases.js';
 import { claimDueNotices, SentMarker, type NoticeKind } from './outbox.store.js';
 
@@ -31,9 +32,20 @@ export interface NoticeWorkerDeps {
    * notices: they stay pending and go out, or get cancelled, once it is released).
    */
   heldKinds?: () => readonly NoticeKind[] | Promise<readonly NoticeKind[]>;
+  /** The holders' security phrases, printed in every notice to them (one lookup per claimed batch). */
+  securityPhrases?: SecurityPhraseSource;
   /** Jitter source; tests pin it. */
   random?: () => number;
+  /**
+   * Runs on every claimed batch before anything is sent: makes the secrets of notices queued without
+   * them (a campaign's forced resets get their reset link and verification code at first send) and
+   * returns the notices to send, leaving out any it cancelled.
+   */
+  prepare?: NoticePreparer;
 }
+
+/** See NoticeWorkerDeps.prepare. */
+export type NoticePreparer = (claimed: Notice[], workerId: string) => Promise<Notice[]>;
 
 export interface NoticeWorker {
   start(): void;
@@ -64,6 +76,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     sentMarker: new SentMarker(deps.db.db, workerId, clock),
     mailFrom: deps.config.mailFrom,
     publicUrl: deps.config.publicUrl,
+    replyTo: deps.config.replyTo,
     policy: delivery,
     ...(deps.random ? { random: deps.random } : {}),
   };
@@ -72,13 +85,14 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     const heldKinds = deps.heldKinds ? await deps.heldKinds() : [];
     if (signal?.aborted) return 0;
     const claimedAt = clock.now();
-    const batch: Notice[] = await claimDueNotices(deps.db.db, deps.db.dialect, {
+    const claimed: Notice[] = await claimDueNotices(deps.db.db, deps.db.dialect, {
       workerId,
       now: claimedAt,
       leaseMs: delivery.leaseMs,
       limit: delivery.batchSize,
       heldKinds,
     });
+    const batch = deps.prepare && claimed.length > 0 ? await deps.prepare(claimed, workerId) : claimed;
     // A send starts only while its claim has at least half the lease left, the SMTP socket timeout
     // (smtp-transport.ts). Otherwise, behind a slow relay, the tail of a batch would still be sending when
     // the batch's lease ran out, another worker would claim those notices and they would go out twice.
@@ -86,6 +100,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     // used past the point where a send could outlive it.
     const startBy = claimedAt + delivery.leaseMs - Math.floor(delivery.leaseMs / 2);
     const late: Notice[] = [];
+    const phrases = batch.length && deps.securityPhrases ? await deps.securityPhrases.phrasesFor(batch.flatMap((n) => (n.account_id ? [n.account_id] : []))) : new Map<string, string>();
     // Twice as many lanes as SMTP connections: while one lane settles its notice in the database, the
     // connection already carries the next message (the pool queues the extra sends).
     const unstarted = await forEachBounded(
@@ -100,7 +115,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
         try {
           // Not `timer?.({ outcome: await deliverNotice(…) })`: an optional call skips its arguments, so
           // without metrics the notice would never be sent.
-          const outcome = await deliverNotice(deliverDeps, notice);
+          const outcome = await deliverNotice(deliverDeps, notice, notice.account_id ? phrases.get(notice.account_id) : undefined);
           timer?.({ outcome });
         } catch (err) {
           // A database error while settling: the lease expires and another pass retries the notice.
@@ -117,7 +132,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
       const released = await releaseClaims(deps.db.db, 'notices', handBack.map((n) => n.id), workerId);
       logger.info({ released, claimed: batch.length, stopping: unstarted.length > 0 }, 'released claimed notices not yet sent');
     }
-    return batch.length - handBack.length;
+    return claimed.length - handBack.length;
   }
 
   const loop = new PollingLoop('notice worker', runOnce, delivery.pollMs, logger);

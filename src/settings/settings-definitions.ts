@@ -30,6 +30,7 @@ export const SETTINGS = {
   stuffing_global_failure_rate: { default: 0.5, min: 0.01, max: 1, integer: false, description: 'A global failure spike is reported when at least this share of all sign-ins in the window failed.' },
   stuffing_global_min_attempts: { default: 500, min: 1, max: 1_000_000_000, integer: true, description: 'Sign-ins in the window below which no global failure spike is reported (quiet systems).' },
   stuffing_block_seconds: { default: 900, min: 0, max: 86_400, integer: true, description: 'How long sign-ins from a stuffing source answer 429; 0 detects and records findings without blocking.' },
+  new_sign_in_notice: { default: 1, min: 0, max: 1, integer: true, description: '1: a sign-in from a device the account has not used for 90 days mails the holder a new_sign_in notice with a "This wasn\'t me" link; 0: devices are still recorded, nothing is mailed.' },
   force_reset_breached_signin: { default: 0, min: 0, max: 1, integer: true, description: '1: a successful sign-in with a breached password forces a reset of the account through the guard (tripwire applies); 0: only a finding.' },
 } as const satisfies Record<string, SettingDefinition>;
 

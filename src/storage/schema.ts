@@ -8,6 +8,7 @@ import type { BreachDumpTables } from '../detection/breach-dumps/breach-dumps.sc
 import type { StuffingTables } from '../detection/stuffing/stuffing-schema.js';
 import type { WebhookTables } from '../webhooks/webhooks.schema.js';
 import type { DeskTables } from '../desk/desk.schema.js';
+import type { SecondFactorTables } from '../accounts/second-factor/second-factor.schema.js';
 
 export interface AccountsTable {
   id: string;
@@ -73,8 +74,11 @@ export interface NoticesTable {
   locked_until: number | null;
   locked_by: string | null;
   message_id: string;
-  /** Shown in the mail; a holder checks it at /verify. Not a secret: it only confirms we sent it. */
-  verification_code: string;
+  /**
+   * Shown in the mail; a holder checks it at /verify. Not a secret: it only confirms we sent it. Notices
+   * queued set-wise (a campaign's forced resets) get it when first sent: NULL until then.
+   */
+  verification_code: string | null;
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
@@ -136,6 +140,13 @@ export interface OperatorSessionsTable {
   user_agent: string | null;
 }
 
+/** A holder's security phrase, sealed under the keyring (written only by SecurityPhraseStore). */
+export interface SecurityPhrasesTable {
+  account_id: string;
+  sealed: string;
+  updated_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   /** JSON value. */
@@ -144,7 +155,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables, DeskTables {
+export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables, DeskTables, SecondFactorTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   sessions: SessionsTable;
@@ -157,6 +168,7 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables, Fi
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
   settings: SettingsTable;
+  security_phrases: SecurityPhrasesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

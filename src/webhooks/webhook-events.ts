@@ -13,6 +13,8 @@ export const WEBHOOK_EVENTS = [
   'account.password_reset_forced',
   'account.password_changed',
   'finding.created',
+  'account.second_factor_changed',
+  'holder.report',
 ] as const;
 
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

@@ -6,7 +6,7 @@ import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../storage/schema.js';
 import type { FindingsTable } from './findings.schema.js';
 
-export const FINDING_KINDS = ['breach_reuse', 'credential_stuffing', 'breached_password'] as const;
+export const FINDING_KINDS = ['breach_reuse', 'credential_stuffing', 'breached_password', 'holder_report'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 export interface NewFinding {

@@ -13,117 +13,27 @@
 //
 // Crash safety: the store is written to `<out>.partial` and renamed to `<out>` only when complete. Every
 // `checkpointIntervalMs` (and on interruption) the importer flushes and fsyncs the records and writes a
-// checkpoint, `<out>.partial.state` (JSON position + the per-prefix counts), by write-and-rename. A later
-// run over the same input resumes from it: it truncates the partial file back to the checkpoint (dropping
-// whatever was written after it) and continues with the next prefix file, or, for a single file, at the
-// byte offset of the first line of the next prefix. Checkpoints are taken only between prefixes, so a
-// resumed import produces exactly the bytes an uninterrupted one would.
-import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// checkpoint (pwned-import-checkpoint.ts). A later run over the same input resumes from it: it truncates
+// the partial file back to the checkpoint (dropping whatever was written after it) and continues with the
+// next prefix file, or, for a single file, at the byte offset of the first line of the next prefix.
+//
+// This file reads the input and keeps its order; beside it: the report and options (-report), one line's
+// syntax (-line), the records written (-records), checkpoints (-checkpoint), the lock and writes (-files).
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { encodeHeader, encodeIndex, HEADER_BYTES, keyOf, KEY_BYTES, MAX_STORED_COUNT, PREFIXES, prefixOf, RECORD_BYTES, resolveStorePath } from './pwned-store.js';
+import { partialPathOf, readCheckpoint, statePathOf, writeCheckpoint, type FilePosition, type FolderPosition, type Position, type Source } from './pwned-import-checkpoint.js';
+import { fsyncDir, fstatSize, lockOutput, rmQuiet } from './pwned-import-files.js';
+import { parseHashLine } from './pwned-import-line.js';
+import { RecordWriter } from './pwned-import-records.js';
+import { emptyReport, ImportError, ImportInterrupted, type BadLineReason, type ImportOptions, type ImportProgress, type ImportReport } from './pwned-import-report.js';
+import { HEADER_BYTES, PREFIXES, prefixOf, resolveStorePath } from './pwned-store.js';
 
-export type BadLineReason = 'blank' | 'missing_count' | 'bad_length' | 'not_hex' | 'bad_count' | 'negative_count' | 'count_too_large' | 'duplicate' | 'line_too_long';
-
-export interface BadLine {
-  /** The prefix file, for a folder import. */
-  file?: string;
-  line: number;
-  reason: BadLineReason;
-  message: string;
-  /** The start of the line as read (at most 80 characters). */
-  text: string;
-}
-
-export interface ImportReport {
-  source: string;
-  format: 'file' | 'folder';
-  out: string;
-  /** Hashes in the store. */
-  hashes: number;
-  /** Lines read, bad and blank ones included. */
-  lines: number;
-  bad_lines: number;
-  bad_by_reason: Partial<Record<BadLineReason, number>>;
-  /** Lines with count 0 (range-API padding): skipped. */
-  zero_count_lines: number;
-  /** Distinct hashes that share their first 140 bits, stored as one record (expected: 0). */
-  merged: number;
-  /** Counts above 16,777,215, stored as that (a lower bound). */
-  saturated: number;
-  files?: { total: number; done: number; missing_prefixes: number; ignored: number; ignored_names: string[] };
-  /** The first bad lines, in input order. */
-  errors: BadLine[];
-  bytes: number;
-  bytes_per_hash: number;
-  /** Set when this run continued an interrupted one: where it picked up. */
-  resumed_from?: string;
-  seconds: number;
-}
-
-export interface ImportProgress {
-  unit: 'bytes' | 'files';
-  done: number;
-  total: number;
-  hashes: number;
-  badLines: number;
-}
-
-export interface ImportOptions {
-  /** The store file to write; a directory stands for `DIR/pwned`. */
-  out: string;
-  /** Ignore an existing checkpoint and start over. */
-  restart?: boolean;
-  /** Aborting checkpoints at the next prefix and rejects with ImportInterrupted. */
-  signal?: AbortSignal;
-  /** How often to checkpoint (ms); default 10 s. Each checkpoint fsyncs and writes ~4 MiB. */
-  checkpointIntervalMs?: number;
-  onProgress?: (progress: ImportProgress) => void;
-  /** Human-readable events worth telling the operator (resuming, starting over). */
-  onNote?: (message: string) => void;
-  /** How many bad lines the report keeps (all are counted); default 100. */
-  errorSamples?: number;
-}
-
-/** The import cannot produce a correct store (unsorted input, unreadable file, another import running). */
-export class ImportError extends Error {
-  override name = 'ImportError';
-}
-
-/** The import was interrupted through its signal, after a checkpoint: running it again resumes. */
-export class ImportInterrupted extends Error {
-  override name = 'ImportInterrupted';
-}
+export { partialPathOf, statePathOf } from './pwned-import-checkpoint.js';
+export { ImportError, ImportInterrupted, type BadLine, type BadLineReason, type ImportOptions, type ImportProgress, type ImportReport } from './pwned-import-report.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
-const OUT_BUFFER_BYTES = 4 * 1024 * 1024;
-const STATE_FORMAT = 'resetguard-pwned-import-checkpoint';
-const STATE_VERSION = 1;
 const PREFIX_FILE = /^([0-9a-fA-F]{5})\.txt$/;
-/** 15 significant digits always fit a double exactly; no real count comes near. */
-const MAX_COUNT_DIGITS = 15;
 
-const HEX = new Int8Array(256).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) {
-  HEX[65 + i] = 10 + i;
-  HEX[97 + i] = 10 + i;
-}
-
-type Source = { kind: 'file'; path: string; size: number; mtimeMs: number } | { kind: 'folder'; path: string };
-type Position = { offset: number; line: number; prevHash: string | null; prevLine: number } | { nextPrefix: number };
-
-interface Checkpoint {
-  format: typeof STATE_FORMAT;
-  version: number;
-  source: Source;
-  recordBytes: number;
-  position: Position;
-  report: ImportReport;
-}
-
-export const partialPathOf = (out: string) => `${out}.partial`;
-export const statePathOf = (out: string) => `${out}.partial.state`;
-const lockPathOf = (out: string) => `${out}.lock`;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** Imports a file or a folder, whichever `input` is. */
@@ -143,33 +53,23 @@ export async function importPwned(input: string, options: ImportOptions): Promis
 class Importer {
   readonly #opts: ImportOptions;
   readonly #partial: string;
-  readonly #statePath: string;
   readonly #errorSamples: number;
   readonly #interval: number;
   #report: ImportReport;
-  #counts = new Uint32Array(PREFIXES);
-  #fd = -1;
-  #recordBytes = 0;
-  readonly #out = Buffer.allocUnsafe(OUT_BUFFER_BYTES);
+  /** Set once the partial file is open (started or resumed). */
+  #records: RecordWriter | null = null;
   /** One read buffer for every input file (a folder has a million of them). */
   readonly #chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  #outLen = 0;
-  // The hash of the current line, the last valid one (for order and duplicates), and the record not
-  // yet written (the next line may share its 140 bits and be merged into it).
+  // The hash of the current line and the last valid one (for order and duplicates).
   #cur = Buffer.alloc(20);
   #prev = Buffer.alloc(20);
   #hasPrev = false;
   #prevLine = 0;
-  #key = Buffer.alloc(KEY_BYTES);
-  #pendingKey = Buffer.alloc(KEY_BYTES);
-  #pendingPrefix = -1;
-  #pendingCount = 0;
   #lastCheckpoint = performance.now();
   /** Set between chunks: a checkpoint is due or the signal fired; acted on at the next prefix boundary. */
   #stopWanted = false;
   #file: string | undefined;
   #started = performance.now();
-  #lockHeld = false;
 
   constructor(
     readonly source: Source,
@@ -178,93 +78,51 @@ class Importer {
   ) {
     this.#opts = opts;
     this.#partial = partialPathOf(outPath);
-    this.#statePath = statePathOf(outPath);
     this.#errorSamples = opts.errorSamples ?? 100;
     this.#interval = opts.checkpointIntervalMs ?? 10_000;
-    this.#report = {
-      source: source.path,
-      format: source.kind,
-      out: outPath,
-      hashes: 0,
-      lines: 0,
-      bad_lines: 0,
-      bad_by_reason: {},
-      zero_count_lines: 0,
-      merged: 0,
-      saturated: 0,
-      errors: [],
-      bytes: 0,
-      bytes_per_hash: 0,
-      seconds: 0,
-    };
+    this.#report = emptyReport(source, outPath);
   }
 
   async run(): Promise<ImportReport> {
     mkdirSync(dirname(this.outPath), { recursive: true });
-    this.#lock();
+    const unlock = lockOutput(this.outPath);
     try {
       const position = this.#resumeOrStart();
-      if (this.source.kind === 'file') await this.#readFile(this.source, position as Extract<Position, { offset: number }> | null);
-      else await this.#readFolder(this.source, position as Extract<Position, { nextPrefix: number }> | null);
+      if (this.source.kind === 'file') await this.#readFile(this.source, position as FilePosition | null);
+      else await this.#readFolder(this.source, position as FolderPosition | null);
       this.#finish();
       this.#report.seconds = (performance.now() - this.#started) / 1000;
       return this.#report;
     } catch (err) {
-      if (this.#fd >= 0) closeSync(this.#fd);
-      this.#fd = -1;
+      if (this.#records) closeSync(this.#records.fd);
+      this.#records = null;
       if (err instanceof UnsortedInput) {
         // Resuming would meet the same line again: leave nothing behind.
-        this.#discardPartial();
+        rmQuiet(this.#partial);
+        rmQuiet(statePathOf(this.outPath));
         throw new ImportError(err.message);
       }
       throw err;
     } finally {
-      this.#unlock();
+      unlock();
     }
   }
 
-  // ---- lock ---------------------------------------------------------------------------------------------
-
-  /** Two imports writing one partial file would corrupt it: one at a time per output, by lock file. */
-  #lock(): void {
-    const lock = lockPathOf(this.outPath);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-        this.#lockHeld = true;
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new ImportError(`another import (pid ${pid}) is writing ${this.outPath}; if it is gone, delete ${lock}`);
-      }
-      unlinkSync(lock); // left by a crashed import
-    }
-    throw new ImportError(`cannot take the lock ${lock}`);
-  }
-
-  #unlock(): void {
-    if (!this.#lockHeld) return;
-    this.#lockHeld = false;
-    try {
-      unlinkSync(lockPathOf(this.outPath));
-    } catch {
-      // already gone: nothing to release
-    }
+  get #writer(): RecordWriter {
+    return this.#records!;
   }
 
   // ---- start, resume, checkpoint, finish ----------------------------------------------------------------
 
   #resumeOrStart(): Position | null {
-    const checkpoint = this.#opts.restart ? null : this.#readCheckpoint();
+    const checkpoint = this.#opts.restart ? null : readCheckpoint(this.outPath, this.source, this.#opts.onNote);
     if (checkpoint) {
-      this.#fd = openSync(this.#partial, 'r+');
-      ftruncateSync(this.#fd, HEADER_BYTES + checkpoint.recordBytes);
-      this.#recordBytes = checkpoint.recordBytes;
-      this.#report = { ...checkpoint.report, errors: [...checkpoint.report.errors] };
-      const pos = checkpoint.position;
+      const { state, counts } = checkpoint;
+      const fd = openSync(this.#partial, 'r+');
+      ftruncateSync(fd, HEADER_BYTES + state.recordBytes);
+      this.#report = { ...state.report, errors: [...state.report.errors] };
+      this.#records = new RecordWriter(fd, state.recordBytes, counts, this.#report);
+      const pos = state.position;
       if ('offset' in pos) {
         if (pos.prevHash) {
           Buffer.from(pos.prevHash, 'hex').copy(this.#prev);
@@ -279,100 +137,37 @@ class Importer {
       return pos;
     }
     // A checkpoint of another input (or a restart) must not be resumed over this run's partial file.
-    rmQuiet(this.#statePath);
-    this.#fd = openSync(this.#partial, 'w');
+    rmQuiet(statePathOf(this.outPath));
+    const fd = openSync(this.#partial, 'w');
     // A zeroed header: the partial file is never mistaken for a store.
-    writeSync(this.#fd, Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
+    writeSync(fd, Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
+    this.#records = new RecordWriter(fd, 0, new Uint32Array(PREFIXES), this.#report);
     return null;
   }
 
-  /** A checkpoint for this same input and a partial file that holds what it claims, or null. */
-  #readCheckpoint(): Checkpoint | null {
-    if (!existsSync(this.#statePath)) return null;
-    const startOver = (why: string) => {
-      this.#opts.onNote?.(`starting over: ${why}`);
-      return null;
-    };
-    let state: Checkpoint;
-    let counts: Buffer;
-    try {
-      const raw = readFileSync(this.#statePath);
-      const nl = raw.indexOf(10);
-      state = JSON.parse(raw.toString('utf8', 0, nl)) as Checkpoint;
-      counts = raw.subarray(nl + 1);
-    } catch {
-      return startOver('the checkpoint file is unreadable');
-    }
-    if (state.format !== STATE_FORMAT || state.version !== STATE_VERSION || counts.length !== PREFIXES * 4) return startOver('the checkpoint file is not one this version wrote');
-    if (JSON.stringify(state.source) !== JSON.stringify(this.source)) return startOver('the checkpoint is for another input (or the input changed since)');
-    let partialSize = -1;
-    try {
-      partialSize = statSync(this.#partial).size;
-    } catch {
-      // checked below
-    }
-    if (partialSize < HEADER_BYTES + state.recordBytes) return startOver('the partial store is missing or shorter than its checkpoint');
-    // Prefixes after the checkpoint may have been counted in memory but were never checkpointed.
-    const restored = new Uint32Array(PREFIXES);
-    const limit = 'offset' in state.position ? (state.position.prevHash ? prefixOf(Buffer.from(state.position.prevHash, 'hex')) + 1 : 0) : state.position.nextPrefix;
-    let total = 0;
-    for (let p = 0; p < limit; p++) total += restored[p] = counts.readUInt32LE(p * 4);
-    if (total * RECORD_BYTES !== state.recordBytes) return startOver('the checkpoint is inconsistent');
-    this.#counts = restored;
-    return state;
-  }
-
   #checkpoint(position: Position): void {
-    this.#emitPending();
-    this.#flush();
-    fdatasyncSync(this.#fd);
-    const state: Checkpoint = { format: STATE_FORMAT, version: STATE_VERSION, source: this.source, recordBytes: this.#recordBytes, position, report: this.#report };
-    // Little-endian whatever the machine: readCheckpoint reads it with readUInt32LE.
-    const counts = Buffer.allocUnsafe(PREFIXES * 4);
-    for (let p = 0; p < PREFIXES; p++) counts.writeUInt32LE(this.#counts[p]!, p * 4);
-    const header = Buffer.from(JSON.stringify(state) + '\n', 'utf8');
-    const tmp = `${this.#statePath}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeAll(fd, header, 0);
-      writeAll(fd, counts, header.length);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.#statePath);
+    const records = this.#writer;
+    records.settle();
+    fdatasyncSync(records.fd);
+    writeCheckpoint(this.outPath, { source: this.source, recordBytes: records.recordBytes, position, report: this.#report }, records.counts);
     this.#lastCheckpoint = performance.now();
   }
 
   #finish(): void {
-    this.#emitPending();
-    this.#flush();
-    const hashCount = this.#recordBytes / RECORD_BYTES;
-    const index = encodeIndex(this.#counts);
-    const indexOffset = HEADER_BYTES + this.#recordBytes;
-    writeAll(this.#fd, index, indexOffset);
-    writeAll(this.#fd, encodeHeader({ hashCount, recordsOffset: HEADER_BYTES, indexOffset, indexLength: index.length }), 0);
-    ftruncateSync(this.#fd, indexOffset + index.length); // a resumed partial file may have been longer
-    fsyncSync(this.#fd);
-    closeSync(this.#fd);
-    this.#fd = -1;
+    const hashCount = this.#writer.finish();
+    this.#records = null;
     renameSync(this.#partial, this.outPath);
     fsyncDir(dirname(this.outPath));
-    rmQuiet(this.#statePath);
+    rmQuiet(statePathOf(this.outPath));
     const bytes = fstatSize(this.outPath);
     this.#report.hashes = hashCount;
     this.#report.bytes = bytes;
     this.#report.bytes_per_hash = hashCount > 0 ? bytes / hashCount : 0;
   }
 
-  #discardPartial(): void {
-    rmQuiet(this.#partial);
-    rmQuiet(this.#statePath);
-  }
-
   // ---- readers ------------------------------------------------------------------------------------------
 
-  async #readFile(source: Extract<Source, { kind: 'file' }>, from: Extract<Position, { offset: number }> | null): Promise<void> {
+  async #readFile(source: Extract<Source, { kind: 'file' }>, from: FilePosition | null): Promise<void> {
     let fd: number;
     try {
       fd = openSync(source.path, 'r');
@@ -386,7 +181,7 @@ class Importer {
     }
   }
 
-  async #readFolder(source: Extract<Source, { kind: 'folder' }>, from: Extract<Position, { nextPrefix: number }> | null): Promise<void> {
+  async #readFolder(source: Extract<Source, { kind: 'folder' }>, from: FolderPosition | null): Promise<void> {
     const files: Array<{ prefix: number; name: string }> = [];
     const ignored: string[] = [];
     for (const name of readdirSync(source.path)) {
@@ -490,60 +285,16 @@ class Importer {
   }
 
   #hashesSoFar(): number {
-    return (this.#recordBytes + this.#outLen) / RECORD_BYTES + (this.#pendingPrefix >= 0 ? 1 : 0);
+    return this.#writer.hashesSoFar();
   }
 
   // ---- one line -----------------------------------------------------------------------------------------
 
   #line(buf: Buffer, s: number, e: number, line: number, filePrefix: number, lineOffset: number): void {
     if (e > s && buf[e - 1] === 13) e--; // CRLF
-    if (e === s) return this.#bad(buf, s, e, line, 'blank', 'blank line');
-    let colon = -1;
-    for (let i = s; i < e; i++) {
-      if (buf[i] === 58) {
-        colon = i;
-        break;
-      }
-    }
-    if (colon < 0) return this.#bad(buf, s, e, line, 'missing_count', 'no ":COUNT" after the hash');
-    const hexDigits = filePrefix < 0 ? 40 : 35;
-    if (colon - s !== hexDigits) return this.#bad(buf, s, e, line, 'bad_length', `the hash has ${colon - s} characters, expected ${hexDigits} hex digits`);
     const cur = this.#cur;
-    if (filePrefix < 0) {
-      for (let i = 0; i < 20; i++) {
-        const hi = HEX[buf[s + 2 * i]!]!;
-        const lo = HEX[buf[s + 2 * i + 1]!]!;
-        if ((hi | lo) < 0) return this.#bad(buf, s, e, line, 'not_hex', 'the hash is not hexadecimal');
-        cur[i] = (hi << 4) | lo;
-      }
-    } else {
-      // The prefix comes from the file name; the line holds hex digits 6..40.
-      const first = HEX[buf[s]!]!;
-      if (first < 0) return this.#bad(buf, s, e, line, 'not_hex', 'the hash is not hexadecimal');
-      cur[0] = filePrefix >>> 12;
-      cur[1] = (filePrefix >>> 4) & 0xff;
-      cur[2] = ((filePrefix & 0x0f) << 4) | first;
-      for (let i = 3; i < 20; i++) {
-        const hi = HEX[buf[s + 2 * i - 5]!]!;
-        const lo = HEX[buf[s + 2 * i - 4]!]!;
-        if ((hi | lo) < 0) return this.#bad(buf, s, e, line, 'not_hex', 'the hash is not hexadecimal');
-        cur[i] = (hi << 4) | lo;
-      }
-    }
-    let d = colon + 1;
-    if (d === e) return this.#bad(buf, s, e, line, 'missing_count', 'no count after ":"');
-    if (buf[d] === 45) return this.#bad(buf, s, e, line, 'negative_count', 'the count is negative');
-    while (d < e - 1 && buf[d] === 48) d++; // leading zeros
-    if (e - d > MAX_COUNT_DIGITS) {
-      for (let i = d; i < e; i++) if (buf[i]! < 48 || buf[i]! > 57) return this.#bad(buf, s, e, line, 'bad_count', 'the count is not a decimal number');
-      return this.#bad(buf, s, e, line, 'count_too_large', `the count has more than ${MAX_COUNT_DIGITS} digits`);
-    }
-    let count = 0;
-    for (let i = d; i < e; i++) {
-      const digit = buf[i]! - 48;
-      if (digit < 0 || digit > 9) return this.#bad(buf, s, e, line, 'bad_count', 'the count is not a decimal number');
-      count = count * 10 + digit;
-    }
+    const count = parseHashLine(buf, s, e, filePrefix, cur);
+    if (typeof count !== 'number') return this.#bad(buf, s, e, line, count.reason, count.message);
 
     const prefix = prefixOf(cur);
     if (this.#stopWanted && filePrefix < 0 && (!this.#hasPrev || prefix !== prefixOf(this.#prev))) {
@@ -568,17 +319,7 @@ class Importer {
       this.#report.zero_count_lines++;
       return;
     }
-    keyOf(cur, this.#key);
-    if (prefix === this.#pendingPrefix && this.#key.equals(this.#pendingKey)) {
-      // Two distinct hashes equal on 140 bits (see pwned-store.ts): one record answers for both.
-      this.#report.merged++;
-      this.#pendingCount += count;
-      return;
-    }
-    this.#emitPending();
-    [this.#pendingKey, this.#key] = [this.#key, this.#pendingKey];
-    this.#pendingPrefix = prefix;
-    this.#pendingCount = count;
+    this.#writer.add(prefix, cur, count);
   }
 
   #bad(buf: Buffer, s: number, e: number, line: number, reason: BadLineReason, message: string): void {
@@ -589,82 +330,8 @@ class Importer {
       r.errors.push({ ...(this.#file ? { file: this.#file } : {}), line, reason, message, text: buf.toString('latin1', s, Math.min(e, s + 80)) });
     }
   }
-
-  // ---- records ------------------------------------------------------------------------------------------
-
-  #emitPending(): void {
-    if (this.#pendingPrefix < 0) return;
-    if (this.#outLen + RECORD_BYTES > this.#out.length) this.#flush();
-    const out = this.#out;
-    const at = this.#outLen;
-    this.#pendingKey.copy(out, at);
-    let count = this.#pendingCount;
-    if (count > MAX_STORED_COUNT) {
-      count = MAX_STORED_COUNT;
-      this.#report.saturated++;
-    }
-    out[at + KEY_BYTES] = count >>> 16;
-    out[at + KEY_BYTES + 1] = (count >>> 8) & 0xff;
-    out[at + KEY_BYTES + 2] = count & 0xff;
-    this.#outLen += RECORD_BYTES;
-    this.#counts[this.#pendingPrefix]!++;
-    this.#pendingPrefix = -1;
-  }
-
-  #flush(): void {
-    if (this.#outLen === 0) return;
-    writeAll(this.#fd, this.#out.subarray(0, this.#outLen), HEADER_BYTES + this.#recordBytes);
-    this.#recordBytes += this.#outLen;
-    this.#outLen = 0;
-  }
 }
 
 class UnsortedInput extends Error {}
-
-function writeAll(fd: number, data: Buffer, position: number): void {
-  let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
-}
-
-function fsyncDir(dir: string): void {
-  // Makes the rename durable. Not every platform lets a directory be opened for this; there the rename
-  // is still atomic, only its durability across a power cut is the file system's.
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // see above
-  }
-}
-
-function fstatSize(path: string): number {
-  const fd = openSync(path, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function rmQuiet(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // not there: nothing to remove
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const hex5 = (prefix: number) => prefix.toString(16).toUpperCase().padStart(5, '0');

@@ -23,10 +23,15 @@ const SYSTEMS: Array<[RegExp, string]> = [
   [/\bLinux\b/, 'Linux'],
 ];
 
+/** The browser and operating system families, when recognised (new-device alerts name both). */
+export function userAgentFamily(ua: string | null): { browser: string | undefined; system: string | undefined } {
+  if (!ua) return { browser: undefined, system: undefined };
+  return { browser: BROWSERS.find(([re]) => re.test(ua))?.[1], system: SYSTEMS.find(([re]) => re.test(ua))?.[1] };
+}
+
 export function summarizeUserAgent(ua: string | null): string {
   if (!ua) return 'Unknown device';
-  const browser = BROWSERS.find(([re]) => re.test(ua))?.[1];
-  const system = SYSTEMS.find(([re]) => re.test(ua))?.[1];
+  const { browser, system } = userAgentFamily(ua);
   if (browser && system) return `${browser} on ${system}`;
   if (browser) return browser;
   if (system) return `A browser on ${system}`;
