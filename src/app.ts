@@ -78,8 +78,11 @@ import { settingsRoutes } from './settings/settings.routes.js';
 import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
+import { joinSections, securityPhrasePagesRoutes, securityPhraseSections } from './web/security-phrase-pages.js';
+import { secondFactorPagesRoutes, securitySections } from './web/second-factor-pages.routes.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
 import { createWebKit } from './web/web-kit.js';
+import { pageErrorRenderer } from './web/page-errors.js';
 import { AccountNoticesStore } from './notices/account-notices.store.js';
 import { AuditLog } from './audit/audit.service.js';
 import { auditRoutes } from './audit/audit.routes.js';
@@ -272,6 +275,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     metrics,
     hashAdmission,
+    pageErrors: pageErrorRenderer({ pageSessions: web.sessions, console: consoleKit }),
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
       accountsRoutes({ accounts, sessions, securityPhrases }),
@@ -294,7 +298,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       resetPagesRoutes({ recovery, web }),
       verifyPagesRoutes({ verification, web }),
       signinPagesRoutes({ accounts, sessions, web, passwordMinLength: config.passwordMinLength }),
-      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength }),
+      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases)) }),
+      secondFactorPagesRoutes({ secondFactor, accounts, devices: devicesStore, web }),
+      securityPhrasePagesRoutes({ phrases: securityPhrases, web }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
       dashboardRoutes({ kit: consoleKit, campaigns, store: campaignsStore, guard, findings, operators }),
       campaignNewRoutes({ kit: consoleKit, campaigns, settings, clock, publicUrl: config.publicUrl }),

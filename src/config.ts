@@ -199,7 +199,11 @@ function parseReplyTo(raw: string | undefined): string | null {
 
 function parseDkim(env: Env): DkimConfig | null {
   try {
-    return parseDkimEnv(env);
+    return parseDkimEnv({
+      RESETGUARD_DKIM_DOMAIN: env.RESETGUARD_DKIM_DOMAIN,
+      RESETGUARD_DKIM_SELECTOR: env.RESETGUARD_DKIM_SELECTOR,
+      RESETGUARD_DKIM_PRIVATE_KEY: env.RESETGUARD_DKIM_PRIVATE_KEY,
+    });
   } catch (err) {
     throw err instanceof DkimConfigError ? new ConfigError(err.message) : err;
   }
