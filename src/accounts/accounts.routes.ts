@@ -42,10 +42,10 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
           tags: ['accounts'],
           summary: 'Create an account',
           body: Type.Object({ email: Email, password: Password }),
-          response: { 201: Type.Object({ id: Type.String(), email: Type.String() }), ...problems(400, 409) },
+          response: { 201: Type.Object({ id: Type.String(), email: Type.String() }), ...problems(400, 409, 429) },
         },
       },
-      async (request, reply) => reply.code(201).send(await deps.accounts.signUp(request.body.email, request.body.password)),
+      async (request, reply) => reply.code(201).send(await deps.accounts.signUp(request.body.email, request.body.password, request.ip)),
     );
 
     app.post(

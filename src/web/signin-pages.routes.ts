@@ -118,7 +118,7 @@ export function signinPagesRoutes(deps: { accounts: AccountsService; sessions: S
         sendPage(reply, status, 'Create an account', errorBox(message) + signupForm(csrf.publicField(request, reply), deps.passwordMinLength, email));
       if (password !== confirm) return again(400, 'The two passwords are not the same.');
       try {
-        await deps.accounts.signUp(email, password);
+        await deps.accounts.signUp(email, password, request.ip);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         // An existing account is answered exactly like a new one (below). The API's POST /v1/accounts
