@@ -28,6 +28,8 @@ export class ResetTokensStore {
       .selectAll()
       .where('token_hmac', 'in', hmacs)
       .where(usableAt(now))
+      // A locked account (operator desk) cannot reset, whatever links it holds.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('account_locks').select('account_locks.account_id').whereRef('account_locks.account_id', '=', 'reset_tokens.account_id'))))
       .executeTakeFirst();
   }
 
@@ -72,6 +74,8 @@ export class ResetTokensStore {
           .as('last_issued_at'),
       ])
       .where('a.email', '=', email)
+      // A locked account is sent no reset link: to the requester it is like an unknown address.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('account_locks as l').select('l.account_id').whereRef('l.account_id', '=', 'a.id'))))
       .executeTakeFirst();
     return row && { id: row.id, email: row.email, last_issued_at: row.last_issued_at === null ? null : Number(row.last_issued_at) };
   }
