@@ -52,7 +52,11 @@ import { webhooksPagesRoutes } from './web/console/webhooks-pages.routes.js';
 import { settingsPagesRoutes } from './web/console/settings-pages.routes.js';
 import { createConsoleKit } from './web/console/console-kit.js';
 import { RecoveryService } from './recovery/recovery.service.js';
-import { ResetRequestQueue } from './recovery/reset-request-queue.js';
+import { ResetRequestQueue, type QueuedRequest } from './recovery/reset-request-queue.js';
+import { AccountTokensStore } from './accounts/account-tokens.store.js';
+import { EmailVerificationService } from './accounts/signup/email-verification.service.js';
+import { SignupService } from './accounts/signup/signup.service.js';
+import { signupRoutes } from './accounts/signup/signup.routes.js';
 import { recoveryRoutes } from './recovery/recovery.routes.js';
 import { ResetTokensStore } from './recovery/reset-tokens.store.js';
 import { SettingsService } from './settings/settings.service.js';
@@ -60,6 +64,7 @@ import { SettingsStore } from './settings/settings.store.js';
 import { settingsRoutes } from './settings/settings.routes.js';
 import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
+import { verifyEmailPagesRoutes } from './web/verify-email-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
 import { createWebKit } from './web/web-kit.js';
@@ -117,6 +122,8 @@ export interface App {
     feedback: NoticeFeedbackService;
     findings: FindingsService;
     breachDumps: BreachDumpsService;
+    signup: SignupService;
+    emailVerification: EmailVerificationService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -175,10 +182,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const late = { findings: () => findings, campaigns: () => campaigns, guard: () => guard };
   const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, late });
   const accounts = new AccountsService({ ...common, sessions, signInWatch });
-  // The queue calls back into the service it feeds; the closure runs only after both exist.
-  const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
+  // The queue calls back into the services it feeds; the closure runs only after they exist.
+  const handleRequest = (job: QueuedRequest): Promise<unknown> => {
+    if (job.kind === 'signup') return signup.complete(job.email, job.payload);
+    if (job.kind === 'verify_resend') return emailVerification.resend(job.email);
+    return recovery.issueResetLink(job.email, job.ip);
+  };
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
+  const accountTokens = new AccountTokensStore(db.db, keyring);
+  const emailVerification = new EmailVerificationService({ db: db.db, accounts: accountsStore, tokens: accountTokens, rates, settings, outbox, requests: resetRequests, clock });
+  const signup = new SignupService({ ...common, verification: emailVerification, settings, rates, outbox, events: webhooks, audit, requests: resetRequests });
   const operators = new OperatorsService(operatorsStore, clock);
   const verification = new NoticeVerificationService(db.db, rates, clock);
   // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
@@ -214,6 +228,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
       accountsRoutes({ accounts, sessions }),
+      signupRoutes({ signup, verification: emailVerification, operators }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       auditRoutes({ audit, operators }),
@@ -227,7 +242,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       noticeVerificationRoutes({ verification }),
       resetPagesRoutes({ recovery, web }),
       verifyPagesRoutes({ verification, web }),
-      signinPagesRoutes({ accounts, sessions, web, passwordMinLength: config.passwordMinLength }),
+      verifyEmailPagesRoutes({ verification: emailVerification, web }),
+      signinPagesRoutes({ accounts, signup, sessions, web, passwordMinLength: config.passwordMinLength }),
       accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
       dashboardRoutes({ kit: consoleKit, campaigns, store: campaignsStore, guard, findings, operators }),
@@ -250,7 +266,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, signup, emailVerification },
     outbox,
     resetRequests,
     worker,

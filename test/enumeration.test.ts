@@ -1,5 +1,6 @@
-// Reset requests reveal nothing: known and unknown emails get byte-identical answers, and an email that
-// is not exactly one string is a 400 that sends nothing.
+// Reset requests, sign-ups and verification re-sends reveal nothing: known and unknown emails get
+// byte-identical answers after the same writes, and an email that is not exactly one string is a 400
+// that sends nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { signUpAndIn, startTestApp, type TestApp } from './support/app.js';
@@ -47,6 +48,49 @@ describe.each(DIALECTS)('no account enumeration on %s', (kind) => {
     await t.app.resetRequests.drain();
     const after = await t.app.db.db.selectFrom('notices').select('id').execute();
     expect(after).toHaveLength(before.length);
+  });
+
+  const count = async (table: 'accounts' | 'notices' | 'reset_request_jobs' | 'account_tokens') =>
+    Number((await t.app.db.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const snapshot = async () => ({ accounts: await count('accounts'), notices: await count('notices'), tokens: await count('account_tokens'), jobs: await count('reset_request_jobs') });
+
+  it.each([
+    ['POST /v1/accounts', '/v1/accounts', (email: string) => ({ email, password: 'a long enough passphrase' })],
+    ['POST /v1/email-verifications', '/v1/email-verifications', (email: string) => ({ email })],
+  ])('%s answers known and unknown emails byte for byte the same, after the same writes', async (_name, url, body) => {
+    for (const [a, b] of [['known@example.com', 'stranger@example.com'], ['stranger2@example.com', 'known@example.com']] as const) {
+      const before = await snapshot();
+      const first = await t.app.http.inject({ method: 'POST', url, payload: body(a) });
+      const middle = await snapshot();
+      const second = await t.app.http.inject({ method: 'POST', url, payload: body(b) });
+      const after = await snapshot();
+      expect(first.statusCode).toBe(202);
+      expect(second.body).toBe(first.body);
+      expect(stableHeaders(second.headers)).toEqual(stableHeaders(first.headers));
+      // Each answer wrote one queued job and nothing that depends on the address; the worker does the rest.
+      expect(middle).toEqual({ ...before, jobs: before.jobs + 1 });
+      expect(after).toEqual({ ...before, jobs: before.jobs + 2 });
+      await t.app.resetRequests.drain();
+    }
+  });
+
+  it('POST /v1/accounts takes as long for a registered address as for a new one (the hash is spent on both)', async () => {
+    const timed = async (email: string) => {
+      const start = process.hrtime.bigint();
+      const r = await t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email, password: 'a long enough passphrase' } });
+      expect(r.statusCode).toBe(202);
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    const known: number[] = [];
+    const fresh: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      known.push(await timed('known@example.com'));
+      fresh.push(await timed(`timing-${i}@example.com`));
+    }
+    await t.app.resetRequests.drain();
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    // Coarse on purpose (a shared machine): skipping the password hash for either kind would halve one side.
+    expect(Math.abs(median(known) - median(fresh))).toBeLessThan(0.35 * Math.max(median(known), median(fresh)));
   });
 
   it('answers sign-in for an unknown email exactly like a wrong password', async () => {

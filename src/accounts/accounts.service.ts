@@ -82,6 +82,11 @@ export class AccountsService {
     const result = await this.d.hasher.verify(credential.hash, password);
     if (credential.state !== 'active') return this.#fail(throttleKey, ctx, 'reset_required', screen, found.account.id);
     if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials', screen, found.account.id);
+    // Said only to whoever knows the password: anyone else learns nothing about the address.
+    if (found.account.email_verified === 0) {
+      this.d.metrics.signIns.inc({ outcome: 'email_not_verified' });
+      throw new AppError('email_not_verified');
+    }
 
     // Most sign-ins follow no failure: skip the write when there is no counter to clear.
     if (verdict.accountHasFailures) await this.d.throttle.clearAccount(throttleKey);

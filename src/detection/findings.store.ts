@@ -6,7 +6,8 @@ import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../storage/schema.js';
 import type { FindingsTable } from './findings.schema.js';
 
-export const FINDING_KINDS = ['breach_reuse', 'credential_stuffing', 'breached_password'] as const;
+/** `holder_report`: the account's holder told us it was taken over (an email change undone, "this wasn't me"). */
+export const FINDING_KINDS = ['breach_reuse', 'credential_stuffing', 'breached_password', 'holder_report'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 export interface NewFinding {

@@ -16,6 +16,11 @@ const payloads: Record<NoticeKind, Record<string, unknown>> = {
   password_changed: { changed_at: at, ip: '198.51.100.7', via: 'reset' },
   forced_reset: { reason_public: 'Your password appeared in a data breach at another website.', applied_at: at, expires_at: at + 86_400_000 },
   correction: { variant: 'not_changed', original_sent_at: at },
+  verify_email: { requested_at: at, expires_at: at + 172_800_000 },
+  account_exists: { attempted_at: at },
+  email_change_confirm: { requested_at: at, expires_at: at + 86_400_000, current_email_hint: 'h***@example.com' },
+  email_changed: { changed_at: at, undo_expires_at: at + 14 * 86_400_000, new_email_hint: 'n***@example.net' },
+  account_deleted: { deleted_at: at },
 };
 
 // Each kind's "what happened" / "what to do" / "how to report" markers, checked in text and HTML.
@@ -24,6 +29,11 @@ const expectations: Record<NoticeKind, { what: RegExp; todo: RegExp; report: Reg
   password_changed: { what: /password for your account .* was changed/, todo: /signed out/, report: /If this wasn't you/ },
   forced_reset: { what: /We reset the password/, todo: /choose a new password/, report: /Didn't expect this/ },
   correction: { what: /sent by mistake/, todo: /sign in as usual/, report: /if this wasn't you/ },
+  verify_email: { what: /account was created with the address/, todo: /Confirm your email address/, report: /If this wasn't you/ },
+  account_exists: { what: /tried to create an account/, todo: /sign in with your existing password/, report: /If this wasn't you/ },
+  email_change_confirm: { what: /asked to move it to this address/, todo: /Confirm the new address/, report: /If this wasn't you/ },
+  email_changed: { what: /was changed to n\*\*\*@example\.net/, todo: /Undo the change/, report: /If this wasn't you/ },
+  account_deleted: { what: /was deleted/, todo: /nothing to do/, report: /If this wasn't you/ },
 };
 
 function decodeHtml(html: string): string {
@@ -74,6 +84,25 @@ describe('notice templates', () => {
     expect(mail.text).toContain('appeared in a data breach');
     expect(mail.text).toMatch(/in 24 hours/);
     expect(() => render('forced_reset', payloads.forced_reset, { publicUrl, recipient: 'a@b.example', secret: token })).toThrow(TemplateError);
+  });
+
+  it.each([
+    ['verify_email', '/verify-email'],
+    ['email_change_confirm', '/email-change'],
+    ['email_changed', '/email-change/undo'],
+  ] as const)('%s links exactly <PUBLIC_URL>%s?token=<token> and refuses to render without one', (kind, path) => {
+    const mail = render(kind, payloads[kind], ctx);
+    expect(mail.text).toContain(`${publicUrl}${path}?token=${token}\n`);
+    expect(mail.html).toContain(`href="${publicUrl}${path}?token=${token}"`);
+    expect(mail.text).not.toContain('/reset?token=');
+    expect(() => render(kind, payloads[kind], { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
+  });
+
+  it('account_exists and account_deleted carry no token link', () => {
+    for (const kind of ['account_exists', 'account_deleted'] as const) {
+      const mail = render(kind, payloads[kind], { publicUrl, recipient: 'holder@example.com' });
+      expect(mail.text).not.toContain('token=');
+    }
   });
 
   it('correction has a text for each variant', () => {

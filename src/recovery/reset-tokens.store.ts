@@ -1,14 +1,11 @@
 // Reset tokens are stored only as an HMAC. A token is consumed by ONE conditional update: the row count
 // decides who won, so 50 concurrent confirms of one token yield exactly one success (Kratos does the same).
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, ResetToken } from '../storage/schema.js';
+import { consumeToken, findUsableToken } from '../storage/single-use-tokens.js';
 
 /** Domain of reset-token HMACs (self-service and forced alike). */
 export const TOKEN_PURPOSE = 'reset-token';
-
-/** The one definition of "still usable": not used, not voided, not expired at `now`. */
-const usableAt = (now: number) => (eb: ExpressionBuilder<Database, 'reset_tokens'>) =>
-  eb.and([eb('used_at', 'is', null), eb('voided_at', 'is', null), eb('expires_at', '>', now)]);
 
 export class ResetTokensStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -19,23 +16,12 @@ export class ResetTokensStore {
 
   /** The token if it is still usable (not used, not voided, not expired); reads only. */
   async findUsable(hmacs: string[], now: number): Promise<ResetToken | undefined> {
-    return this.db
-      .selectFrom('reset_tokens')
-      .selectAll()
-      .where('token_hmac', 'in', hmacs)
-      .where(usableAt(now))
-      .executeTakeFirst();
+    return findUsableToken<ResetToken>(this.db, 'reset_tokens', hmacs, now);
   }
 
   /** Marks the token used if, and only if, it is still usable at this instant. */
   async consume(executor: Kysely<Database>, id: string, now: number): Promise<boolean> {
-    const r = await executor
-      .updateTable('reset_tokens')
-      .set({ used_at: now })
-      .where('id', '=', id)
-      .where(usableAt(now))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return consumeToken(executor, 'reset_tokens', id, now);
   }
 
   /** Voids every outstanding token of the account (after any password change). */

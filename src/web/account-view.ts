@@ -13,6 +13,10 @@ const NOTICE_KINDS: Record<string, string> = {
   forced_reset: 'We reset your password',
   password_changed: 'Your password was changed',
   correction: 'Correction of an earlier email',
+  verify_email: 'Confirm your email address',
+  account_exists: 'Someone tried to sign up with your address',
+  email_change_confirm: 'Confirm your new email address',
+  email_changed: 'Your email address was changed',
 };
 
 export interface AccountView {

@@ -26,9 +26,14 @@ describe('account-holder pages', () => {
     expect(existing.statusCode).toBe(200);
     expect(existing.body.replaceAll('member@example.com', 'EMAIL')).toBe(fresh.body.replaceAll('newcomer@example.com', 'EMAIL'));
     expect(existing.headers['set-cookie']).toEqual(fresh.headers['set-cookie']);
-    // The existing account kept its password.
+    expect(fresh.body).toContain('Check your mail');
+    // The existing account kept its password; its address was told, the new one got its link.
     const signIn = await t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'member@example.com', password: 'a long and quiet harbour' } });
     expect(signIn.statusCode).toBe(201);
+    await t.app.resetRequests.drain();
+    const kinds = async (recipient: string) => (await t.app.db.db.selectFrom('notices').select('kind').where('recipient', '=', recipient).execute()).map((n) => n.kind);
+    expect(await kinds('member@example.com')).toEqual(['account_exists']);
+    expect(await kinds('newcomer@example.com')).toEqual(['verify_email']);
   });
 
   it('shows policy errors, the breach message, and mismatched passwords', async () => {
@@ -99,6 +104,8 @@ describe('account-holder pages', () => {
   });
 
   it('refuses every form without its token (403 page) and changes nothing', async () => {
+    const memberNotices = async () => (await t.app.db.db.selectFrom('notices').select('id').where('recipient', '=', 'member@example.com').execute()).length;
+    const noticesBefore = await memberNotices();
     const b = browser(t.app.http.inject.bind(t.app.http));
     await b.get('/signin');
     await b.post('/signin', { email: 'member@example.com', password: 'a long and quiet harbour' });
@@ -131,7 +138,7 @@ describe('account-holder pages', () => {
     expect(await hash()).toBe(hashBefore);
     expect(await t.app.db.db.selectFrom('accounts').select('id').where('email', '=', 'csrf@example.com').executeTakeFirst()).toBeUndefined();
     await t.app.resetRequests.drain();
-    expect(await t.app.db.db.selectFrom('notices').select('id').where('recipient', '=', 'member@example.com').execute()).toHaveLength(0);
+    expect(await memberNotices()).toBe(noticesBefore);
     expect((await b.get('/account')).statusCode).toBe(200);
   });
 

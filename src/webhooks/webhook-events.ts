@@ -13,6 +13,11 @@ export const WEBHOOK_EVENTS = [
   'account.password_reset_forced',
   'account.password_changed',
   'finding.created',
+  'account.created',
+  'account.email_changed',
+  'account.email_change_undone',
+  'account.deleted',
+  'holder.report',
 ] as const;
 
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
