@@ -19,9 +19,9 @@ import * as nodeCrypto from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBlocklist } from '../src/detection/pwned.js';
-import { importPwned } from '../src/detection/pwned-import.js';
-import { PwnedStore } from '../src/detection/pwned-store.js';
+import { createBlocklist } from '../src/detection/pwned/pwned.js';
+import { importPwned } from '../src/detection/pwned/pwned-import.js';
+import { PwnedStore } from '../src/detection/pwned/pwned-store.js';
 import { generateCorpus, writeCorpusFile, writeCorpusFolder } from '../test/support/pwned-corpus.js';
 import { fmt, knob, median, pct, seededRandom, shuffle, type BenchResult, type BenchRow } from './support/harness.js';
 

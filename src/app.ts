@@ -8,21 +8,32 @@ import { accountsRoutes } from './accounts/accounts.routes.js';
 import { PasswordChangeWriter } from './accounts/password-change.js';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.js';
 import { HashAdmission, admittedHasher, registerHashAdmissionGauges } from './accounts/hash-admission.js';
+import { SecurityPhraseService } from './accounts/security-phrase/security-phrase.service.js';
+import { securityPhraseRoutes } from './accounts/security-phrase/security-phrase.routes.js';
+import { SecurityPhraseStore } from './accounts/security-phrase/security-phrase.store.js';
 import { SessionsService } from './accounts/sessions.service.js';
 import { SessionsStore } from './accounts/sessions.store.js';
 import { SigninThrottle } from './accounts/signin-throttle.js';
+import { DevicesStore } from './accounts/devices/devices.store.js';
+import { NewDeviceWatch } from './accounts/devices/new-device.service.js';
+import { NotMeService } from './accounts/devices/not-me.service.js';
+import { notMeRoutes } from './accounts/devices/not-me.routes.js';
+import type { HolderResetPort } from './accounts/holder-reset-port.js';
+import { SecondFactorService } from './accounts/second-factor/second-factor.service.js';
+import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
+import { secondFactorRoutes } from './accounts/second-factor/second-factor.routes.js';
 import type { Config } from './config.js';
-import { BreachDumpWorker } from './detection/breach-dump-worker.js';
-import { breachDumpsRoutes } from './detection/breach-dumps.routes.js';
-import { BreachDumpsService, MAX_UPLOAD_BYTES } from './detection/breach-dumps.service.js';
-import { BreachDumpsStore } from './detection/breach-dumps.store.js';
-import { findingsRoutes } from './detection/findings.routes.js';
-import { FindingsService } from './detection/findings.service.js';
-import { FindingsStore } from './detection/findings.store.js';
+import { BreachDumpWorker } from './detection/breach-dumps/breach-dump-worker.js';
+import { breachDumpsRoutes } from './detection/breach-dumps/breach-dumps.routes.js';
+import { BreachDumpsService, MAX_UPLOAD_BYTES } from './detection/breach-dumps/breach-dumps.service.js';
+import { BreachDumpsStore } from './detection/breach-dumps/breach-dumps.store.js';
+import { findingsRoutes } from './detection/findings/findings.routes.js';
+import { FindingsService } from './detection/findings/findings.service.js';
+import { FindingsStore } from './detection/findings/findings.store.js';
 import { createSignInWatch } from './detection/signin-watch.js';
-import { createBlocklist } from './detection/pwned.js';
+import { createBlocklist } from './detection/pwned/pwned.js';
 import { buildHttpServer } from './http/server.js';
-import { systemRoutes } from './http/system.routes.js';
+import { systemRoutes } from './system/system.routes.js';
 import { Housekeeper } from './limits/housekeeper.js';
 import { RateCounterStore } from './limits/rate-counters.store.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -37,6 +48,7 @@ import { noticeVerificationRoutes } from './notices/notice-verification.routes.j
 import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
+import { operatorsRoutes } from './operators/operators.routes.js';
 import { OperatorSessionsService } from './operators/operator-sessions.service.js';
 import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
 import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
@@ -79,6 +91,7 @@ import { CampaignRunner } from './campaigns/campaign-runner.js';
 import { campaignsRoutes } from './campaigns/campaigns.routes.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
+import { forcedResetAdapter } from './campaigns/forced-reset-adapter.js';
 import { ForcedResetWriter } from './guard/forced-reset-writer.js';
 import { Guard } from './guard/guard.service.js';
 import { observeGuardDecisions } from './guard/guard-metrics.js';
@@ -122,6 +135,7 @@ export interface App {
     feedback: NoticeFeedbackService;
     findings: FindingsService;
     breachDumps: BreachDumpsService;
+    securityPhrases: SecurityPhraseService;
     signup: SignupService;
     emailVerification: EmailVerificationService;
   };
@@ -177,11 +191,29 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const webhooks = new Webhooks({ db, keyring, clock, audit });
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
-  // The sign-in detectors record findings and force resets through campaigns and the guard, which are
-  // built below: late-bound getters, called only at sign-in time (as handleRequest below).
-  const late = { findings: () => findings, campaigns: () => campaigns, guard: () => guard };
-  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, late });
-  const accounts = new AccountsService({ ...common, sessions, signInWatch });
+  // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
+  const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
+  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
+  const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
+  const campaignsStore = new CampaignsStore(db.db, db.dialect);
+  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
+  // The sign-in detectors record findings, and ask for forced resets through detection's port.
+  const resets = forcedResetAdapter(campaigns, guard);
+  const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets });
+  const devicesStore = new DevicesStore(db.db);
+  const devices = new NewDeviceWatch({ db: db.db, store: devicesStore, keyring, outbox, settings, clock });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices });
+  const secondFactor: SecondFactorService = new SecondFactorService({
+    db: db.db,
+    store: new SecondFactorStore(db.db),
+    passwords: accounts,
+    throttle,
+    keyring,
+    outbox,
+    events: webhooks,
+    clock,
+    issuer: new URL(config.publicUrl).hostname,
+  });
   // The queue calls back into the services it feeds; the closure runs only after they exist.
   const handleRequest = (job: QueuedRequest): Promise<unknown> => {
     if (job.kind === 'signup') return signup.complete(job.email, job.payload);
@@ -193,23 +225,28 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const accountTokens = new AccountTokensStore(db.db, keyring);
   const emailVerification = new EmailVerificationService({ db: db.db, accounts: accountsStore, tokens: accountTokens, rates, settings, outbox, requests: resetRequests, clock });
   const signup = new SignupService({ ...common, verification: emailVerification, settings, rates, outbox, events: webhooks, audit, requests: resetRequests });
-  const operators = new OperatorsService(operatorsStore, clock);
+  const operatorSessionsStore = new OperatorSessionsStore(db.db);
+  const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
+  const securityPhrases = new SecurityPhraseService({ db: db.db, store: new SecurityPhraseStore(db.db), keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
-  // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
-  const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
   const feedback = new NoticeFeedbackService(db.db, clock);
-  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
-  const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
-  const campaignsStore = new CampaignsStore(db.db, db.dialect);
-  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
+  // Holder-initiated resets go through the guard's single-account path (a detector's campaign of one) for now.
+  const holderReset: HolderResetPort = {
+    async resetByHolder(accountId, reason) {
+      await resets.forceReset({ accountId, reason, detector: 'holder_report', findingIds: [] });
+    },
+  };
+  const notMe = new NotMeService({ db: db.db, sessions: sessionsStore, findings, events: webhooks, holderReset, clock, logger });
 
   // transports
   const transport = createMailTransport(config, db);
   // While the kill switch is engaged, no forced-reset notice leaves, whichever process holds it.
   const heldKinds = async () => ((await guard.killSwitchEngaged()) ? (['forced_reset'] as const) : []);
-  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds });
+  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds, securityPhrases });
+  // Not an error: many relays sign for their customers. But nobody should believe notices are signed when they are not.
+  if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
   const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
@@ -218,7 +255,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
   const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
   // The operator console: an operator key exchanged for its own cookie session, CSRF from the same Csrf.
-  const operatorSessions = new OperatorSessionsService(operators, new OperatorSessionsStore(db.db), clock);
+  const operatorSessions = new OperatorSessionsService(operators, operatorSessionsStore, clock);
   const consoleKit = createConsoleKit({ service: operatorSessions, csrf: web.csrf, secure: new URL(config.publicUrl).protocol === 'https:', devMailbox: !config.smtpUrl && !config.production });
   const http = await buildHttpServer({
     config,
@@ -227,10 +264,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     hashAdmission,
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
-      accountsRoutes({ accounts, sessions }),
+      accountsRoutes({ accounts, sessions, securityPhrases }),
+      securityPhraseRoutes({ phrases: securityPhrases, sessions }),
+      secondFactorRoutes({ secondFactor, accounts, sessions }),
+      notMeRoutes({ notMe, web }),
       signupRoutes({ signup, verification: emailVerification, operators }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
+      operatorsRoutes({ operators }),
       auditRoutes({ audit, operators }),
       findingsRoutes({ findings, operators }),
       breachDumpsRoutes({ breachDumps, operators }),
@@ -266,7 +307,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, signup, emailVerification },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, signup, emailVerification },
     outbox,
     resetRequests,
     worker,

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DkimConfigError, parseDkimEnv, type DkimConfig } from './notices/dkim/dkim-key.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
@@ -18,6 +19,10 @@ export interface Config {
   dataDir: string;
   smtpUrl: string | null;
   mailFrom: string;
+  /** RESETGUARD_REPLY_TO: where replies to notices go; unset, no notice invites a reply. */
+  replyTo: string | null;
+  /** RESETGUARD_DKIM_*: the service signs every notice itself; null leaves signing to the relay. */
+  dkim: DkimConfig | null;
   publicUrl: string;
   host: string;
   port: number;
@@ -148,7 +153,7 @@ function parseTrustedProxies(raw: string | undefined): string[] {
 function parseMetricsToken(raw: string | undefined): string | null {
   const value = raw?.trim();
   if (!value) return null;
-  // Sent as a bearer token: the characters bearerToken (src/http/auth.ts) accepts, long enough not to be guessed.
+  // Sent as a bearer token: the characters bearerToken (src/http/bearer.ts) accepts, long enough not to be guessed.
   if (!/^[A-Za-z0-9._~+/=-]{16,400}$/.test(value)) {
     throw new ConfigError('RESETGUARD_METRICS_TOKEN must be at least 16 visible ASCII characters from A-Z a-z 0-9 . _ ~ + / = - (no spaces), at most 400');
   }
@@ -172,6 +177,23 @@ function parseMailFrom(raw: string | undefined): string {
   // The sender goes into a mail header: a line break would let it inject headers.
   if (/[\r\n\0]/.test(value)) throw new ConfigError('RESETGUARD_MAIL_FROM must not contain line breaks');
   return value;
+}
+
+function parseReplyTo(raw: string | undefined): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  if (/[\r\n\0,;]/.test(value) || !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(value)) {
+    throw new ConfigError('RESETGUARD_REPLY_TO must be one address ("security@example.com" or "Security <security@example.com>")');
+  }
+  return value;
+}
+
+function parseDkim(env: Env): DkimConfig | null {
+  try {
+    return parseDkimEnv(env);
+  } catch (err) {
+    throw err instanceof DkimConfigError ? new ConfigError(err.message) : err;
+  }
 }
 
 function decodeSecret(text: string): Buffer {
@@ -260,6 +282,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     dataDir,
     smtpUrl,
     mailFrom: parseMailFrom(env.RESETGUARD_MAIL_FROM),
+    replyTo: parseReplyTo(env.RESETGUARD_REPLY_TO),
+    dkim: parseDkim(env),
     publicUrl: parsePublicUrl(env.RESETGUARD_PUBLIC_URL),
     host: overrides.host ?? (env.RESETGUARD_HOST?.trim() || '127.0.0.1'),
     port: overrides.port ?? parsePort(env.RESETGUARD_PORT),

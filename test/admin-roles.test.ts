@@ -32,6 +32,10 @@ const MINIMUM: Record<string, Role> = {
   'GET /v1/admin/kill-switch': 'viewer',
   'POST /v1/admin/kill-switch': 'operator',
   'GET /v1/admin/guard': 'viewer',
+  'GET /v1/admin/operators': 'admin',
+  'POST /v1/admin/operators': 'admin',
+  'POST /v1/admin/operators/{id}/disable': 'admin',
+  'POST /v1/admin/operators/{id}/rotate-key': 'admin',
   'POST /v1/admin/guard/reset': 'admin',
 };
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import type { ImportProgress } from '../src/detection/breach-dump-import.js';
+import type { ImportProgress } from '../src/detection/breach-dumps/breach-dump-import.js';
 import type { Db } from '../src/storage/database.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { DIALECTS } from './support/databases.js';

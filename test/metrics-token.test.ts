@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { listenForMetrics } from '../src/http/metrics-listener.js';
+import { listenForMetrics } from '../src/system/metrics-listener.js';
 import { startTestApp, TEST_SECRET, type TestApp } from './support/app.js';
 
 const TOKEN = 'scrape-0123456789-abcdef';

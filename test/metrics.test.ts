@@ -13,7 +13,7 @@ import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type PluginTransfor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForcedResetWriter } from '../src/guard/forced-reset-writer.js';
 import { Guard } from '../src/guard/guard.service.js';
-import { createMetricsScrape } from '../src/http/metrics-scrape.js';
+import { createMetricsScrape } from '../src/system/metrics-scrape.js';
 import { ManualClock } from '../src/lib/clock.js';
 import { Metrics } from '../src/lib/metrics.js';
 import { SettingsService } from '../src/settings/settings.service.js';

@@ -38,6 +38,9 @@ describe('OpenAPI document', () => {
       '/healthz',
       '/readyz',
       '/metrics',
+      '/v1/admin/operators',
+      '/v1/admin/operators/{id}/disable',
+      '/v1/admin/operators/{id}/rotate-key',
     ]) {
       expect(paths).toContain(p);
     }

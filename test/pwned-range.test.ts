@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config.js';
-import { createBlocklist, type BreachCheckFailure } from '../src/detection/pwned.js';
-import { RangeClient } from '../src/detection/pwned-range.js';
+import { createBlocklist, type BreachCheckFailure } from '../src/detection/pwned/pwned.js';
+import { RangeClient } from '../src/detection/pwned/pwned-range.js';
 import { AppError } from '../src/lib/errors.js';
 import { startTestApp } from './support/app.js';
 

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config.js';
-import { createBlocklist } from '../src/detection/pwned.js';
-import { ImportError, ImportInterrupted, importPwned, partialPathOf, statePathOf, type ImportReport } from '../src/detection/pwned-import.js';
-import { inspectStore, MAX_STORED_COUNT, PwnedStore } from '../src/detection/pwned-store.js';
+import { createBlocklist } from '../src/detection/pwned/pwned.js';
+import { ImportError, ImportInterrupted, importPwned, partialPathOf, statePathOf, type ImportReport } from '../src/detection/pwned/pwned-import.js';
+import { inspectStore, MAX_STORED_COUNT, PwnedStore } from '../src/detection/pwned/pwned-store.js';
 import { startTestApp } from './support/app.js';
 import { generateCorpus, sha1Hex, writeCorpusFile, writeCorpusFolder, type Corpus, type InjectedLine, type Injection } from './support/pwned-corpus.js';
 

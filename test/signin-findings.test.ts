@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createPasswordHasher } from '../src/accounts/password-hasher.js';
-import { createBlocklist } from '../src/detection/pwned.js';
+import { createBlocklist } from '../src/detection/pwned/pwned.js';
 import { ManualClock } from '../src/lib/clock.js';
 import type { Db } from '../src/storage/database.js';
 import { DIALECTS } from './support/databases.js';

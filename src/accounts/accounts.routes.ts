@@ -2,14 +2,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { requireSession, sessionOf } from '../http/auth.js';
+import { requireSession, sessionOf } from './require-session.js';
 import { problems } from '../http/problem.js';
 import type { AccountsService } from './accounts.service.js';
+import { parseSignInCode } from './second-factor/codes.js';
 import type { RequestContext, SessionsService } from './sessions.service.js';
 
 // Generous caps: policy decides what is too long (1024 code points); these only stop absurd bodies.
 const Email = Type.String({ maxLength: 1000 });
 const Password = Type.String({ maxLength: 8192 });
+/** Generous: people type spaces; codes.ts decides what a code is (wrong shape → 400 invalid_code_format). */
+const Code = Type.String({ maxLength: 64 });
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const SessionView = Type.Object({
@@ -27,7 +30,7 @@ export function requestContext(request: FastifyRequest): RequestContext {
   return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
 }
 
-export function accountsRoutes(deps: { accounts: AccountsService; sessions: SessionsService }) {
+export function accountsRoutes(deps: { accounts: AccountsService; sessions: SessionsService; securityPhrases: { isSet(accountId: string): Promise<boolean> } }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const authenticated = requireSession(deps.sessions);
@@ -37,8 +40,8 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
       {
         schema: {
           tags: ['sessions'],
-          summary: 'Sign in',
-          body: Type.Object({ email: Email, password: Password }),
+          summary: 'Sign in (with a second factor on: also totp_code or recovery_code, else 401 second_factor_required)',
+          body: Type.Object({ email: Email, password: Password, totp_code: Type.Optional(Code), recovery_code: Type.Optional(Code) }),
           response: {
             201: Type.Object({ token: Type.String(), account_id: Type.String(), expires_at: Type.String() }),
             ...problems(400, 401, 429),
@@ -46,7 +49,8 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
         },
       },
       async (request, reply) => {
-        const r = await deps.accounts.signIn(request.body.email, request.body.password, requestContext(request));
+        const code = parseSignInCode(request.body);
+        const r = await deps.accounts.signIn(request.body.email, request.body.password, requestContext(request), code);
         return reply.code(201).send({ token: r.token, account_id: r.accountId, expires_at: iso(r.expiresAt) });
       },
     );
@@ -67,13 +71,15 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
               created_at: Type.String(),
               password_changed_at: Type.Union([Type.String(), Type.Null()]),
               credential_state: Type.String(),
+              security_phrase_set: Type.Boolean({ description: 'Whether notices show a security phrase (the phrase itself is never returned)' }),
             }),
             ...problems(401),
           },
         },
       },
       async (request) => {
-        const { account, credentialState } = await deps.accounts.me(sessionOf(request).account_id);
+        const accountId = sessionOf(request).account_id;
+        const [{ account, credentialState }, phraseSet] = await Promise.all([deps.accounts.me(accountId), deps.securityPhrases.isSet(accountId)]);
         return {
           id: account.id,
           email: account.email,
@@ -81,6 +87,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
           created_at: iso(account.created_at),
           password_changed_at: account.password_changed_at === null ? null : iso(account.password_changed_at),
           credential_state: credentialState,
+          security_phrase_set: phraseSet,
         };
       },
     );

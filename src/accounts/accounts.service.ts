@@ -2,17 +2,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
-import { AppError } from '../lib/errors.js';
+import { AppError, type ErrorCode } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { PasswordBlocklist } from '../detection/pwned.js';
+import type { PasswordBlocklist } from '../detection/pwned/pwned.js';
 import type { SignInScreen, SignInWatch } from '../detection/signin-watch.js';
-import type { Database, Session } from '../storage/schema.js';
-import type { AccountsStore } from './accounts.store.js';
+import type { Account, Database, Session } from '../storage/schema.js';
+import type { AccountsStore, AccountWithCredential } from './accounts.store.js';
+import type { NewDeviceWatch } from './devices/new-device.service.js';
 import { normalizeEmail } from './email.js';
 import type { PasswordChangeWriter } from './password-change.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
 import type { RequestContext, SessionsService } from './sessions.service.js';
+import type { SecondFactorCode } from './second-factor/codes.js';
+import type { SecondFactorService } from './second-factor/second-factor.service.js';
 import type { SigninThrottle, ThrottleVerdict } from './signin-throttle.js';
 
 /** Longer inputs are not worth hashing: no valid password is longer after NFKC. */
@@ -31,6 +34,9 @@ export interface AccountsServiceDeps {
   passwordMinLength: number;
   /** The detectors' view of sign-ins: stuffing counters and blocks, breached passwords. */
   signInWatch: SignInWatch;
+  /** Getter: the factor's service needs this one's password check (built after it in createApp). */
+  secondFactor(): Pick<SecondFactorService, 'accept'>;
+  devices: Pick<NewDeviceWatch, 'signedIn'>;
 }
 
 export interface SignInResult {
@@ -61,7 +67,7 @@ export class AccountsService {
    * tell which emails have accounts. A force-reset account answers invalid_credentials even for the
    * right old password: confirming a stolen password would help whoever stole it.
    */
-  async signIn(rawEmail: unknown, rawPassword: string, ctx: RequestContext): Promise<SignInResult> {
+  async signIn(rawEmail: unknown, rawPassword: string, ctx: RequestContext, code: SecondFactorCode | null = null): Promise<SignInResult> {
     const email = safeNormalizeEmail(rawEmail);
     const password = normalizePassword(rawPassword);
     const now = this.d.clock.now();
@@ -87,6 +93,7 @@ export class AccountsService {
       this.d.metrics.signIns.inc({ outcome: 'email_not_verified' });
       throw new AppError('email_not_verified');
     }
+    if (found.secondFactor) await this.#checkSecondFactor(found, code, throttleKey, ctx, screen);
 
     // Most sign-ins follow no failure: skip the write when there is no counter to clear.
     if (verdict.accountHasFailures) await this.d.throttle.clearAccount(throttleKey);
@@ -97,7 +104,11 @@ export class AccountsService {
     }
     // The detectors look at the success while the session is written (signin-breached.ts says why);
     // a forced reset they ask for runs after, so the guard revokes this session with the others.
-    const [issued, followUp] = await Promise.all([this.d.sessions.issue(found.account.id, ctx), this.d.signInWatch.succeeded(screen, throttleKey, found.account.id, password)]);
+    const [issued, followUp] = await Promise.all([
+      this.d.sessions.issue(found.account.id, ctx),
+      this.d.signInWatch.succeeded(screen, throttleKey, found.account.id, password),
+      this.d.devices.signedIn(found.account, ctx),
+    ]);
     if (followUp && (await followUp())) {
       this.d.metrics.signIns.inc({ outcome: 'reset_required' });
       throw new AppError('invalid_credentials');
@@ -106,11 +117,25 @@ export class AccountsService {
     return { token: issued.token, accountId: found.account.id, expiresAt: issued.session.expires_at };
   }
 
-  async #fail(throttleKey: string, ctx: RequestContext, outcome: string, screen: SignInScreen, accountId: string | null): Promise<never> {
+  /**
+   * Only after the right password: without a code the caller learns the password was right (as every
+   * TOTP login does), never before. A wrong or replayed code is a failed attempt for the throttle.
+   */
+  async #checkSecondFactor(found: AccountWithCredential, code: SecondFactorCode | null, throttleKey: string, ctx: RequestContext, screen: SignInScreen): Promise<void> {
+    if (!code) {
+      this.d.metrics.signIns.inc({ outcome: 'second_factor_required' });
+      throw new AppError('second_factor_required');
+    }
+    if (!(await this.d.secondFactor().accept(found.account, found.secondFactor!, code))) {
+      await this.#fail(throttleKey, ctx, 'invalid_second_factor', screen, found.account.id, 'invalid_second_factor');
+    }
+  }
+
+  async #fail(throttleKey: string, ctx: RequestContext, outcome: string, screen: SignInScreen, accountId: string | null, code: ErrorCode = 'invalid_credentials'): Promise<never> {
     await this.d.throttle.recordFailure(throttleKey, ctx.ip, this.d.clock.now());
     await this.d.signInWatch.failed(screen, throttleKey, accountId);
     this.d.metrics.signIns.inc({ outcome });
-    throw new AppError('invalid_credentials');
+    throw new AppError(code);
   }
 
   async me(accountId: string) {
@@ -120,8 +145,9 @@ export class AccountsService {
     return { account, credentialState: credential?.state ?? 'none' };
   }
 
-  async changePassword(session: Session, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<void> {
-    const { account } = await this.me(session.account_id);
+  /** A signed-in holder re-proving the password (changes, second factor): throttled like sign-in. */
+  async verifyCurrentPassword(accountId: string, currentPassword: string, ctx: RequestContext): Promise<Account> {
+    const { account } = await this.me(accountId);
     const now = this.d.clock.now();
     const verdict = await this.d.throttle.check(account.email, ctx.ip, now);
     if (!verdict.allowed) throw throttled(verdict);
@@ -132,6 +158,11 @@ export class AccountsService {
       await this.d.throttle.recordFailure(account.email, ctx.ip, now);
       throw new AppError('invalid_credentials', 'The current password is incorrect.');
     }
+    return account;
+  }
+
+  async changePassword(session: Session, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<void> {
+    const account = await this.verifyCurrentPassword(session.account_id, currentPassword, ctx);
     const password = await checkPasswordPolicy(newPassword, { minLength: this.d.passwordMinLength, email: account.email, blocklist: this.d.blocklist });
     const hash = await this.d.hasher.hash(password);
     await this.d.db.transaction().execute((trx) =>

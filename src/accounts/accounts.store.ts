@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Account, Credential, Database, NewAccount } from '../storage/schema.js';
+import type { FactorRow } from './second-factor/second-factor.store.js';
 
 export interface AccountWithCredential {
   account: Account;
   credential: Credential | null;
+  /** The second factor when it is on (a pending enrolment does not count), read in the same query. */
+  secondFactor: FactorRow | null;
 }
 
 export class AccountsStore {
@@ -67,11 +70,15 @@ export class AccountsStore {
     return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** The account and its credential in one round trip (sign-in's hot path). */
+  /**
+   * The account, its credential and its second factor in one round trip (sign-in's hot path: the
+   * factor costs a primary-key join, not a query).
+   */
   async findByEmailWithCredential(email: string): Promise<AccountWithCredential | undefined> {
     const row = await this.db
       .selectFrom('accounts')
       .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
+      .leftJoin('second_factors', (join) => join.onRef('second_factors.account_id', '=', 'accounts.id').on('second_factors.enabled_at', 'is not', null))
       .select([
         'accounts.id',
         'accounts.email',
@@ -83,6 +90,9 @@ export class AccountsStore {
         'credentials.scheme',
         'credentials.state',
         'credentials.updated_at',
+        'second_factors.secret_sealed',
+        'second_factors.enabled_at',
+        'second_factors.last_step',
       ])
       .where('accounts.email', '=', email)
       .executeTakeFirst();
@@ -92,7 +102,11 @@ export class AccountsStore {
       row.hash === null || row.scheme === null || row.state === null || row.updated_at === null
         ? null
         : { account_id: row.id, hash: row.hash, scheme: row.scheme, state: row.state, updated_at: row.updated_at };
-    return { account, credential };
+    const secondFactor =
+      row.secret_sealed === null || row.enabled_at === null
+        ? null
+        : { secretSealed: row.secret_sealed, enabledAt: Number(row.enabled_at), lastStep: row.last_step === null ? null : Number(row.last_step) };
+    return { account, credential, secondFactor };
   }
 
   async findCredential(executor: Kysely<Database>, accountId: string): Promise<Credential | undefined> {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../lib/errors.js';
-import { createBlocklist, noBlocklist, type PasswordBlocklist } from '../detection/pwned.js';
-import { createBuiltinBlocklist } from '../detection/pwned-builtin.js';
+import { createBlocklist, noBlocklist, type PasswordBlocklist } from '../detection/pwned/pwned.js';
+import { createBuiltinBlocklist } from '../detection/pwned/pwned-builtin.js';
 import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
 
 const blocklist = createBuiltinBlocklist();

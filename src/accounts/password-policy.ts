@@ -2,7 +2,7 @@
 // check against known-breached and common passwords. Passwords are NFKC-normalized first (800-63B
 // §3.1.1.2) so the same passphrase typed on different keyboards or input methods hashes the same.
 import { AppError } from '../lib/errors.js';
-import type { PasswordBlocklist } from '../detection/pwned.js';
+import type { PasswordBlocklist } from '../detection/pwned/pwned.js';
 
 export const DEFAULT_MAX_PASSWORD_LENGTH = 1024;
 
@@ -69,7 +69,7 @@ function tooLong(maxLength: number): AppError {
 }
 
 /** The whole address always counts; the local part only from 4 characters on ("bob" is too common). */
-function containsEmail(password: string, email: string): boolean {
+export function containsEmail(password: string, email: string): boolean {
   const lower = password.toLowerCase();
   const address = email.normalize('NFKC').toLowerCase();
   if (address && lower.includes(address)) return true;

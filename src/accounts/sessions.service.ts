@@ -18,6 +18,8 @@ export interface IssuedSession {
 export interface RequestContext {
   ip: string;
   userAgent: string | null;
+  /** The pages' long-lived device cookie; API clients have none and are told apart by network and browser. */
+  device?: string | null;
 }
 
 export class SessionsService {

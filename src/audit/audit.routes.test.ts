@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { errorHandler } from '../http/problem.js';
 import { ManualClock } from '../lib/clock.js';
 import { OperatorsService } from '../operators/operators.service.js';
+import { OperatorSessionsStore } from '../operators/operator-sessions.store.js';
 import { OperatorsStore } from '../operators/operators.store.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
 import { auditRoutes } from './audit.routes.js';
@@ -23,7 +24,7 @@ describe.each(DIALECTS)('audit API on %s', (kind) => {
   beforeAll(async () => {
     t = await createTestDatabase(kind);
     audit = new AuditLog({ db: t.db, clock });
-    const operators = new OperatorsService(new OperatorsStore(t.db.db), clock);
+    const operators = new OperatorsService({ db: t.db, store: new OperatorsStore(t.db.db), audit: { append: async () => ({}) }, consoleSessions: new OperatorSessionsStore(t.db.db), clock });
     for (const role of ['viewer', 'admin']) keys[role] = (await operators.create(`${role} person`, role)).key;
     http = Fastify({ ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } } }).withTypeProvider<TypeBoxTypeProvider>();
     http.setErrorHandler(errorHandler);

@@ -2,7 +2,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { operatorOf, requireOperator } from '../http/auth.js';
+import { optionalReason } from '../http/action-body.js';
+import { operatorOf, requireOperator } from '../operators/require-operator.js';
 import { problems } from '../http/problem.js';
 import { AppError } from '../lib/errors.js';
 import type { Guard, GuardStatus } from '../guard/guard.service.js';
@@ -64,15 +65,6 @@ const Targets = Type.Union([
   Type.Object({ findings: Type.Object({ kind: Type.Optional(Type.String()), source: Type.Optional(Type.String()), since: Type.Optional(Type.String()) }) }, { additionalProperties: false }),
 ]);
 const KillSwitch = Type.Object({ engaged: Type.Boolean(), reason: Nullable(Type.String()), changed_at: Nullable(Type.String()), changed_by: Nullable(Type.String()) });
-
-/** The optional {"reason"} of an action body, checked by hand (see the action routes). */
-function optionalReason(body: unknown): string | undefined {
-  if (body === undefined || body === null) return undefined;
-  const reason = typeof body === 'object' && !Array.isArray(body) ? (body as { reason?: unknown }).reason : body;
-  if (reason === undefined) return undefined;
-  if (typeof reason !== 'string' || reason.length < 1 || reason.length > 500) throw new AppError('invalid_request', 'reason, when given, is a string of 1–500 characters.');
-  return reason;
-}
 
 export function campaignsRoutes(deps: { campaigns: CampaignsService; store: CampaignsStore; reverter: CampaignReverter; guard: Guard; operators: OperatorsService }) {
   return async (fastify: FastifyInstance): Promise<void> => {

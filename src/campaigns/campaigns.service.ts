@@ -14,8 +14,8 @@ import type { OperatorIdentity } from '../operators/operators.service.js';
 import { roleAtLeast } from '../operators/roles.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
-import { parseFilter, type FindingQuery } from '../detection/findings.service.js';
-import type { FindingFilter, FindingsStore } from '../detection/findings.store.js';
+import { parseFilter, type FindingQuery } from '../detection/findings/findings.service.js';
+import type { FindingFilter, FindingsStore } from '../detection/findings/findings.store.js';
 import type { CampaignRow, CampaignsStore } from './campaigns.store.js';
 
 export type CampaignTargets = { account_ids: string[] } | { emails: string[] } | { findings: FindingQuery };

@@ -12,8 +12,8 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import type { ImportProgress } from '../detection/breach-dump-import.js';
-import { BreachImportError, type BreachDumpView } from '../detection/breach-dumps.service.js';
+import type { ImportProgress } from '../detection/breach-dumps/breach-dump-import.js';
+import { BreachImportError, type BreachDumpView } from '../detection/breach-dumps/breach-dumps.service.js';
 
 /** A non-TTY progress line (a log, a pipe) at most this often. */
 const LOG_EVERY_MS = 10_000;

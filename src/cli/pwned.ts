@@ -9,8 +9,8 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.js';
-import { ImportError, ImportInterrupted, importPwned, type ImportProgress, type ImportReport } from '../detection/pwned-import.js';
-import { resolveStorePath, STORE_FILE_NAME } from '../detection/pwned-store.js';
+import { ImportError, ImportInterrupted, importPwned, type ImportProgress, type ImportReport } from '../detection/pwned/pwned-import.js';
+import { resolveStorePath, STORE_FILE_NAME } from '../detection/pwned/pwned-store.js';
 
 /** How many bad lines the human summary lists; `--json` carries every one the report kept. */
 const ERRORS_SHOWN = 20;

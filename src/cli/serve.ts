@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createApp, type App } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
-import { listenForMetrics } from '../http/metrics-listener.js';
+import { listenForMetrics } from '../system/metrics-listener.js';
 
 function onShutdown(app: App, what: string): void {
   let stopping = false;

@@ -4,19 +4,18 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { CampaignsService } from '../campaigns/campaigns.service.js';
-import type { Guard } from '../guard/guard.service.js';
 import type { Clock } from '../lib/clock.js';
 import type { AuditSink } from '../lib/events.js';
 import { sha256 } from '../lib/secrets.js';
 import type { Settings } from '../settings/settings-definitions.js';
 import type { Db } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
-import type { FindingsTable } from './findings.schema.js';
-import type { NewFinding } from './findings.store.js';
-import type { PasswordBlocklist } from './pwned.js';
-import { BreachedSignIn, type FollowUp } from './signin-breached.js';
-import { StuffingDetector, type StuffingGate } from './stuffing-detector.js';
+import type { FindingsTable } from './findings/findings.schema.js';
+import type { ForcedResetPort } from './findings/forced-reset-port.js';
+import type { NewFinding } from './findings/findings.store.js';
+import type { PasswordBlocklist } from './pwned/pwned.js';
+import { BreachedSignIn, type FollowUp } from './pwned/signin-breached.js';
+import { StuffingDetector, type StuffingGate } from './stuffing/stuffing-detector.js';
 
 /** FindingsService.record, as the detectors need it. */
 export interface FindingRecorder {
@@ -69,29 +68,13 @@ export interface SignInWatchDeps {
   clock: Clock;
   logger: Logger;
   registry: Registry;
-  /**
-   * Built after AccountsService in createApp (they depend on it, indirectly): called only at sign-in
-   * time, when everything exists.
-   */
-  late: {
-    findings(): FindingRecorder;
-    campaigns(): Pick<CampaignsService, 'forceResetOne'>;
-    guard(): Pick<Guard, 'killSwitchEngaged'>;
-  };
+  findings: FindingRecorder;
+  /** How a detector asks for a forced reset (the campaigns wing answers). */
+  resets: ForcedResetPort;
 }
 
 export function createSignInWatch(d: SignInWatchDeps): SignInWatch {
-  const findings: FindingRecorder = { record: (f, executor) => d.late.findings().record(f, executor) };
-  const stuffing = new StuffingDetector({ db: d.db, settings: d.settings, findings, audit: d.audit, clock: d.clock, logger: d.logger, registry: d.registry });
-  const breached = new BreachedSignIn({
-    db: d.db,
-    blocklist: d.blocklist,
-    settings: d.settings,
-    findings,
-    campaigns: d.late.campaigns,
-    guard: d.late.guard,
-    clock: d.clock,
-    logger: d.logger,
-  });
+  const stuffing = new StuffingDetector({ db: d.db, settings: d.settings, findings: d.findings, audit: d.audit, clock: d.clock, logger: d.logger, registry: d.registry });
+  const breached = new BreachedSignIn({ db: d.db, blocklist: d.blocklist, settings: d.settings, findings: d.findings, resets: d.resets, clock: d.clock, logger: d.logger });
   return new SignInWatch(stuffing, breached);
 }

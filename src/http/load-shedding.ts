@@ -11,7 +11,6 @@
 // next replica harder), and the metrics that show the shedding must stay scrapeable.
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
-import type { HashAdmission } from '../accounts/hash-admission.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
 import { ProblemSchema } from './problem.js';
@@ -21,6 +20,16 @@ export interface ProcessPressureLimits {
   maxEventLoopDelayMs: number;
   /** V8 heap in use, in bytes; 0 turns the check off. */
   maxHeapUsedBytes: number;
+}
+
+/**
+ * The password-hashing bound as the HTTP layer sees it (accounts' HashAdmission is one): how much it can
+ * hold, whether it is full, and the refusal it gives.
+ */
+export interface HashingBound {
+  readonly options: { readonly concurrency: number; readonly queue: number };
+  readonly full: boolean;
+  refuse(): Error;
 }
 
 /** Routes answered whatever the pressure. */
@@ -51,7 +60,7 @@ export const HASHING_API_ROUTES: ReadonlySet<string> = new Set([
 
 export async function registerLoadShedding(
   app: FastifyInstance,
-  deps: { limits: ProcessPressureLimits; metrics: Metrics; hashAdmission?: HashAdmission },
+  deps: { limits: ProcessPressureLimits; metrics: Metrics; hashAdmission?: HashingBound },
 ): Promise<void> {
   const { hashAdmission, limits, metrics } = deps;
   if (hashAdmission) {

@@ -4,11 +4,10 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import type { HashAdmission } from '../accounts/hash-admission.js';
 import type { Config } from '../config.js';
 import { randomId } from '../lib/secrets.js';
 import type { Metrics } from '../lib/metrics.js';
-import { registerLoadShedding } from './load-shedding.js';
+import { registerLoadShedding, type HashingBound } from './load-shedding.js';
 import { errorHandler, sendProblem } from './problem.js';
 
 export async function buildHttpServer(opts: {
@@ -17,7 +16,7 @@ export async function buildHttpServer(opts: {
   metrics: Metrics;
   routes: FastifyPluginAsync[];
   /** The password-hashing bound: its routes are refused early while it is full. */
-  hashAdmission?: HashAdmission;
+  hashAdmission?: HashingBound;
 }): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger and Fastify's logger type differ only in typing; the instance is the same object.

@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
-import { StuffingStore } from '../detection/stuffing-store.js';
+import { StuffingStore } from '../detection/stuffing/stuffing-store.js';
 import type { Database } from '../storage/schema.js';
 import type { RateCounterStore } from './rate-counters.store.js';
 

@@ -35,6 +35,8 @@ export interface DeliverDeps {
   workerId: string;
   mailFrom: string;
   publicUrl: string;
+  /** RESETGUARD_REPLY_TO: the Reply-To of every notice, and the correction then invites a reply. */
+  replyTo?: string | null;
   policy: DeliveryPolicy;
   random?: () => number;
   /** Settles sends in small groups (the worker passes one); without it each send is marked alone. */
@@ -79,7 +81,8 @@ function describe(err: unknown): string {
   return message.replace(/\s+/g, ' ').slice(0, 500);
 }
 
-export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<DeliveryOutcome> {
+/** `securityPhrase`: the holder's phrase, looked up for the whole claimed batch (SecurityPhraseSource). */
+export async function deliverNotice(deps: DeliverDeps, notice: Notice, securityPhrase?: string): Promise<DeliveryOutcome> {
   const kind = notice.kind as NoticeKind;
   const log = deps.logger.child({ notice_id: notice.id, kind, attempt: notice.attempts });
   const fail = async (reason: string): Promise<DeliveryOutcome> => {
@@ -108,13 +111,17 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
       noticeId: notice.id,
       verificationCode: formatVerificationCode(notice.verification_code),
       ...(secret !== undefined ? { secret } : {}),
+      ...(securityPhrase ? { securityPhrase } : {}),
+      repliesWelcome: Boolean(deps.replyTo),
     });
   } catch (err) {
     if (err instanceof TemplateError || err instanceof SyntaxError) return fail(`cannot render notice: ${describe(err)}`);
     throw err;
   }
 
-  const headers: Record<string, string> = { 'X-Resetguard-Notice': kind };
+  // RFC 3834: an automatic message; Exchange/Outlook's own suppression header too. Out-of-office and
+  // other auto-replies then stay quiet instead of answering a notice (or a whole campaign) at once.
+  const headers: Record<string, string> = { 'X-Resetguard-Notice': kind, 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
   if (notice.campaign_id) headers['X-Resetguard-Campaign'] = notice.campaign_id;
   try {
     await deps.transport.send({
@@ -125,6 +132,7 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice): Promise<
       html: mail.html,
       messageId: notice.message_id,
       headers,
+      ...(deps.replyTo ? { replyTo: deps.replyTo } : {}),
       noticeId: notice.id,
     });
   } catch (err) {

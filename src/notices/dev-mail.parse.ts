@@ -3,6 +3,7 @@
 // bytes, not what we meant to write.
 import { simpleParser } from 'mailparser';
 import type { DevMail } from './dev-mail.store.js';
+import { PHRASE_LABEL } from './templates/layout.js';
 
 export interface DevMailView {
   id: string;
@@ -33,6 +34,19 @@ export function extractLinks(text: string, html: string): string[] {
   return [...new Set([...fromText, ...fromHtml])];
 }
 
+const HIDDEN_PHRASE = '(hidden in the dev mailbox list)';
+
+/**
+ * The list views show many holders' mail to anyone who can reach the dev mailbox; a holder's security
+ * phrase is what tells their genuine mail from a fake, so it is masked there (the stored message keeps it).
+ */
+export function maskSecurityPhrase(text: string, html: string): { text: string; html: string } {
+  return {
+    text: text.replace(new RegExp(`^(${PHRASE_LABEL}).*$`, 'gm'), `$1${HIDDEN_PHRASE}`),
+    html: html.replace(new RegExp(`(${PHRASE_LABEL}<strong>)[^<]*(</strong>)`, 'g'), `$1${HIDDEN_PHRASE}$2`),
+  };
+}
+
 export async function viewDevMail(row: DevMail): Promise<DevMailView> {
   const parsed = await simpleParser(row.raw, { skipImageLinks: true, skipTextToHtml: true });
   const headers: Record<string, string> = {};
@@ -41,8 +55,7 @@ export async function viewDevMail(row: DevMail): Promise<DevMailView> {
     if (key in headers) continue;
     headers[key] = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
   }
-  const text = parsed.text ?? '';
-  const html = typeof parsed.html === 'string' ? parsed.html : '';
+  const { text, html } = maskSecurityPhrase(parsed.text ?? '', typeof parsed.html === 'string' ? parsed.html : '');
   return {
     id: String(row.id),
     to: row.recipient,

@@ -1,7 +1,9 @@
 // How a notice becomes nodemailer options, and how a delivery failure is classified. Shared by both
 // transports (SMTP and the dev mailbox), so the bytes a test reads from the dev mailbox are the bytes
 // SMTP would carry. Kept apart from mail-transport.ts, which imports the transports, to avoid a cycle.
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
+import type { DkimSigner } from './dkim/dkim-signer.js';
 import type { OutgoingMail } from './mail-transport.js';
 
 /** The receiver refused for good (SMTP 5xx, or the recipient rejected permanently): retrying cannot help. */
@@ -36,11 +38,19 @@ export function toMailOptions(mail: OutgoingMail): Mail.Options {
     html: mail.html,
     messageId: mail.messageId,
     headers: mail.headers,
+    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
     // One recipient, fixed: never let nodemailer derive extra envelope recipients from headers.
     envelope: { from: envelopeFrom(mail.from), to: [mail.to] },
     disableFileAccess: true,
     disableUrlAccess: true,
   };
+}
+
+/** The raw message, as bytes a mail client would read (headers, MIME parts, transfer encodings), signed when a DKIM key is configured. */
+export async function composeRaw(mail: OutgoingMail, signer?: DkimSigner | null): Promise<Buffer> {
+  // Nodemailer encodes every part as 7-bit (quoted-printable or base64), so this is plain ASCII.
+  const raw = await new MailComposer(toMailOptions(mail)).compile().build();
+  return signer ? signer.sign(raw) : raw;
 }
 
 function envelopeFrom(from: string): string {

@@ -4,10 +4,11 @@
 import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../storage/database.js';
+import { DkimSigner } from './dkim/dkim-signer.js';
 import { DevMailboxTransport } from './dev-mailbox-transport.js';
 import { SmtpTransport } from './smtp-transport.js';
 
-export { PermanentDeliveryError, classifySmtpError, toMailOptions } from './mail-options.js';
+export { PermanentDeliveryError, classifySmtpError, composeRaw, toMailOptions } from './mail-options.js';
 
 export interface OutgoingMail {
   from: string;
@@ -18,6 +19,8 @@ export interface OutgoingMail {
   /** `<id@domain>`, fixed per notice: every retry sends the same one. */
   messageId: string;
   headers: Record<string, string>;
+  /** RESETGUARD_REPLY_TO, when set. */
+  replyTo?: string;
   /** Lets the dev mailbox link a stored copy to its notice; not sent as a header. */
   noticeId?: string;
 }
@@ -29,8 +32,9 @@ export interface MailTransport {
 }
 
 export function createMailTransport(config: Config, db: Db, clock?: Clock): MailTransport {
+  const signer = config.dkim ? new DkimSigner(config.dkim) : null;
   if (config.smtpUrl) {
-    return new SmtpTransport({ url: config.smtpUrl, poolSize: config.delivery.smtpPoolSize, leaseMs: config.delivery.leaseMs });
+    return new SmtpTransport({ url: config.smtpUrl, poolSize: config.delivery.smtpPoolSize, leaseMs: config.delivery.leaseMs, signer });
   }
-  return new DevMailboxTransport(db.db, clock);
+  return new DevMailboxTransport(db.db, clock, signer);
 }

@@ -4,7 +4,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { requireOperator } from '../http/auth.js';
+import { requireOperator } from '../operators/require-operator.js';
 import { problems } from '../http/problem.js';
 import { AppError } from '../lib/errors.js';
 import type { OperatorsService } from '../operators/operators.service.js';

@@ -12,6 +12,7 @@ import type { Db } from '../storage/database.js';
 import type { Notice } from '../storage/schema.js';
 import { deliverNotice, type DeliverDeps } from './deliver-notice.js';
 import type { MailTransport } from './mail-transport.js';
+import type { SecurityPhraseSource } from './security-phrase-port.js';
 import { releaseClaims } from '../storage/leases.js';
 import { claimDueNotices, SentMarker, type NoticeKind } from './outbox.store.js';
 
@@ -31,6 +32,8 @@ export interface NoticeWorkerDeps {
    * notices: they stay pending and go out, or get cancelled, once it is released).
    */
   heldKinds?: () => readonly NoticeKind[] | Promise<readonly NoticeKind[]>;
+  /** The holders' security phrases, printed in every notice to them (one lookup per claimed batch). */
+  securityPhrases?: SecurityPhraseSource;
   /** Jitter source; tests pin it. */
   random?: () => number;
 }
@@ -64,6 +67,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     sentMarker: new SentMarker(deps.db.db, workerId, clock),
     mailFrom: deps.config.mailFrom,
     publicUrl: deps.config.publicUrl,
+    replyTo: deps.config.replyTo,
     policy: delivery,
     ...(deps.random ? { random: deps.random } : {}),
   };
@@ -86,6 +90,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     // used past the point where a send could outlive it.
     const startBy = claimedAt + delivery.leaseMs - Math.floor(delivery.leaseMs / 2);
     const late: Notice[] = [];
+    const phrases = batch.length && deps.securityPhrases ? await deps.securityPhrases.phrasesFor(batch.flatMap((n) => (n.account_id ? [n.account_id] : []))) : new Map<string, string>();
     // Twice as many lanes as SMTP connections: while one lane settles its notice in the database, the
     // connection already carries the next message (the pool queues the extra sends).
     const unstarted = await forEachBounded(
@@ -100,7 +105,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
         try {
           // Not `timer?.({ outcome: await deliverNotice(…) })`: an optional call skips its arguments, so
           // without metrics the notice would never be sent.
-          const outcome = await deliverNotice(deliverDeps, notice);
+          const outcome = await deliverNotice(deliverDeps, notice, notice.account_id ? phrases.get(notice.account_id) : undefined);
           timer?.({ outcome });
         } catch (err) {
           // A database error while settling: the lease expires and another pass retries the notice.

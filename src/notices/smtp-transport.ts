@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import { classifySmtpError, toMailOptions } from './mail-options.js';
+import type { DkimSigner } from './dkim/dkim-signer.js';
+import { classifySmtpError, composeRaw, toMailOptions } from './mail-options.js';
 import type { MailTransport, OutgoingMail } from './mail-transport.js';
 
 export interface SmtpTransportOptions {
@@ -15,10 +16,13 @@ export interface SmtpTransportOptions {
    * twice; so the timeouts are kept well inside the lease.
    */
   leaseMs: number;
+  /** With a DKIM key, each message is composed and signed here and handed to the pool as raw bytes. */
+  signer?: DkimSigner | null;
 }
 
 export class SmtpTransport implements MailTransport {
   readonly #mailer: nodemailer.Transporter<SMTPPool.SentMessageInfo, SMTPPool.Options>;
+  readonly #signer: DkimSigner | null;
 
   constructor(options: SmtpTransportOptions) {
     const step = Math.max(1_000, Math.min(30_000, Math.floor(options.leaseMs / 4)));
@@ -59,12 +63,15 @@ export class SmtpTransport implements MailTransport {
       },
     };
     this.#mailer = nodemailer.createTransport(pool);
+    this.#signer = options.signer ?? null;
   }
 
   async send(mail: OutgoingMail): Promise<void> {
     let info: SMTPPool.SentMessageInfo;
     try {
-      info = await this.#mailer.sendMail(toMailOptions(mail));
+      const options = toMailOptions(mail);
+      // Signed raw bytes keep the same envelope: one recipient, fixed.
+      info = await this.#mailer.sendMail(this.#signer ? { envelope: options.envelope!, raw: await composeRaw(mail, this.#signer) } : options);
     } catch (err) {
       throw classifySmtpError(err);
     }

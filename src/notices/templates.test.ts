@@ -16,6 +16,11 @@ const payloads: Record<NoticeKind, Record<string, unknown>> = {
   password_changed: { changed_at: at, ip: '198.51.100.7', via: 'reset' },
   forced_reset: { reason_public: 'Your password appeared in a data breach at another website.', applied_at: at, expires_at: at + 86_400_000 },
   correction: { variant: 'not_changed', original_sent_at: at },
+  new_sign_in: { signed_in_at: at, network: '198.51.100.0/24', browser: 'Firefox', os: 'Linux', client: null },
+  second_factor_enabled: { changed_at: at },
+  second_factor_disabled: { changed_at: at },
+  recovery_code_used: { used_at: at, codes_left: 9 },
+  security_phrase_changed: { change: 'changed', changed_at: at, ip: '198.51.100.7' },
   verify_email: { requested_at: at, expires_at: at + 172_800_000 },
   account_exists: { attempted_at: at },
   email_change_confirm: { requested_at: at, expires_at: at + 86_400_000, current_email_hint: 'h***@example.com' },
@@ -29,6 +34,11 @@ const expectations: Record<NoticeKind, { what: RegExp; todo: RegExp; report: Reg
   password_changed: { what: /password for your account .* was changed/, todo: /signed out/, report: /If this wasn't you/ },
   forced_reset: { what: /We reset the password/, todo: /choose a new password/, report: /Didn't expect this/ },
   correction: { what: /sent by mistake/, todo: /sign in as usual/, report: /if this wasn't you/ },
+  new_sign_in: { what: /was just signed in to from a device/, todo: /nothing to do/, report: /This wasn't me/ },
+  second_factor_enabled: { what: /now needs a code from your authenticator app/, todo: /recovery codes somewhere safe/, report: /If this wasn't you/ },
+  second_factor_disabled: { what: /no longer asks for a code/, todo: /reset it right away/, report: /If this wasn't you/ },
+  recovery_code_used: { what: /one of your recovery codes/, todo: /set up two-step sign-in again/, report: /If this wasn't you/ },
+  security_phrase_changed: { what: /security phrase of your account .* was changed/, todo: /nothing else to do/, report: /If this wasn't you/ },
   verify_email: { what: /account was created with the address/, todo: /Confirm your email address/, report: /If this wasn't you/ },
   account_exists: { what: /tried to create an account/, todo: /sign in with your existing password/, report: /If this wasn't you/ },
   email_change_confirm: { what: /asked to move it to this address/, todo: /Confirm the new address/, report: /If this wasn't you/ },
@@ -136,5 +146,44 @@ describe('notice templates', () => {
     expect(() => render('reset_request', payloads.reset_request, { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
     expect(() => render('reset_request', payloads.reset_request, { ...ctx, secret: 'abc def&x=1' })).toThrow(TemplateError);
     expect(() => render('reset_request', { ...payloads.reset_request, expires_at: 'soon' }, ctx)).toThrow(TemplateError);
+  });
+
+  it('new_sign_in names when, the network, browser and OS, and links the one-button "This wasn\'t me" page', () => {
+    const mail = render('new_sign_in', payloads.new_sign_in, ctx);
+    expect(mail.text).toContain(`${publicUrl}/notices/${noticeId}/not-me`);
+    expect(mail.html).toContain(`href="${publicUrl}/notices/${noticeId}/not-me"`);
+    expect(mail.text).toMatch(/network 198\.51\.100\.0\/24/);
+    expect(mail.text).toMatch(/Firefox/);
+    expect(mail.text).toMatch(/Linux/);
+    expect(() => render('new_sign_in', payloads.new_sign_in, { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
+  });
+
+  describe('security phrase (in the shared layout: every kind, present and future)', () => {
+    const phrase = 'Blue heron & "dawn" at 7';
+    for (const kind of Object.keys(payloads) as NoticeKind[]) {
+      it(`${kind}: shows the phrase near the top of text and HTML, never in the subject; nothing without one`, () => {
+        const mail = render(kind, payloads[kind]!, { ...ctx, securityPhrase: phrase });
+        const firstLines = mail.text.split('\n').slice(0, 4).join('\n');
+        expect(firstLines).toContain(`Your security phrase: ${phrase}`);
+        // In the HTML: escaped, and before the first paragraph of the message itself.
+        const escaped = 'Blue heron &#38; &#34;dawn&#34; at 7';
+        expect(mail.html).toContain(`Your security phrase: <strong>${escaped}</strong>`);
+        expect(mail.html.indexOf(escaped)).toBeLessThan(mail.html.indexOf('<p style="margin:0 0 16px">'));
+        expect(mail.subject).not.toContain('heron');
+        const without = render(kind, payloads[kind]!, ctx);
+        expect(without.text + without.html).not.toMatch(/security phrase:/i);
+      });
+    }
+  });
+
+  it('correction invites a reply only when replies reach someone (RESETGUARD_REPLY_TO)', () => {
+    expect(render('correction', payloads.correction, ctx).text).not.toMatch(/reply/i);
+    expect(render('correction', payloads.correction, { ...ctx, repliesWelcome: true }).text).toMatch(/reply to this message/);
+  });
+
+  it('security_phrase_changed says set, changed or removed, and refuses anything else', () => {
+    expect(render('security_phrase_changed', { ...payloads.security_phrase_changed, change: 'set' }, ctx).subject).toBe('You set a security phrase');
+    expect(render('security_phrase_changed', { ...payloads.security_phrase_changed, change: 'removed' }, ctx).text).toMatch(/no longer show a phrase/);
+    expect(() => render('security_phrase_changed', { ...payloads.security_phrase_changed, change: 'other' }, ctx)).toThrow(TemplateError);
   });
 });

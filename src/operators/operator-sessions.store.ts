@@ -42,4 +42,10 @@ export class OperatorSessionsStore {
     const result = await this.db.updateTable('operator_sessions').set({ ended_at: now }).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
+
+  /** Ends every live console session of an operator (disabled, or its key rotated). */
+  async endAllFor(executor: Kysely<Database>, operatorId: string, now: number): Promise<number> {
+    const r = await executor.updateTable('operator_sessions').set({ ended_at: now }).where('operator_id', '=', operatorId).where('ended_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
 }

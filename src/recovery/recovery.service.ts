@@ -13,7 +13,7 @@ import type { PasswordChangeWriter } from '../accounts/password-change.js';
 import type { PasswordHasher } from '../accounts/password-hasher.js';
 import { checkPasswordPolicy } from '../accounts/password-policy.js';
 import type { SigninThrottle } from '../accounts/signin-throttle.js';
-import type { PasswordBlocklist } from '../detection/pwned.js';
+import type { PasswordBlocklist } from '../detection/pwned/pwned.js';
 import type { RateCounterStore } from '../limits/rate-counters.store.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';

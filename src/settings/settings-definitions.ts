@@ -21,7 +21,7 @@ export const SETTINGS = {
   forced_reset_token_ttl_seconds: { default: 86_400, min: 300, max: 7 * 86_400, integer: true, description: 'Lifetime of the link in a forced-reset notice.' },
   reset_requests_per_account_per_hour: { default: 3, min: 1, max: 1000, integer: true, description: 'Reset mails sent per account per hour; further requests are accepted but send nothing.' },
   reset_requests_per_ip_per_hour: { default: 20, min: 1, max: 1_000_000, integer: true, description: 'Reset requests accepted per client IP per hour; more get 429.' },
-  // Credential stuffing (src/detection/stuffing-*.ts, docs/detection.md).
+  // Credential stuffing (src/detection/stuffing/, docs/detection.md).
   stuffing_window_seconds: { default: 600, min: 60, max: 3600, integer: true, description: 'Sliding window of the credential-stuffing rules (counted in one-minute buckets).' },
   stuffing_failures_per_ip: { default: 20, min: 2, max: 1_000_000, integer: true, description: 'Failed sign-ins from one IP address within the window that make it a stuffing source.' },
   stuffing_accounts_per_ip: { default: 10, min: 2, max: 1_000_000, integer: true, description: 'Distinct accounts (or unknown emails) failing from one IP address within the window that make it a stuffing source.' },
@@ -30,6 +30,7 @@ export const SETTINGS = {
   stuffing_global_failure_rate: { default: 0.5, min: 0.01, max: 1, integer: false, description: 'A global failure spike is reported when at least this share of all sign-ins in the window failed.' },
   stuffing_global_min_attempts: { default: 500, min: 1, max: 1_000_000_000, integer: true, description: 'Sign-ins in the window below which no global failure spike is reported (quiet systems).' },
   stuffing_block_seconds: { default: 900, min: 0, max: 86_400, integer: true, description: 'How long sign-ins from a stuffing source answer 429; 0 detects and records findings without blocking.' },
+  new_sign_in_notice: { default: 1, min: 0, max: 1, integer: true, description: '1: a sign-in from a device the account has not used for 90 days mails the holder a new_sign_in notice with a "This wasn\'t me" link; 0: devices are still recorded, nothing is mailed.' },
   // Account lifecycle (src/accounts/signup/, src/accounts/email-change/).
   signup_email_verification: { default: 1, min: 0, max: 1, integer: true, description: '1: POST /v1/accounts answers 202 for every address (new or registered) and an account signs in only after its holder confirms the mailed link; 0: 201 / 409 account_exists, no confirmation.' },
   email_change_undo_days: { default: 14, min: 1, max: 365, integer: true, description: 'How long the old address can undo an email change with the link mailed to it.' },

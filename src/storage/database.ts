@@ -24,6 +24,11 @@ const pgTypes = {
   },
 };
 
+/** One round trip to the database (readiness): throws if it does not answer. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db.db);
+}
+
 export interface OpenDatabaseOptions {
   poolSize?: number;
   /** PostgreSQL: how long a query waits for a connection (a new one, or a free one from a busy pool). */

@@ -3,10 +3,12 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { AuditTables } from '../audit/audit.schema.js';
 import type { CampaignTables } from '../campaigns/campaigns.schema.js';
-import type { FindingTables } from '../detection/findings.schema.js';
-import type { BreachDumpTables } from '../detection/breach-dumps.schema.js';
-import type { StuffingTables } from '../detection/stuffing-schema.js';
+import type { FindingTables } from '../detection/findings/findings.schema.js';
+import type { BreachDumpTables } from '../detection/breach-dumps/breach-dumps.schema.js';
+import type { StuffingTables } from '../detection/stuffing/stuffing-schema.js';
 import type { WebhookTables } from '../webhooks/webhooks.schema.js';
+import type { DeskTables } from '../desk/desk.schema.js';
+import type { SecondFactorTables } from '../accounts/second-factor/second-factor.schema.js';
 
 export interface AccountsTable {
   id: string;
@@ -159,6 +161,13 @@ export interface OperatorSessionsTable {
   user_agent: string | null;
 }
 
+/** A holder's security phrase, sealed under the keyring (written only by SecurityPhraseStore). */
+export interface SecurityPhrasesTable {
+  account_id: string;
+  sealed: string;
+  updated_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   /** JSON value. */
@@ -167,7 +176,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables {
+export interface Database extends AuditTables, WebhookTables, CampaignTables, FindingTables, BreachDumpTables, StuffingTables, DeskTables, SecondFactorTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   sessions: SessionsTable;
@@ -181,6 +190,7 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables, Fi
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
   settings: SettingsTable;
+  security_phrases: SecurityPhrasesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { requestContext } from '../accounts/accounts.routes.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { SessionsService } from '../accounts/sessions.service.js';
-import { sessionOf } from '../http/auth.js';
+import { sessionOf } from '../accounts/require-session.js';
 import { AppError } from '../lib/errors.js';
 import type { AccountNoticesStore } from '../notices/account-notices.store.js';
 import { accountBody, signOutForm } from './account-view.js';

@@ -6,13 +6,18 @@ import { formatVerificationCode } from '../notices/verification-code.js';
 import type { Session } from '../storage/schema.js';
 import { timeTag } from './format.js';
 import { errorBox } from './page.js';
-import { summarizeUserAgent } from './user-agent.js';
+import { summarizeUserAgent } from '../lib/user-agent.js';
 
 const NOTICE_KINDS: Record<string, string> = {
   reset_request: 'Password reset link',
   forced_reset: 'We reset your password',
   password_changed: 'Your password was changed',
   correction: 'Correction of an earlier email',
+  new_sign_in: 'New sign-in to your account',
+  second_factor_enabled: 'Two-step sign-in turned on',
+  second_factor_disabled: 'Two-step sign-in turned off',
+  recovery_code_used: 'A recovery code was used',
+  security_phrase_changed: 'Your security phrase changed',
   verify_email: 'Confirm your email address',
   account_exists: 'Someone tried to sign up with your address',
   email_change_confirm: 'Confirm your new email address',

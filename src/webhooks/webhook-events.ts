@@ -13,6 +13,7 @@ export const WEBHOOK_EVENTS = [
   'account.password_reset_forced',
   'account.password_changed',
   'finding.created',
+  'account.second_factor_changed',
   'account.created',
   'account.email_changed',
   'account.email_change_undone',

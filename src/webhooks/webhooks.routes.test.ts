@@ -10,6 +10,7 @@ import { ManualClock } from '../lib/clock.js';
 import { Keyring } from '../lib/secrets.js';
 import { AuditLog } from '../audit/audit.service.js';
 import { OperatorsService } from '../operators/operators.service.js';
+import { OperatorSessionsStore } from '../operators/operator-sessions.store.js';
 import { OperatorsStore } from '../operators/operators.store.js';
 import { webhooksRoutes } from './webhooks.routes.js';
 import { Webhooks } from './webhooks.service.js';
@@ -24,7 +25,7 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
   beforeAll(async () => {
     t = await createTestDatabase(kind);
     const clock = new ManualClock();
-    const operators = new OperatorsService(new OperatorsStore(t.db.db), clock);
+    const operators = new OperatorsService({ db: t.db, store: new OperatorsStore(t.db.db), audit: { append: async () => ({}) }, consoleSessions: new OperatorSessionsStore(t.db.db), clock });
     const webhooks = new Webhooks({ db: t.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: t.db, clock }) });
     for (const role of ['viewer', 'operator', 'approver', 'admin']) keys[role] = (await operators.create(`${role} person`, role)).key;
     app = Fastify({ ajv: { customOptions: { coerceTypes: false } } });

@@ -59,7 +59,7 @@ const SELF = import.meta.url;
 
 export function runLoad(plan: LoadPlan): Promise<StreamResult[]> {
   // From source (vitest, `node --import tsx`) a worker does not inherit the TypeScript loader: it
-  // registers tsx itself (as src/detection/verify-pool.ts does).
+  // registers tsx itself (as src/detection/breach-dumps/verify-pool.ts does).
   const url = new URL('./load-generator.worker.ts', SELF).href;
   const worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true, workerData: plan });
   return new Promise((resolve, reject) => {

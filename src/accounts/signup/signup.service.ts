@@ -8,7 +8,7 @@
 // Operators create accounts directly (POST /v1/admin/accounts), audited.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { PasswordBlocklist } from '../../detection/pwned.js';
+import type { PasswordBlocklist } from '../../detection/pwned/pwned.js';
 import type { RateCounterStore } from '../../limits/rate-counters.store.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';

@@ -29,7 +29,10 @@ export function correction(payload: Record<string, unknown>, ctx: RenderContext)
       blocks: [
         opening,
         ...body,
-        { type: 'p', text: "If something still looks wrong, or if this wasn't you, reply to this message and our security team will help." },
+        // A reply is invited only where someone reads it (RESETGUARD_REPLY_TO).
+        ctx.repliesWelcome
+          ? { type: 'p', text: "If something still looks wrong, or if this wasn't you, reply to this message and our security team will help." }
+          : { type: 'p', text: `If something still looks wrong, or if this wasn't you, choose a new password at ${ctx.publicUrl}/forgot.` },
       ],
     },
     ctx,

@@ -8,6 +8,9 @@ import { forcedReset } from './forced-reset.js';
 import type { RenderContext, RenderedMail } from './layout.js';
 import { passwordChanged } from './password-changed.js';
 import { resetRequest } from './reset-request.js';
+import { newSignIn } from './new-sign-in.js';
+import { recoveryCodeUsed, secondFactorDisabled, secondFactorEnabled } from './second-factor.js';
+import { securityPhraseChanged } from './security-phrase-changed.js';
 
 export { TemplateError, escapeHtml, formatUtc, type RenderContext, type RenderedMail } from './layout.js';
 
@@ -16,6 +19,11 @@ const TEMPLATES: Record<NoticeKind, (payload: Record<string, unknown>, ctx: Rend
   forced_reset: forcedReset,
   password_changed: passwordChanged,
   correction,
+  new_sign_in: newSignIn,
+  second_factor_enabled: secondFactorEnabled,
+  second_factor_disabled: secondFactorDisabled,
+  recovery_code_used: recoveryCodeUsed,
+  security_phrase_changed: securityPhraseChanged,
   verify_email: verifyEmail,
   account_exists: accountExists,
   email_change_confirm: emailChangeConfirm,

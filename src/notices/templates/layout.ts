@@ -14,6 +14,13 @@ export interface RenderContext {
   noticeId?: string;
   /** Shown so the holder can check the mail at `/verify` (POST /v1/notices/verify). */
   verificationCode?: string;
+  /**
+   * The holder's own security phrase (or a preview's placeholder), printed under the heading of every
+   * kind by this layout: a template cannot leave it out. Never in the subject or a header.
+   */
+  securityPhrase?: string;
+  /** RESETGUARD_REPLY_TO is set: a template may invite a reply. Without it nobody reads replies. */
+  repliesWelcome?: boolean;
 }
 
 export interface RenderedMail {
@@ -115,9 +122,27 @@ function htmlBlock(block: Block): string {
   }
 }
 
+/** Starts the phrase's line in the text part and its paragraph in the HTML (the dev mailbox masks what follows). */
+export const PHRASE_LABEL = 'Your security phrase: ';
+const PHRASE_HINT = 'Every email from us shows this phrase. If an email that claims to be from us does not, we did not send it.';
+
+// The phrase, right under the heading: the first thing a holder checks, before reading any request.
+function phraseText(ctx: RenderContext): string[] {
+  return ctx.securityPhrase ? [`${PHRASE_LABEL}${ctx.securityPhrase}`, PHRASE_HINT, ''] : [];
+}
+
+function phraseHtml(ctx: RenderContext): string {
+  if (!ctx.securityPhrase) return '';
+  return (
+    '<div style="margin:0 0 16px;padding:10px 14px;border:2px solid #1a4fa0;border-radius:6px;background:#eef3fb">' +
+    `<p style="margin:0;font-size:16px">${PHRASE_LABEL}<strong>${escapeHtml(ctx.securityPhrase)}</strong></p>` +
+    `<p style="margin:4px 0 0;font-size:13px;color:#333">${escapeHtml(PHRASE_HINT)}</p></div>\n`
+  );
+}
+
 export function renderLayout(draft: Draft, ctx: RenderContext): RenderedMail {
   const blocks = [...draft.blocks, ...footerBlocks(ctx)];
-  const text = [draft.heading, '', ...blocks.map(textBlock).flatMap((t) => [t, ''])].join('\n');
+  const text = [draft.heading, '', ...phraseText(ctx), ...blocks.map(textBlock).flatMap((t) => [t, ''])].join('\n');
   const html =
     '<!doctype html><html><head><meta charset="utf-8">' +
     `<title>${escapeHtml(draft.subject)}</title></head>` +
@@ -126,6 +151,7 @@ export function renderLayout(draft: Draft, ctx: RenderContext): RenderedMail {
     `<h1 style="font-size:20px;margin:0 0 16px">${escapeHtml(draft.heading)}</h1>` +
     // One block per line: readable source, and shorter lines to fold in transit.
     '\n' +
+    phraseHtml(ctx) +
     blocks.map(htmlBlock).join('\n') +
     '\n</div></body></html>\n';
   return { subject: draft.subject, text, html };

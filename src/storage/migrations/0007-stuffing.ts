@@ -1,4 +1,4 @@
-// Credential-stuffing counters (src/detection/stuffing-store.ts). Both tables stay small: the
+// Credential-stuffing counters (src/detection/stuffing/stuffing-store.ts). Both tables stay small: the
 // housekeeper deletes buckets older than the longest window and bursts long expired.
 import type { Kysely } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';

@@ -1,7 +1,7 @@
 // HTML of /console/breach-dumps (upload form, recent dumps) and /console/breach-dumps/:id (live
 // status). A dump's lines never reach a page: only its counters, state and label are shown, and a
 // refused paste is never echoed back into the form (it holds passwords).
-import type { BreachDumpView } from '../../detection/breach-dumps.service.js';
+import type { BreachDumpView } from '../../detection/breach-dumps/breach-dumps.service.js';
 import { escapeHtml } from '../../lib/html.js';
 import { timeTag } from '../format.js';
 import { errorBox } from '../page.js';

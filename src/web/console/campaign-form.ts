@@ -5,7 +5,7 @@
 // parser (and no new dependency) is needed and what is previewed is what was pasted or read.
 import { Type, type Static } from 'typebox';
 import type { CreateCampaign } from '../../campaigns/campaigns.service.js';
-import { FINDING_KINDS } from '../../detection/findings.store.js';
+import { FINDING_KINDS } from '../../detection/findings/findings.store.js';
 import { AppError } from '../../lib/errors.js';
 import { escapeHtml } from '../../lib/html.js';
 import { errorBox } from '../page.js';

@@ -7,12 +7,14 @@ import type { CampaignPreview } from '../../campaigns/campaigns.service.js';
 import { escapeHtml } from '../../lib/html.js';
 import { render } from '../../notices/templates/index.js';
 import { forcedResetPayload } from '../../notices/templates/forced-reset.js';
+import { SECURITY_PHRASE_PLACEHOLDER } from '../../notices/security-phrase-port.js';
 import { count } from './campaign-format.js';
 
 const PLACEHOLDERS = {
   secret: 'PLACEHOLDER-RESET-TOKEN',
   noticeId: 'PLACEHOLDER-NOTICE-ID',
   verificationCode: 'XXXX-XXXX-XXXX',
+  securityPhrase: SECURITY_PHRASE_PLACEHOLDER,
 } as const;
 
 const VERDICT_WORDS: Record<string, string> = {
@@ -47,7 +49,7 @@ export function previewHtml(p: CampaignPreview, notice: { subject: string; text:
   const mail = !notify
     ? '<p>No notice will be sent: "Send each holder the forced-reset notice" is off. Holders find out when their old password stops working.</p>'
     : notice
-      ? `<p class="hint">Rendered by the notice template itself. <mark>Marked</mark> values are placeholders: each mail carries its own reset link, notice id and verification code. The times are those of a reset applied now.</p>
+      ? `<p class="hint">Rendered by the notice template itself. <mark>Marked</mark> values are placeholders: each mail carries its own reset link, notice id and verification code, and the holder's own security phrase if they set one. The times are those of a reset applied now.</p>
 <div class="mail"><p class="mail-subject"><strong>Subject:</strong> ${escapeHtml(notice.subject)}</p><pre>${markPlaceholders(notice.text)}</pre></div>`
       : '<p>No notice to show: no account matches.</p>';
   return `<section aria-labelledby="verdict-h" id="preview"><h2 id="verdict-h">The guard's verdict</h2>

@@ -3,7 +3,7 @@
 // subscription.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../audit/audit.service.js';
-import { BreachDumpsStore, type BreachDumpRow } from '../../detection/breach-dumps.store.js';
+import { BreachDumpsStore, type BreachDumpRow } from '../../detection/breach-dumps/breach-dumps.store.js';
 import { ManualClock } from '../../lib/clock.js';
 import { Keyring } from '../../lib/secrets.js';
 import { Webhooks } from '../../webhooks/webhooks.service.js';

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { CampaignsService } from '../../campaigns/campaigns.service.js';
 import type { CampaignsStore } from '../../campaigns/campaigns.store.js';
-import type { FindingsService } from '../../detection/findings.service.js';
+import type { FindingsService } from '../../detection/findings/findings.service.js';
 import type { Guard } from '../../guard/guard.service.js';
 import { AppError } from '../../lib/errors.js';
 import type { OperatorsService } from '../../operators/operators.service.js';

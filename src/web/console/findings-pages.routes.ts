@@ -4,7 +4,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { FindingQuery, FindingsService } from '../../detection/findings.service.js';
+import type { FindingQuery, FindingsService } from '../../detection/findings/findings.service.js';
 import { AppError } from '../../lib/errors.js';
 import { roleAtLeast } from '../../operators/roles.js';
 import { consoleSessionOf } from './console-sessions.js';

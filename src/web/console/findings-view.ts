@@ -1,8 +1,8 @@
 // HTML of /console/findings: the filter form, the table of findings, and the way on to a campaign.
 // Every value from the database goes through escapeHtml (evidence and sources are detector output,
 // but an account id or a stuffing source could carry anything a client sent).
-import type { FindingQuery, FindingView } from '../../detection/findings.service.js';
-import { FINDING_KINDS } from '../../detection/findings.store.js';
+import type { FindingQuery, FindingView } from '../../detection/findings/findings.service.js';
+import { FINDING_KINDS } from '../../detection/findings/findings.store.js';
 import { escapeHtml } from '../../lib/html.js';
 import { errorBox } from '../page.js';
 import { timeTag } from '../format.js';

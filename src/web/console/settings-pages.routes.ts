@@ -5,7 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { operatorOf } from '../../http/auth.js';
+import { operatorOf } from '../../operators/require-operator.js';
 import { AppError } from '../../lib/errors.js';
 import { roleAtLeast } from '../../operators/roles.js';
 import { SETTING_NAMES, type SettingName } from '../../settings/settings-definitions.js';

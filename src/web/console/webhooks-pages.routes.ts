@@ -4,7 +4,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { operatorOf } from '../../http/auth.js';
+import { operatorOf } from '../../operators/require-operator.js';
 import { AppError } from '../../lib/errors.js';
 import { roleAtLeast } from '../../operators/roles.js';
 import { validateEvents, validateWebhookUrl, type Webhooks } from '../../webhooks/webhooks.service.js';

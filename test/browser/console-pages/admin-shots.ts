@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { BreachDumpsStore } from '../../../src/detection/breach-dumps.store.js';
+import { BreachDumpsStore } from '../../../src/detection/breach-dumps/breach-dumps.store.js';
 import { SEED_PASSWORD, seedAccounts } from '../../support/seed.js';
 import type { ConsoleScene, ShotProvider } from './scene.js';
 
