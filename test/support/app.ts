@@ -105,10 +105,13 @@ export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
 
-/** The token from a reset link in a mail body, checking the link's exact contract form. */
-export function extractResetToken(text: string): string {
-  const escaped = PUBLIC_URL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const match = new RegExp(`${escaped}/reset\\?token=([A-Za-z0-9_-]+)(?![A-Za-z0-9_-])`).exec(text);
-  if (!match) throw new Error('no reset link in the mail');
+/**
+ * The token from a link in a mail body, checking the link's exact contract form
+ * `<PUBLIC_URL><path>?token=<base64url>` (reset links by default; /verify-email, /email-change, …).
+ */
+export function extractResetToken(text: string, path = '/reset'): string {
+  const escaped = (PUBLIC_URL + path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(`${escaped}\\?token=([A-Za-z0-9_-]+)(?![A-Za-z0-9_-])`).exec(text);
+  if (!match) throw new Error(`no ${path} link in the mail`);
   return match[1]!;
 }
