@@ -78,8 +78,11 @@ import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
 import { verifyEmailPagesRoutes } from './web/verify-email-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
+import { joinSections, securityPhrasePagesRoutes, securityPhraseSections } from './web/security-phrase-pages.js';
+import { secondFactorPagesRoutes, securitySections } from './web/second-factor-pages.routes.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
 import { createWebKit } from './web/web-kit.js';
+import { pageErrorRenderer } from './web/page-errors.js';
 import { AccountNoticesStore } from './notices/account-notices.store.js';
 import { AuditLog } from './audit/audit.service.js';
 import { auditRoutes } from './audit/audit.routes.js';
@@ -92,9 +95,11 @@ import { campaignsRoutes } from './campaigns/campaigns.routes.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
 import { forcedResetAdapter } from './campaigns/forced-reset-adapter.js';
-import { ForcedResetWriter } from './guard/forced-reset-writer.js';
-import { Guard } from './guard/guard.service.js';
-import { observeGuardDecisions } from './guard/guard-metrics.js';
+import { ForcedResetStore } from './campaigns/guard/forced-reset.store.js';
+import { CampaignTargetsStore } from './campaigns/campaign-targets.store.js';
+import { forcedResetLinks } from './campaigns/guard/forced-reset-links.js';
+import { Guard } from './campaigns/guard/guard.service.js';
+import { observeGuardDecisions } from './campaigns/guard/guard-metrics.js';
 import { NoticeFeedbackService } from './notices/notice-feedback.service.js';
 import { noticeBouncesRoutes } from './notices/notice-bounces.routes.js';
 import { noticeFeedbackRoutes } from './notices/notice-feedback.routes.js';
@@ -188,12 +193,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const audit = new AuditLog({ db, clock });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
-  const webhooks = new Webhooks({ db, keyring, clock, audit });
+  const webhooks = new Webhooks({ db, keyring, clock, audit, allowPrivate: config.webhookAllowPrivate });
   const passwordChange = new PasswordChangeWriter(accountsStore, sessionsStore, tokensStore, outbox, webhooks, clock);
   const common = { db: db.db, accounts: accountsStore, throttle, hasher, blocklist, passwordChange, clock, metrics, passwordMinLength: config.passwordMinLength };
   // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
   const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
-  const guard = new Guard(db, new ForcedResetWriter(outbox, keyring, db.dialect), settings, recorders, clock);
+  const campaignTargets = new CampaignTargetsStore(db.dialect);
+  const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, messageIdDomainFor(config)), targets: campaignTargets, settings, recorders, clock });
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
@@ -244,14 +250,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const transport = createMailTransport(config, db);
   // While the kill switch is engaged, no forced-reset notice leaves, whichever process holds it.
   const heldKinds = async () => ((await guard.killSwitchEngaged()) ? (['forced_reset'] as const) : []);
-  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds, securityPhrases });
+  const prepare = forcedResetLinks({ db, keyring, clock, targets: campaignTargets, tokens: tokensStore, metrics });
+  const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds, securityPhrases, prepare });
   // Not an error: many relays sign for their customers. But nobody should believe notices are signed when they are not.
   if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
   const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
-  const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
+  const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, allowPrivate: config.webhookAllowPrivate, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
   // Pages: the rg_session cookie over the same sessions as the API, and CSRF tokens under the keyring.
   const web = createWebKit({ keyring, sessions, clock, publicUrl: config.publicUrl });
   // The operator console: an operator key exchanged for its own cookie session, CSRF from the same Csrf.
@@ -262,6 +269,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     metrics,
     hashAdmission,
+    pageErrors: pageErrorRenderer({ pageSessions: web.sessions, console: consoleKit }),
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
       accountsRoutes({ accounts, sessions, securityPhrases }),
@@ -285,7 +293,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       verifyPagesRoutes({ verification, web }),
       verifyEmailPagesRoutes({ verification: emailVerification, web }),
       signinPagesRoutes({ accounts, signup, sessions, web, passwordMinLength: config.passwordMinLength }),
-      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength }),
+      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases)) }),
+      secondFactorPagesRoutes({ secondFactor, accounts, devices: devicesStore, web }),
+      securityPhrasePagesRoutes({ phrases: securityPhrases, web }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
       dashboardRoutes({ kit: consoleKit, campaigns, store: campaignsStore, guard, findings, operators }),
       campaignNewRoutes({ kit: consoleKit, campaigns, settings, clock, publicUrl: config.publicUrl }),

@@ -32,6 +32,8 @@ export interface Config {
    * ignored, so nobody can pick their own address for per-IP limits.
    */
   trustedProxies: string[];
+  /** RESETGUARD_WEBHOOK_ALLOW_PRIVATE=1: webhooks may call loopback/private addresses (development). */
+  webhookAllowPrivate: boolean;
   /** When set, GET /metrics (API port and a worker's --metrics-port) wants `Authorization: Bearer <it>`. */
   metricsToken: string | null;
   /** HMAC keys; the first one signs, all of them verify (rotation). */
@@ -150,6 +152,13 @@ function parseTrustedProxies(raw: string | undefined): string[] {
   return entries;
 }
 
+function parseFlag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
 function parseMetricsToken(raw: string | undefined): string | null {
   const value = raw?.trim();
   if (!value) return null;
@@ -190,7 +199,11 @@ function parseReplyTo(raw: string | undefined): string | null {
 
 function parseDkim(env: Env): DkimConfig | null {
   try {
-    return parseDkimEnv(env);
+    return parseDkimEnv({
+      RESETGUARD_DKIM_DOMAIN: env.RESETGUARD_DKIM_DOMAIN,
+      RESETGUARD_DKIM_SELECTOR: env.RESETGUARD_DKIM_SELECTOR,
+      RESETGUARD_DKIM_PRIVATE_KEY: env.RESETGUARD_DKIM_PRIVATE_KEY,
+    });
   } catch (err) {
     throw err instanceof DkimConfigError ? new ConfigError(err.message) : err;
   }
@@ -289,6 +302,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     port: overrides.port ?? parsePort(env.RESETGUARD_PORT),
     trustedProxies: parseTrustedProxies(env.RESETGUARD_TRUSTED_PROXIES),
     metricsToken: parseMetricsToken(env.RESETGUARD_METRICS_TOKEN),
+    webhookAllowPrivate: parseFlag(env, 'RESETGUARD_WEBHOOK_ALLOW_PRIVATE'),
     secrets: loadSecrets(env.RESETGUARD_SECRET, dataDir, production),
     pwned: env.RESETGUARD_PWNED?.trim() || 'builtin',
     pwnedOptions: parsePwnedOptions(env),

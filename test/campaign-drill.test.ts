@@ -85,7 +85,7 @@ describe.each(DIALECTS)('the 2014 drill on %s', (kind) => {
     expect((await t.app.http.inject({ method: 'GET', url: '/v1/me', headers: bearer(sessions.get(canary[0]!.id)!) })).statusCode).toBe(401);
 
     // Three holders click "I didn't expect this" (3% > 2%): the GET page alone records nothing.
-    const noticeIds = forced.slice(0, 3).map((m) => /\/notices\/([A-Za-z0-9_-]{30})\/unexpected/.exec(m.text)![1]!);
+    const noticeIds = forced.slice(0, 3).map((m) => /\/notices\/([A-Za-z0-9_-]{30}|[0-9a-f]{44})\/unexpected/.exec(m.text)![1]!);
     for (const n of noticeIds) expect((await t.app.http.inject({ method: 'GET', url: `/notices/${n}/unexpected` })).statusCode).toBe(200);
     await t.app.campaignRunner.runOnce();
     expect((await api('GET', `/v1/admin/campaigns/${id}`, keys.creator!)).json().state).toBe('running');

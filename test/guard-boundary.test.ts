@@ -1,6 +1,6 @@
 // The guard is the only path to a forced reset or its notice. This test reads the source: outside
-// src/guard/, no module may set a credential to reset_required, queue a forced_reset notice, or use the
-// ForcedResetWriter (only createApp wires it into the guard).
+// src/campaigns/guard/, no module may set a credential to reset_required, queue a forced_reset notice, or use the
+// ForcedResetStore (only createApp wires it into the guard).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,32 +16,32 @@ function sourceFiles(dir: string): string[] {
 }
 
 const files = sourceFiles(SRC).map((path) => ({ path: relative(SRC, path), text: readFileSync(path, 'utf8') }));
-const outsideGuard = files.filter((f) => !f.path.startsWith('guard/'));
+const outsideGuard = files.filter((f) => !f.path.startsWith('campaigns/guard/'));
 
 describe('guard boundary', () => {
   it('finds the source', () => {
     expect(files.length).toBeGreaterThan(50);
-    expect(files.some((f) => f.path === 'guard/forced-reset-writer.ts')).toBe(true);
+    expect(files.some((f) => f.path === 'campaigns/guard/forced-reset.store.ts')).toBe(true);
   });
 
   // Kysely's `.set({ state: 'reset_required' })` and raw SQL's `set state = 'reset_required'` alike;
   // reads (`where('state', '=', 'reset_required')`, `state === 'reset_required'`) do not match.
   const writesResetRequired = /state\s*[:=]\s*['"]reset_required['"]/;
 
-  it('only src/guard/ writes reset_required', () => {
+  it('only src/campaigns/guard/ writes reset_required', () => {
     const writes = writesResetRequired;
-    expect(files.filter((f) => writes.test(f.text)).map((f) => f.path)).toEqual(['guard/forced-reset-writer.ts']);
+    expect(files.filter((f) => writes.test(f.text)).map((f) => f.path)).toEqual(['campaigns/guard/forced-reset.store.ts']);
     expect(outsideGuard.filter((f) => writes.test(f.text)).map((f) => f.path)).toEqual([]);
   });
 
-  it('only src/guard/ queues a forced_reset notice', () => {
+  it('only src/campaigns/guard/ queues a forced_reset notice', () => {
     const queues = /kind:\s*['"]forced_reset['"]/;
     expect(outsideGuard.filter((f) => queues.test(f.text)).map((f) => f.path)).toEqual([]);
-    expect(files.filter((f) => queues.test(f.text)).map((f) => f.path)).toEqual(['guard/forced-reset-writer.ts']);
+    expect(files.filter((f) => queues.test(f.text)).map((f) => f.path)).toEqual(['campaigns/guard/forced-reset.store.ts']);
   });
 
-  it('only the guard and the wiring use the ForcedResetWriter', () => {
-    const users = outsideGuard.filter((f) => /ForcedResetWriter/.test(f.text)).map((f) => f.path);
+  it('only the guard and the wiring use the ForcedResetStore', () => {
+    const users = outsideGuard.filter((f) => /ForcedResetStore/.test(f.text)).map((f) => f.path);
     expect(users).toEqual(['app.ts']);
   });
 

@@ -20,7 +20,7 @@ describe.each(DIALECTS)('new-device alerts on %s', (kind) => {
     t.app.db.db.selectFrom('notices').select(['id', 'payload']).where('account_id', '=', accountId).where('kind', '=', 'new_sign_in').orderBy('created_at').execute();
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { clock });
+    t = await startTestApp(kind, { clock, env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
     await t.app.services.webhooks.create('http://127.0.0.1:9/hook', ['holder.report'], 'test');
   });
   afterAll(async () => {

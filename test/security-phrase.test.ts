@@ -28,7 +28,7 @@ describe.each(DIALECTS)('security phrase on %s', (kind) => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    t = await startTestApp(kind, { smtpUrl: sink.url, logLevel: 'debug' });
+    t = await startTestApp(kind, { smtpUrl: sink.url, logLevel: 'debug', env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
     holder = await signUpAndIn(t.app, email, PASSWORD);
     operatorKey = (await t.app.services.operators.create('phrase test', 'admin')).key;
     // A webhook subscription (never delivered here: the test only reads what would be sent).

@@ -11,7 +11,7 @@ describe.each(DIALECTS)('sign-in and sessions on %s', (kind) => {
     t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email, password }, remoteAddress: ip });
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { clock });
+    t = await startTestApp(kind, { clock, env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
   });
   afterAll(async () => {
     await t.close();

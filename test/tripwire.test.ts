@@ -11,7 +11,7 @@ describe.each(DIALECTS)('tripwire on %s', (kind) => {
   let accounts: SeededAccount[];
   const keys: Record<string, string> = {};
   beforeAll(async () => {
-    t = await startTestApp(kind, { logLevel: 'warn' });
+    t = await startTestApp(kind, { logLevel: 'warn', env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
     accounts = await seedAccounts(t.app.db, 1_000, 'trip');
     keys.detector = (await t.app.services.operators.create('detector', 'operator')).key;
     keys.admin = (await t.app.services.operators.create('admin', 'admin')).key;

@@ -56,6 +56,15 @@ describe.each(DIALECTS)('the client address on %s', (kind) => {
     expect(await sessionIp(undefined)).toBe('127.0.0.1');
   });
 
+  it('a hop that is not an IP address cuts the chain there: the proxy-written hops to its right, or the proxy itself', async () => {
+    t = await startTestApp(kind, { env: { RESETGUARD_TRUSTED_PROXIES: '127.0.0.1,10.0.0.0/8' } });
+    expect(await sessionIp('visit https://evil.example/login')).toBe('127.0.0.1');
+    expect(await sessionIp('203.0.113.9, visit https://evil.example/login')).toBe('127.0.0.1');
+    expect(await sessionIp('visit https://evil.example/login, 203.0.113.9, 10.1.2.3')).toBe('203.0.113.9');
+    expect(await sessionIp('<b>x</b>, 2001:db8::7')).toBe('2001:db8::7');
+    expect(await sessionIp('203.0.113.9:443')).toBe('127.0.0.1');
+  });
+
   it('per-IP reset limit counts the forwarded address, and a forged header cannot reset the count', async () => {
     t = await startTestApp(kind, { env: { RESETGUARD_TRUSTED_PROXIES: '127.0.0.1' } });
     const ask = (forwardedFor: string) =>

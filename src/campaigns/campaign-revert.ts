@@ -132,6 +132,12 @@ export class CampaignReverter {
   async #batch(id: string, notify: boolean): Promise<number> {
     return this.db.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
+      // Lock the batch first: a notice worker making a link for one of these targets right now
+      // (forced-reset-links.ts) commits its token before this reads the tokens to void, or sees the
+      // target reverted and cancels its notice.
+      await this.db.dialect
+        .lockRows(trx.selectFrom('campaign_targets').select('seq').where('campaign_id', '=', id).where('state', '=', 'applied').orderBy('seq').limit(BATCH))
+        .execute();
       const targets = await trx
         .selectFrom('campaign_targets as t')
         .innerJoin('accounts as a', 'a.id', 't.account_id')

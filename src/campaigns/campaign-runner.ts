@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import { PollingLoop } from '../lib/polling-loop.js';
 import type { Recorders } from '../lib/events.js';
-import type { Guard } from '../guard/guard.service.js';
+import type { Guard } from './guard/guard.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
 import type { CampaignsService } from './campaigns.service.js';

@@ -6,10 +6,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.js';
 import type { Clock } from '../lib/clock.js';
+import { checkHolderText } from '../lib/holder-text.js';
 import { AppError } from '../lib/errors.js';
 import type { Recorders } from '../lib/events.js';
-import { campaignVerdict, type Verdict } from '../guard/campaign-verdict.js';
-import type { Guard } from '../guard/guard.service.js';
+import { campaignVerdict, type Verdict } from './guard/campaign-verdict.js';
+import type { Guard } from './guard/guard.service.js';
 import type { OperatorIdentity } from '../operators/operators.service.js';
 import { roleAtLeast } from '../operators/roles.js';
 import type { SettingsService } from '../settings/settings.service.js';
@@ -145,12 +146,13 @@ export class CampaignsService {
   async #plan(input: CreateCampaign) {
     const reason = input.reason.trim();
     if (!reason || reason.length > 500) throw new AppError('invalid_request', 'reason is 1–500 characters: it is shown in the notice.');
+    checkHolderText('reason', reason);
     if (!Number.isInteger(input.expected_count) || input.expected_count < 0) throw new AppError('invalid_request', 'expected_count must be a non-negative integer.');
     const { accountIds, unknown, requested, findings } = await this.#resolve(input.targets);
     // Frozen in account-id order. Ids are random, so this order is random with respect to the request:
     // the canary wave is a uniform sample of the targets, not the first lines of a list that is often
     // sorted by sign-up date or by whatever query produced it. It also lets each batch write
-    // neighbouring entries of every index keyed by account (see src/guard/forced-reset-writer.ts).
+    // neighbouring entries of every index keyed by account (see src/campaigns/guard/forced-reset.store.ts).
     accountIds.sort();
     const settings = await this.settings.get();
     const { verdict, reasons } = campaignVerdict({ targetCount: accountIds.length, expectedCount: input.expected_count, requestedCount: requested, unknownCount: unknown }, settings);

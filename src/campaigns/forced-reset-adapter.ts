@@ -2,7 +2,7 @@
 // made by the detector's own identity (never approved, so it spends the tripwire budget), and the
 // kill switch is the guard's.
 import type { DetectorResetRequest, ForcedResetPort } from '../detection/findings/forced-reset-port.js';
-import type { Guard } from '../guard/guard.service.js';
+import type { Guard } from './guard/guard.service.js';
 import { detectorIdentity, type CampaignsService } from './campaigns.service.js';
 
 export function forcedResetAdapter(campaigns: Pick<CampaignsService, 'forceResetOne'>, guard: Pick<Guard, 'killSwitchEngaged'>): ForcedResetPort {

@@ -7,6 +7,7 @@ import { registerAuditCommand } from './audit.js';
 import { registerBreachCommand } from './breach.js';
 import { registerCampaignCommand } from './campaign.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDkimCommand } from './dkim.js';
 import { registerImportUsersCommand } from './import-users.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerOperatorCommand } from './operator.js';
@@ -27,6 +28,7 @@ registerPwnedCommand(program);
 registerAuditCommand(program);
 registerCampaignCommand(program);
 registerDemoCommand(program);
+registerDkimCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

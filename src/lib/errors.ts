@@ -3,6 +3,7 @@
 export const ERROR_CODES = {
   invalid_request: { status: 400, title: 'The request is not valid.' },
   malformed_json: { status: 400, title: 'The body is not valid JSON.' },
+  malformed_url: { status: 400, title: 'The address is not valid (bad percent-encoding).' },
   invalid_email: { status: 400, title: 'That is not a valid email address.' },
   password_too_short: { status: 400, title: 'The password is too short.' },
   password_too_long: { status: 400, title: 'The password is too long.' },
@@ -36,7 +37,10 @@ export const ERROR_CODES = {
   account_not_locked: { status: 409, title: 'The account is not locked.' },
   notice_not_resendable: { status: 409, title: 'This notice cannot be sent again.' },
   payload_too_large: { status: 413, title: 'The request body is too large.' },
+  uri_too_long: { status: 414, title: 'A part of the address is too long.' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type.' },
+  holder_text_unsafe: { status: 400, title: 'Text shown to account holders must be plain words: no links, addresses, line breaks or control characters.' },
+  webhook_target_refused: { status: 400, title: 'Webhooks may only call public addresses.' },
   unknown_setting: { status: 400, title: 'Unknown setting.' },
   invalid_setting: { status: 400, title: 'Invalid setting value.' },
   too_many_attempts: { status: 429, title: 'Too many attempts. Wait before trying again.' },

@@ -69,7 +69,7 @@ export class Metrics {
     registers: [this.registry],
   });
   // Guard decisions this process made, counted from the audit entries the guard writes (see
-  // src/guard/guard-metrics.ts): the guard itself stays free of metrics code.
+  // src/campaigns/guard/guard-metrics.ts): the guard itself stays free of metrics code.
   readonly guardVerdicts = new Counter({
     name: 'resetguard_guard_verdicts_total',
     help: 'Guard verdicts on forced-reset campaigns created by this process (a single-account reset is a campaign of one), by verdict (ok, needs_approval, blocked).',

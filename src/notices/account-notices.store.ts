@@ -28,6 +28,6 @@ export class AccountNoticesStore {
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
-    return rows.flatMap((r) => (r.sent_at === null ? [] : [{ kind: r.kind, verificationCode: r.verification_code, sentAt: Number(r.sent_at) }]));
+    return rows.flatMap((r) => (r.sent_at === null || r.verification_code === null ? [] : [{ kind: r.kind, verificationCode: r.verification_code, sentAt: Number(r.sent_at) }]));
   }
 }

@@ -102,6 +102,10 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice, securityP
     }
   }
 
+  // Set-wise queued notices get their code when first claimed (NoticeWorkerDeps.prepare); one without is
+  // a wiring fault, and sending it would give the holder a mail nothing can verify.
+  if (notice.verification_code === null) return fail('notice has no verification code yet');
+  const verificationCode = notice.verification_code;
   let mail;
   try {
     const payload = JSON.parse(notice.payload) as Record<string, unknown>;
@@ -109,7 +113,7 @@ export async function deliverNotice(deps: DeliverDeps, notice: Notice, securityP
       publicUrl: deps.publicUrl,
       recipient: notice.recipient,
       noticeId: notice.id,
-      verificationCode: formatVerificationCode(notice.verification_code),
+      verificationCode: formatVerificationCode(verificationCode),
       ...(secret !== undefined ? { secret } : {}),
       ...(securityPhrase ? { securityPhrase } : {}),
       repliesWelcome: Boolean(deps.replyTo),

@@ -36,7 +36,16 @@ export interface NoticeWorkerDeps {
   securityPhrases?: SecurityPhraseSource;
   /** Jitter source; tests pin it. */
   random?: () => number;
+  /**
+   * Runs on every claimed batch before anything is sent: makes the secrets of notices queued without
+   * them (a campaign's forced resets get their reset link and verification code at first send) and
+   * returns the notices to send, leaving out any it cancelled.
+   */
+  prepare?: NoticePreparer;
 }
+
+/** See NoticeWorkerDeps.prepare. */
+export type NoticePreparer = (claimed: Notice[], workerId: string) => Promise<Notice[]>;
 
 export interface NoticeWorker {
   start(): void;
@@ -76,13 +85,14 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     const heldKinds = deps.heldKinds ? await deps.heldKinds() : [];
     if (signal?.aborted) return 0;
     const claimedAt = clock.now();
-    const batch: Notice[] = await claimDueNotices(deps.db.db, deps.db.dialect, {
+    const claimed: Notice[] = await claimDueNotices(deps.db.db, deps.db.dialect, {
       workerId,
       now: claimedAt,
       leaseMs: delivery.leaseMs,
       limit: delivery.batchSize,
       heldKinds,
     });
+    const batch = deps.prepare && claimed.length > 0 ? await deps.prepare(claimed, workerId) : claimed;
     // A send starts only while its claim has at least half the lease left, the SMTP socket timeout
     // (smtp-transport.ts). Otherwise, behind a slow relay, the tail of a batch would still be sending when
     // the batch's lease ran out, another worker would claim those notices and they would go out twice.
@@ -122,7 +132,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
       const released = await releaseClaims(deps.db.db, 'notices', handBack.map((n) => n.id), workerId);
       logger.info({ released, claimed: batch.length, stopping: unstarted.length > 0 }, 'released claimed notices not yet sent');
     }
-    return batch.length - handBack.length;
+    return claimed.length - handBack.length;
   }
 
   const loop = new PollingLoop('notice worker', runOnce, delivery.pollMs, logger);

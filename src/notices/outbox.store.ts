@@ -2,7 +2,7 @@
 // back) with the change that causes it; a worker later claims, sends and settles it. Claiming follows
 // pg-boss / graphile-worker: one statement that selects due rows (skipping rows another worker holds)
 // and marks them 'sending' under a lease, incrementing attempts at claim so a crash mid-send still counts.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { sortableId, type Keyring } from '../lib/secrets.js';
@@ -63,8 +63,11 @@ export function messageIdDomainFor(config: { mailFrom: string; publicUrl: string
   return fromDomain || new URL(config.publicUrl).hostname;
 }
 
-/** A notice id as sortableId() makes it (30 characters); 22-character randomId()s from earlier versions stay valid. */
-export const NOTICE_ID = /^(?:[A-Za-z0-9_-]{30}|[A-Za-z0-9_-]{22})$/;
+/**
+ * A notice id as sortableId() makes it (30 characters), as DialectAdapter.timeOrderedId makes it for
+ * notices queued set-wise (44 hex digits); 22-character randomId()s from earlier versions stay valid.
+ */
+export const NOTICE_ID = /^(?:[A-Za-z0-9_-]{30}|[A-Za-z0-9_-]{22}|[0-9a-f]{44})$/;
 
 /** Rows per insert statement: one JSON parameter each (see DialectAdapter.jsonRows). */
 const ENQUEUE_CHUNK = 1000;
@@ -143,7 +146,7 @@ export class NoticeOutbox {
         payload: r.payload,
         sealed: r.sealed ?? null,
         message_id: r.message_id,
-        verification_code: r.verification_code,
+        verification_code: r.verification_code ?? null,
       }));
       // `where true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON after a SELECT.
       const done = await sql<{ id: string }>`
@@ -169,6 +172,75 @@ export class NoticeOutbox {
     }
     return ids;
   }
+}
+
+/** What enqueueSelected queues: one notice per row of `rows`, which selects (account_id, recipient). */
+export interface EnqueueSelected {
+  kind: NoticeKind;
+  campaignId: string;
+  /** The same for every row: campaign notices differ only in recipient and the secrets made at send. */
+  payload: Record<string, unknown>;
+  /** Each notice's idempotency key is this prefix followed by its account id. */
+  keyPrefix: string;
+  rows: RawBuilder<unknown>;
+}
+
+/**
+ * One notice per selected row, in ONE statement (a campaign batch of thousands): ids and Message-IDs are
+ * made by the database, and the secrets (a reset token, the verification code) are left for the worker
+ * to make when it first sends the notice (attachSecrets), so queueing costs no per-row work here.
+ * Recipients come from accounts.email, validated when the account was made. Returns how many were queued.
+ */
+export async function enqueueSelected(executor: Kysely<Database>, dialect: DialectAdapter, input: EnqueueSelected, now: number, messageIdDomain: string): Promise<number> {
+  const secretKey = Object.keys(input.payload).find((k) => SECRET_KEYS.test(k));
+  if (secretKey) throw new Error(`notice payload must not carry secrets (key "${secretKey}")`);
+  // MATERIALIZED: the id is random, and it must be the same value in `id` and in `message_id`; a
+  // flattened subquery would evaluate it once per use.
+  const r = await sql`
+    with s as materialized (select ${dialect.timeOrderedId(now)} as id, account_id, recipient from (${input.rows}) as r)
+    insert into notices (id, idempotency_key, kind, account_id, campaign_id, recipient, payload, state, attempts, next_attempt_at, message_id, created_at)
+    select id, ${input.keyPrefix} || account_id, ${input.kind}, account_id, ${input.campaignId}, recipient, ${JSON.stringify(input.payload)}, 'pending', 0, ${now},
+      '<' || id || ${'@' + messageIdDomain + '>'}, ${now}
+    from s
+    where true
+    on conflict (idempotency_key) do nothing`.execute(executor);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/** A secret and verification code made for a claimed notice at its first send. */
+export interface NoticeSecrets {
+  id: string;
+  sealed: string | null;
+  verification_code: string;
+}
+
+/**
+ * Stores secrets made at first send, only on notices that have none yet and that `workerId` still holds:
+ * a retry finds them and re-sends the same link and code. Returns the ids that took them.
+ */
+export async function attachSecrets(executor: Kysely<Database>, dialect: DialectAdapter, workerId: string, rows: NoticeSecrets[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const r = await sql<{ id: string }>`
+    update notices set sealed = v.sealed, verification_code = v.verification_code
+    from ${dialect.jsonRows(rows as unknown as Array<Record<string, string | null>>, { id: 'text', sealed: 'text', verification_code: 'text' })}
+    where notices.id = v.id and notices.verification_code is null and notices.locked_by = ${workerId} and notices.state = 'sending'
+    returning notices.id`.execute(executor);
+  return new Set(r.rows.map((row) => row.id));
+}
+
+/** Cancels claimed notices that must not go out after all (their reset was reverted before the send). */
+export async function cancelClaimed(executor: Kysely<Database>, ids: string[], workerId: string, now: number, metrics?: Metrics): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await executor
+    .updateTable('notices')
+    .set({ state: 'cancelled', settled_at: now, sealed: null, locked_until: null })
+    .where('id', 'in', ids)
+    .where('locked_by', '=', workerId)
+    .where('state', '=', 'sending')
+    .returning('kind')
+    .execute();
+  for (const row of rows) metrics?.noticeTransitions.inc({ kind: row.kind, state: 'cancelled' });
+  return rows.length;
 }
 
 /** Claims due notices (see claimDue in storage/leases.ts), leaving `heldKinds` unclaimed. */

@@ -69,7 +69,25 @@ describe('notice templates', () => {
       expect(mail.html).not.toMatch(/<img|<script|<link|url\(/i);
       for (const url of mail.html.match(/https?:\/\/[^\s"<&]+/g) ?? []) expect(url.startsWith(publicUrl)).toBe(true);
     });
+
+    it(`${kind}: every link, in text and HTML, is on RESETGUARD_PUBLIC_URL's origin`, () => {
+      const mail = render(kind, payloads[kind]!, ctx);
+      const links = [
+        ...(mail.text.match(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi) ?? []),
+        ...(mail.html.match(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>&]+/gi) ?? []),
+        ...[...mail.html.matchAll(/\b(?:href|src|action)\s*=\s*["']?([^"'\s>]+)/gi)].map((m) => m[1]!),
+      ];
+      expect(links.length).toBeGreaterThan(0);
+      for (const link of links) expect(new URL(link).origin, link).toBe(new URL(publicUrl).origin);
+    });
   }
+
+  it('forced_reset shows the operator\'s reason as one quoted line of plain text', () => {
+    const mail = render('forced_reset', { ...payloads.forced_reset, reason_public: 'Breach\r\nReset here \u202eexe' }, ctx);
+    expect(mail.text).toContain('“Breach Reset here exe”');
+    expect(mail.text).not.toMatch(/[\u202e\r]/);
+    expect(decodeHtml(mail.html)).toContain('“Breach Reset here exe”');
+  });
 
   it('reset_request links exactly <PUBLIC_URL>/reset?token=<token> and states the expiry', () => {
     const mail = render('reset_request', payloads.reset_request, ctx);

@@ -14,6 +14,10 @@ export class ResetTokensStore {
     await executor.insertInto('reset_tokens').values(token).execute();
   }
 
+  async insertMany(executor: Kysely<Database>, tokens: ResetToken[]): Promise<void> {
+    if (tokens.length > 0) await executor.insertInto('reset_tokens').values(tokens).execute();
+  }
+
   /** The token if it is still usable (not used, not voided, not expired); reads only. */
   async findUsable(hmacs: string[], now: number): Promise<ResetToken | undefined> {
     return findUsableToken<ResetToken>(this.db, 'reset_tokens', hmacs, now);

@@ -78,8 +78,11 @@ export interface NoticesTable {
   locked_until: number | null;
   locked_by: string | null;
   message_id: string;
-  /** Shown in the mail; a holder checks it at /verify. Not a secret: it only confirms we sent it. */
-  verification_code: string;
+  /**
+   * Shown in the mail; a holder checks it at /verify. Not a secret: it only confirms we sent it. Notices
+   * queued set-wise (a campaign's forced resets) get it when first sent: NULL until then.
+   */
+  verification_code: string | null;
   last_error: string | null;
   created_at: number;
   sent_at: number | null;

@@ -6,8 +6,8 @@
 // a target that vanished from Prometheus while the database is the thing in trouble.
 import { Gauge } from 'prom-client';
 import { CampaignMetrics } from '../campaigns/campaign-metrics.js';
-import type { Guard } from '../guard/guard.service.js';
-import { GuardMetrics } from '../guard/guard-metrics.js';
+import type { Guard } from '../campaigns/guard/guard.service.js';
+import { GuardMetrics } from '../campaigns/guard/guard-metrics.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { OutboxMetrics } from '../notices/outbox-metrics.js';

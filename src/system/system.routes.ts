@@ -1,7 +1,7 @@
 // Health, readiness, metrics and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { Guard } from '../guard/guard.service.js';
+import type { Guard } from '../campaigns/guard/guard.service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { safeEqual } from '../lib/secrets.js';

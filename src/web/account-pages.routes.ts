@@ -11,6 +11,7 @@ import { sessionOf } from '../accounts/require-session.js';
 import { AppError } from '../lib/errors.js';
 import type { AccountNoticesStore } from '../notices/account-notices.store.js';
 import { accountBody, signOutForm } from './account-view.js';
+import { PHRASE_FLASH } from './security-phrase-pages.js';
 import { minutesFrom } from './format.js';
 import { pageErrorHandler } from './page-errors.js';
 import { redirect, sendPage } from './page.js';
@@ -24,6 +25,8 @@ const PasswordBody = Type.Object({ current: Password, password: Password, confir
 const FLASH: Record<string, string> = {
   password: 'Your password was changed. Every other device was signed out, and we emailed you a confirmation.',
   others: 'Every other session was signed out.',
+  ...PHRASE_FLASH,
+  totp_off: 'Two-step sign-in is off. We emailed you a confirmation.',
 };
 
 export interface AccountPagesDeps {
@@ -32,6 +35,8 @@ export interface AccountPagesDeps {
   notices: AccountNoticesStore;
   web: WebKit;
   passwordMinLength: number;
+  /** Sections other parts of the holder's account add (two-step sign-in, devices). */
+  sections?: (accountId: string, csrfField: string) => Promise<string[]>;
 }
 
 export function accountPagesRoutes(deps: AccountPagesDeps) {
@@ -50,6 +55,7 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
         deps.notices.listSent(session.account_id),
       ]);
       const csrfField = csrf.sessionField(session);
+      const sections = deps.sections ? await deps.sections(session.account_id, csrfField) : [];
       const body = accountBody({
         email: account.email,
         createdAt: account.created_at,
@@ -59,6 +65,7 @@ export function accountPagesRoutes(deps: AccountPagesDeps) {
         notices,
         csrfField,
         passwordMinLength: deps.passwordMinLength,
+        sections,
         ...extra,
       });
       return sendPage(reply, status, 'Your account', body, { wide: true, nav: signOutForm(csrfField) });

@@ -37,6 +37,8 @@ export interface AccountView {
   /** A one-line result of the last action (already chosen from a fixed list by the route). */
   flash?: string;
   passwordError?: string;
+  /** More sections, already HTML (two-step sign-in, devices), placed after the password form. */
+  sections?: string[];
 }
 
 /** The sign-out button for the page header. */
@@ -54,6 +56,7 @@ export function accountBody(v: AccountView): string {
 </dl>`,
     sessionsSection(v),
     passwordSection(v),
+    ...(v.sections ?? []),
     noticesSection(v),
   ].join('\n');
 }

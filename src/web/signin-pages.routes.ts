@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { requestContext } from '../accounts/accounts.routes.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
+import { parseAnyCode } from '../accounts/second-factor/codes.js';
 import type { SessionsService } from '../accounts/sessions.service.js';
 import type { SignupService } from '../accounts/signup/signup.service.js';
 import { AppError } from '../lib/errors.js';
@@ -22,17 +23,25 @@ import type { WebKit } from './web-kit.js';
 // Generous caps as in the API: the password policy decides what is too long.
 const Email = Type.String({ maxLength: 1000 });
 const Password = Type.String({ maxLength: 8192 });
-const SigninBody = Type.Object({ email: Email, password: Password });
+const SigninBody = Type.Object({ email: Email, password: Password, code: Type.Optional(Type.String({ maxLength: 64 })) });
 const SignupBody = Type.Object({ email: Email, password: Password, confirm: Password });
 
-function signinForm(csrfField: string, email = ''): string {
+// With a second factor on, the form comes back asking for the password again (it is never echoed into
+// the page) and the code from the authenticator app, or a recovery code, in one box.
+function signinForm(csrfField: string, email = '', askCode = false): string {
+  const code = askCode
+    ? `<label for="code">Code from your authenticator app</label>
+<input id="code" name="code" type="text" inputmode="text" autocomplete="one-time-code" required maxlength="64" autofocus aria-describedby="code-hint">
+<p class="hint" id="code-hint">The 6 digits your app shows now. Lost your phone? Enter one of your recovery codes instead.</p>
+`
+    : '';
   return `<form method="post" action="/signin">
 ${csrfField}
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" value="${escapeHtml(email)}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
-<button type="submit">Sign in</button>
+${code}<button type="submit">Sign in</button>
 </form>
 <div class="links">
 <p><a href="/forgot">Forgot your password?</a></p>
@@ -81,13 +90,18 @@ export function signinPagesRoutes(deps: { accounts: AccountsService; signup: Sig
 
     app.post('/signin', { schema: { ...hide, body: SigninBody }, preValidation: csrf.checkPublic }, async (request, reply) => {
       const { email, password } = request.body;
-      const again = (status: number, message: string) =>
-        sendPage(reply, status, 'Sign in', errorBox(message) + signinForm(csrf.publicField(request, reply), email));
+      const again = (status: number, message: string, askCode = false) =>
+        sendPage(reply, status, 'Sign in', errorBox(message) + signinForm(csrf.publicField(request, reply), email, askCode));
       let signedIn;
+      const device = deps.web.device.idOf(request);
       try {
-        signedIn = await deps.accounts.signIn(email, password, requestContext(request));
+        const code = request.body.code === undefined ? null : parseAnyCode(request.body.code);
+        signedIn = await deps.accounts.signIn(email, password, { ...requestContext(request), device }, code);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
+        if (err.code === 'second_factor_required') return again(401, 'Two-step sign-in is on for this account: enter your password again and the code from your authenticator app.', true);
+        if (err.code === 'invalid_second_factor') return again(401, 'That code is not correct, or was already used. Enter your password and a new code.', true);
+        if (err.code === 'invalid_code_format') return again(400, err.message, true);
         // One sentence for an unknown email, a wrong password and a force-reset account alike.
         if (err.code === 'invalid_credentials') return again(401, 'Email or password is incorrect.');
         if (err.code === 'email_not_verified') {
@@ -103,6 +117,7 @@ export function signinPagesRoutes(deps: { accounts: AccountsService; signup: Sig
       const previous = await pageSessions.current(request);
       if (previous) await deps.sessions.end(previous.id);
       pageSessions.start(reply, signedIn.token, signedIn.expiresAt);
+      deps.web.device.remember(reply, device);
       return redirect(reply, '/account');
     });
 

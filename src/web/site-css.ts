@@ -38,6 +38,9 @@ ul.cards li { border: 1px solid var(--line); border-radius: 6px; padding: .65rem
 ul.cards .title { font-weight: 600; margin: 0; }
 ul.cards .meta { color: var(--muted); font-size: .9rem; margin: .15rem 0 0; overflow-wrap: anywhere; }
 .badge { display: inline-block; margin-left: .4rem; padding: 0 .45rem; font-size: .8rem; font-weight: 600; color: var(--good); background: #eff8f1; border: 1px solid #bfe3c8; border-radius: 999px; vertical-align: 1px; }
+.qr { display: block; width: 12rem; max-width: 100%; height: auto; margin: 0 auto 1rem; }
+ol.codes { columns: 2; padding-left: 1.5rem; margin: 0 0 1rem; }
+ol.codes li { margin: 0 0 .3rem; }
 .code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-weight: 600; letter-spacing: .04em; white-space: nowrap; }
 @media (max-width: 32rem) {
   .top { padding: .75rem 1.25rem 0; }

@@ -5,8 +5,10 @@
 //   host the operator did not name), a network error or a timeout: retry with capped exponential
 //   backoff and jitter, until the attempt budget is spent;
 // - a subscription that is gone or disabled, or a secret that no longer unseals: fail at once.
-// Logs carry ids, event, attempt, status and outcome — never the secret, the signature, or the URL
-// (a URL's path or query often carries the receiver's own token).
+// - a target that is (or resolves to) a loopback/private/link-local/… address: fail at once
+//   (webhook-target.ts), naming only the kind of address.
+// Logs carry ids, event, attempt, status and outcome — never the secret, the signature, the URL (a URL's
+// path or query often carries the receiver's own token), or anything of the answer's body.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
@@ -14,6 +16,7 @@ import type { Keyring } from '../lib/secrets.js';
 import { backoffDelay, type DeliveryPolicy } from '../notices/deliver-notice.js';
 import type { Database } from '../storage/schema.js';
 import { webhookHeaders } from './signing.js';
+import { WebhookTargetRefused, type WebhookPost } from './webhook-target.js';
 import { failAndDisableSubscription, markDelivered, markFailed, markRetry, type WebhookDelivery, type WebhookSubscription } from './webhooks.store.js';
 
 export interface WebhookDeliverDeps {
@@ -22,7 +25,7 @@ export interface WebhookDeliverDeps {
   clock: Clock;
   logger: Logger;
   workerId: string;
-  fetchImpl: typeof fetch;
+  post: WebhookPost;
   timeoutMs: number;
   policy: DeliveryPolicy;
   random?: () => number;
@@ -79,17 +82,13 @@ export async function deliverWebhook(
   const timestamp = Math.floor(deps.clock.now() / 1000);
   let status: number;
   try {
-    const response = await deps.fetchImpl(subscription.url, {
-      method: 'POST',
+    status = await deps.post(subscription.url, {
       headers: webhookHeaders(secret, delivery.id, timestamp, delivery.payload),
       body: delivery.payload,
-      redirect: 'manual',
       signal: AbortSignal.timeout(deps.timeoutMs),
     });
-    status = response.status;
-    // The body is not needed; cancelling it frees the connection without reading a large reply.
-    await response.body?.cancel().catch(() => {});
   } catch (err) {
+    if (err instanceof WebhookTargetRefused) return fail(null, `refused: ${err.message}`);
     return retryOrFail(null, describe(err));
   }
 

@@ -9,6 +9,7 @@ import { randomId, type Keyring } from '../lib/secrets.js';
 import type { Db } from '../storage/database.js';
 import { deliverWebhook, type WebhookDeliverDeps } from './deliver-webhook.js';
 import { releaseClaims } from '../storage/leases.js';
+import { guardedPost, type WebhookPost } from './webhook-target.js';
 import { claimDueDeliveries, findSubscriptions } from './webhooks.store.js';
 
 export interface WebhookWorkerOptions {
@@ -16,7 +17,10 @@ export interface WebhookWorkerOptions {
   keyring: Keyring;
   clock?: Clock;
   logger: Logger;
-  fetchImpl?: typeof fetch;
+  /** Loopback/private targets allowed (RESETGUARD_WEBHOOK_ALLOW_PRIVATE); refused by default. */
+  allowPrivate?: boolean;
+  /** The transport; tests wrap guardedPost. */
+  post?: WebhookPost;
   /** Per request, connect to response headers. */
   timeoutMs?: number;
   maxAttempts?: number;
@@ -62,7 +66,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     clock,
     logger,
     workerId,
-    fetchImpl: opts.fetchImpl ?? fetch,
+    post: opts.post ?? guardedPost(opts.allowPrivate ?? false),
     timeoutMs,
     policy: {
       maxAttempts: opts.maxAttempts ?? 10,

@@ -26,7 +26,7 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
     t = await createTestDatabase(kind);
     const clock = new ManualClock();
     const operators = new OperatorsService({ db: t.db, store: new OperatorsStore(t.db.db), audit: { append: async () => ({}) }, consoleSessions: new OperatorSessionsStore(t.db.db), clock });
-    const webhooks = new Webhooks({ db: t.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: t.db, clock }) });
+    const webhooks = new Webhooks({ db: t.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: t.db, clock }), allowPrivate: true });
     for (const role of ['viewer', 'operator', 'approver', 'admin']) keys[role] = (await operators.create(`${role} person`, role)).key;
     app = Fastify({ ajv: { customOptions: { coerceTypes: false } } });
     app.setErrorHandler(errorHandler);
@@ -55,21 +55,21 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
       ['GET', '/v1/admin/webhooks/wh_x'],
       ['DELETE', '/v1/admin/webhooks/wh_x'],
     ] as const) {
-      const r = await app.inject({ method, url, ...(method === 'POST' ? { payload: { url: 'https://example.com', events: ['campaign.created'] } } : {}) });
+      const r = await app.inject({ method, url, ...(method === 'POST' ? { payload: { url: 'http://127.0.0.1:9', events: ['campaign.created'] } } : {}) });
       expect(r.statusCode, `${method} ${url}`).toBe(401);
       expect(r.headers['content-type']).toContain('application/problem+json');
       expect(r.json().code).toBe('unauthorized');
     }
-    expect((await create('rgo_' + 'x'.repeat(43), { url: 'https://example.com', events: ['campaign.created'] })).statusCode).toBe(401);
+    expect((await create('rgo_' + 'x'.repeat(43), { url: 'http://127.0.0.1:9', events: ['campaign.created'] })).statusCode).toBe(401);
   });
 
   it('lets only admins create and remove; any operator can look; the secret is shown once', async () => {
     for (const role of ['viewer', 'operator', 'approver']) {
-      const r = await create(keys[role]!, { url: 'https://hooks.example.com/rg', events: ['campaign.created'] });
+      const r = await create(keys[role]!, { url: 'http://127.0.0.1:9/rg', events: ['campaign.created'] });
       expect(r.statusCode).toBe(403);
       expect(r.json().code).toBe('forbidden');
     }
-    const created = await create(keys.admin!, { url: 'https://hooks.example.com/rg', events: ['campaign.halted', 'campaign.created', 'campaign.halted'] });
+    const created = await create(keys.admin!, { url: 'http://127.0.0.1:9/rg', events: ['campaign.halted', 'campaign.created', 'campaign.halted'] });
     expect(created.statusCode).toBe(201);
     const { id, secret } = created.json();
     expect(Object.keys(created.json()).sort()).toEqual(['id', 'secret']);
@@ -78,7 +78,7 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
     const list = await app.inject({ method: 'GET', url: '/v1/admin/webhooks', headers: bearer(keys.viewer!) });
     expect(list.statusCode).toBe(200);
     expect(list.json()).toEqual({
-      items: [{ id, url: 'https://hooks.example.com/rg', events: ['campaign.created', 'campaign.halted'], created_at: new Date(Date.UTC(2026, 0, 1)).toISOString(), disabled_at: null }],
+      items: [{ id, url: 'http://127.0.0.1:9/rg', events: ['campaign.created', 'campaign.halted'], created_at: new Date(Date.UTC(2026, 0, 1)).toISOString(), disabled_at: null }],
       next_cursor: null,
     });
     expect(list.body).not.toContain(secret.slice(6));
@@ -104,16 +104,16 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
 
   it.each([
     ['no url', { events: ['campaign.created'] }],
-    ['no events', { url: 'https://example.com/h' }],
+    ['no events', { url: 'http://127.0.0.1:9/h' }],
     ['url not a string', { url: 12345, events: ['campaign.created'] }],
-    ['events not an array', { url: 'https://example.com/h', events: 'campaign.created' }],
-    ['no event named', { url: 'https://example.com/h', events: [] }],
-    ['unknown event', { url: 'https://example.com/h', events: ['campaign.created', 'campaign.exploded'] }],
-    ['ftp url', { url: 'ftp://example.com/h', events: ['campaign.created'] }],
-    ['credentials in url', { url: 'https://user:pass@example.com/h', events: ['campaign.created'] }],
+    ['events not an array', { url: 'http://127.0.0.1:9/h', events: 'campaign.created' }],
+    ['no event named', { url: 'http://127.0.0.1:9/h', events: [] }],
+    ['unknown event', { url: 'http://127.0.0.1:9/h', events: ['campaign.created', 'campaign.exploded'] }],
+    ['ftp url', { url: 'ftp://127.0.0.1:9/h', events: ['campaign.created'] }],
+    ['credentials in url', { url: 'http://user:pass@127.0.0.1:9/h', events: ['campaign.created'] }],
     ['relative url', { url: '/h', events: ['campaign.created'] }],
-    ['url too long', { url: `https://example.com/${'a'.repeat(2000)}`, events: ['campaign.created'] }],
-    ['body not an object', ['https://example.com/h']],
+    ['url too long', { url: `http://127.0.0.1:9/${'a'.repeat(2000)}`, events: ['campaign.created'] }],
+    ['body not an object', ['http://127.0.0.1:9/h']],
   ])('refuses %s with a 400 problem', async (_name, payload) => {
     const r = await create(keys.admin!, payload);
     expect(r.statusCode).toBe(400);
@@ -123,7 +123,7 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
   });
 
   it('names the offending value in service-level refusals', async () => {
-    const r = await create(keys.admin!, { url: 'https://u:p@example.com/h', events: ['campaign.created'] });
+    const r = await create(keys.admin!, { url: 'http://u:p@127.0.0.1:9/h', events: ['campaign.created'] });
     expect(r.json().detail).toMatch(/credentials/);
   });
 

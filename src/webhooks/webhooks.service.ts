@@ -10,6 +10,7 @@ import type { Db } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import { generateWebhookSecret, webhookBody } from './signing.js';
 import { WEBHOOK_EVENTS, isWebhookEvent, type WebhookEvent } from './webhook-events.js';
+import { ALLOW_PRIVATE_HINT, refusedHost } from './webhook-target.js';
 import {
   activeSubscriptions,
   deleteSubscription,
@@ -41,7 +42,7 @@ export interface WebhookSubscriptionView {
  * a receiver authenticates us); no whitespace or control characters, which the URL parser would silently
  * drop, so what was shown is exactly what is called. Returns the normalized URL that will be called.
  */
-export function validateWebhookUrl(url: unknown): string {
+export function validateWebhookUrl(url: unknown, allowPrivate = false): string {
   if (typeof url !== 'string' || url.length === 0) throw new AppError('invalid_request', 'url must be a non-empty string.');
   if (url.length > MAX_WEBHOOK_URL_LENGTH) throw new AppError('invalid_request', `url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters.`);
   if (/[\s\u0000-\u001f\u007f]/.test(url)) throw new AppError('invalid_request', 'url must not contain whitespace or control characters.');
@@ -54,6 +55,10 @@ export function validateWebhookUrl(url: unknown): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AppError('invalid_request', 'url must use http or https.');
   if (parsed.username || parsed.password) throw new AppError('invalid_request', 'url must not contain credentials (user:password@); receivers verify the signature instead.');
   if (!parsed.hostname) throw new AppError('invalid_request', 'url must name a host.');
+  const refused = refusedHost(parsed.hostname, allowPrivate);
+  if (refused) {
+    throw new AppError('webhook_target_refused', `url names a ${refused.replace('_', '-')} address (${parsed.hostname}); webhooks may only call public addresses (${ALLOW_PRIVATE_HINT}).`);
+  }
   if (parsed.href.length > MAX_WEBHOOK_URL_LENGTH) throw new AppError('invalid_request', `url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters.`);
   return parsed.href;
 }
@@ -84,11 +89,17 @@ function view(row: WebhookSubscription): WebhookSubscriptionView {
 
 export class Webhooks {
   /** `audit`: a subscription receives every event it names, so adding and removing one are audited. */
-  constructor(private readonly deps: { db: Db; keyring: Keyring; clock: Clock; audit: AuditSink }) {}
+  /** `allowPrivate`: RESETGUARD_WEBHOOK_ALLOW_PRIVATE (webhook-target.ts); refused when absent. */
+  constructor(private readonly deps: { db: Db; keyring: Keyring; clock: Clock; audit: AuditSink; allowPrivate?: boolean }) {}
+
+  /** validateWebhookUrl under this deployment's RESETGUARD_WEBHOOK_ALLOW_PRIVATE. */
+  validateUrl(url: unknown): string {
+    return validateWebhookUrl(url, this.deps.allowPrivate ?? false);
+  }
 
   /** Returns the signing secret: shown once, stored only sealed. `createdBy` is the operator id. */
   async create(url: string, events: string[], createdBy: string): Promise<{ id: string; secret: string }> {
-    const cleanUrl = validateWebhookUrl(url);
+    const cleanUrl = this.validateUrl(url);
     const cleanEvents = validateEvents(events);
     const id = `wh_${randomId()}`;
     const secret = generateWebhookSecret();

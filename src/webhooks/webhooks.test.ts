@@ -14,6 +14,7 @@ import { Keyring } from '../lib/secrets.js';
 import { AuditLog } from '../audit/audit.service.js';
 import type { Db } from '../storage/database.js';
 import { createWebhookWorker, type WebhookWorkerOptions } from './webhook-worker.js';
+import { guardedPost } from './webhook-target.js';
 import { Webhooks } from './webhooks.service.js';
 import { claimDueDeliveries, countDeliveriesByState, markDelivered } from './webhooks.store.js';
 
@@ -112,6 +113,8 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
       random: () => 1,
       timeoutMs: 2_000,
       leaseMs: 10_000,
+      // The receiver is on 127.0.0.1, which webhooks refuse unless allowed (webhook-target.ts).
+      allowPrivate: true,
       ...extra,
     });
 
@@ -134,13 +137,15 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
     logs = [];
     // Near real time: the reference verifier refuses timestamps more than 5 minutes from its own clock.
     clock = new ManualClock(Date.now());
-    webhooks = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock }) });
+    webhooks = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock }), allowPrivate: true });
   });
   afterEach(() => {
     // Nothing secret ever reaches a log line: not the secret, not a signature.
     for (const line of logs) {
       expect(line).not.toMatch(/whsec_|v1,[A-Za-z0-9+/]{20}/);
       expect(line).not.toContain(receiver.base);
+      // Nor anything the receiver answered.
+      expect(line).not.toContain('reply body');
     }
   });
 
@@ -176,6 +181,25 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
     }
     await expect(webhooks.create('https://example.com/hook', ['nope'], 'op')).rejects.toThrow(/Unknown event\(s\) "nope"; known events: campaign\.created/);
     expect(await webhooks.list()).toEqual([]);
+  });
+
+  it('refuses loopback targets unless RESETGUARD_WEBHOOK_ALLOW_PRIVATE: at creation, and at delivery for a subscription made while allowed', async () => {
+    const strict = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock }) });
+    for (const url of [`${receiver.base}/a`, 'http://[::1]:9/a', 'http://0x7f000001:9/a', 'http://localhost:9/a', 'http://[::ffff:7f00:1]:9/a']) {
+      const err = await strict.create(url, ['campaign.created'], 'op').catch((e: unknown) => e);
+      expect(err, url).toBeInstanceOf(AppError);
+      expect((err as AppError).code).toBe('webhook_target_refused');
+      expect((err as AppError).message).toMatch(/loopback address .*RESETGUARD_WEBHOOK_ALLOW_PRIVATE=1/);
+    }
+    expect(await webhooks.list()).toEqual([]);
+
+    await webhooks.create(`${receiver.base}/internal`, ['campaign.created'], 'op');
+    await emitCommitted('campaign.created', { campaign_id: 'c1' }, 'k-internal');
+    expect(await worker({ allowPrivate: false }).runOnce()).toBe(1);
+    expect(receiver.requests).toHaveLength(0);
+    const row = await db.db.selectFrom('webhook_deliveries').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ state: 'failed', attempts: 1, last_status: null });
+    expect(row.last_error).toBe('refused: the target resolves to a loopback address, which webhooks may not call (set RESETGUARD_WEBHOOK_ALLOW_PRIVATE=1 to allow it in development)');
   });
 
   it('delivers nothing when the emitting transaction rolls back', async () => {
@@ -369,7 +393,7 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
     const held = new Promise<void>((r) => (release = r));
     let started = 0;
     // Every request waits until the test lets it go: the worker is stopped with 2 in flight, 4 not started.
-    const w = worker({ concurrency: 2, batchSize: 6, fetchImpl: async (...args) => { started++; await held; return fetch(...args); } });
+    const w = worker({ concurrency: 2, batchSize: 6, post: async (url, init) => { started++; await held; return guardedPost(true)(url, init); } });
     for (let i = 0; i < 6; i++) await emitCommitted('campaign.approved', { campaign_id: `s${i}` }, `approve:s${i}`);
     const controller = new AbortController();
     const pass = w.runOnce(controller.signal);

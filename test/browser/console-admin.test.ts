@@ -31,7 +31,7 @@ describe.skipIf(chromiumMissing)('operator console admin pages in Chromium', () 
   beforeAll(async () => {
     // No background loops: the test runs the breach-dump worker itself, after the page is open, so the
     // page has to notice the change on its own.
-    t = await startTestApp('sqlite', { env: CONSOLE_TEST_ENV, logLevel: 'warn' });
+    t = await startTestApp('sqlite', { env: { ...CONSOLE_TEST_ENV, RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' }, logLevel: 'warn' });
     base = await t.app.http.listen({ host: '127.0.0.1', port: 0 });
     for (const role of ['viewer', 'operator', 'admin'] as const) keys[role] = (await t.app.services.operators.create(`${role} in chromium`, role)).key;
     leaked = (await seedAccounts(t.app.db, 5, 'chromium')).slice(0, 3).map((a) => a.email);
@@ -94,16 +94,16 @@ describe.skipIf(chromiumMissing)('operator console admin pages in Chromium', () 
   it('adds a webhook and shows its secret once', async () => {
     const page = await pageAs('admin');
     await page.goto('/console/webhooks');
-    await page.fill('#wh-url', 'https://hooks.example.com/from-chromium');
+    await page.fill('#wh-url', 'http://127.0.0.1:9/from-chromium');
     await page.check('input[value="finding.created"]');
     await page.check('input[value="campaign.halted"]');
     await Promise.all([page.waitForLoadState('load'), page.click('form[action="/console/webhooks"] button[type=submit]')]);
     const secret = (await page.locator('#secret').inputValue()).trim();
     expect(secret).toMatch(/^whsec_/);
     const [sub] = await t.app.services.webhooks.list();
-    expect(sub).toMatchObject({ url: 'https://hooks.example.com/from-chromium', events: ['campaign.halted', 'finding.created'] });
+    expect(sub).toMatchObject({ url: 'http://127.0.0.1:9/from-chromium', events: ['campaign.halted', 'finding.created'] });
     await page.click('text=Back to webhooks');
-    expect(await page.locator('main').textContent()).toContain('https://hooks.example.com/from-chromium');
+    expect(await page.locator('main').textContent()).toContain('http://127.0.0.1:9/from-chromium');
     expect(await page.content()).not.toContain(secret);
   });
 

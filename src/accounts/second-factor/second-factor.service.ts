@@ -56,6 +56,14 @@ export class SecondFactorService {
     return { secret, otpauthUri: otpauthUri(this.d.issuer, account.email, secret) };
   }
 
+  /** The enrolment waiting for its first code (the page shows its QR code again after a typo). */
+  async pendingEnrolment(account: Pick<Account, 'id' | 'email'>): Promise<Enrolment | null> {
+    const factor = await this.d.store.find(account.id);
+    if (!factor || factor.enabledAt !== null) return null;
+    const secret = this.d.keyring.unseal(factor.secretSealed);
+    return { secret, otpauthUri: otpauthUri(this.d.issuer, account.email, secret) };
+  }
+
   /** Step 2: the first code turns the factor on and returns the recovery codes (shown once). */
   async confirm(account: Account, rawCode: string, ctx: RequestContext): Promise<string[]> {
     const code = parseTotpCode(rawCode);

@@ -14,6 +14,7 @@ import {
   type RenderContext,
   type RenderedMail,
 } from './layout.js';
+import { quoteHolderText } from '../../lib/holder-text.js';
 
 /**
  * The payload of a campaign's forced-reset notice: the guard's writer queues exactly this, and the
@@ -45,7 +46,7 @@ export function forcedReset(payload: Record<string, unknown>, ctx: RenderContext
           rows: [
             ['Account', ctx.recipient],
             ['When', formatUtc(appliedAt)],
-            ['Why', reason],
+            ['Why', quoteHolderText(reason)],
             ['Link expires', `${formatUtc(expiresAt)} (in ${formatDuration(expiresAt - appliedAt)})`],
           ],
         },

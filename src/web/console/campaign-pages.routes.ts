@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import type { CampaignTimelineStore } from '../../campaigns/campaign-timeline.store.js';
 import type { CampaignsService } from '../../campaigns/campaigns.service.js';
 import type { CampaignsStore } from '../../campaigns/campaigns.store.js';
-import type { Guard } from '../../guard/guard.service.js';
+import type { Guard } from '../../campaigns/guard/guard.service.js';
 import type { Clock } from '../../lib/clock.js';
 import type { OperatorIdentity, OperatorsService } from '../../operators/operators.service.js';
 import { timeTag } from '../format.js';

@@ -117,7 +117,7 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
       ...named.map((x, i) => ({ kind: 'breach_reuse' as const, account_id: x.id, source: 'Example.com dump', evidence: { line: i }, dedupe_key: `shot:${x.id}` })),
       { kind: 'credential_stuffing' as const, account_id: accounts[26]!.id, source: 'Example.com dump', evidence: {}, dedupe_key: `other:${accounts[26]!.id}` },
     ]);
-    const fields = { reason: 'Reused passwords from the Example.com dump', source: 'findings', finding_kind: 'breach_reuse', finding_source: 'Example.com dump', finding_since: '', expected_count: '3', notify: 'on', revoke_sessions: 'on' };
+    const fields = { reason: 'Reused passwords from the Example dump', source: 'findings', finding_kind: 'breach_reuse', finding_source: 'Example.com dump', finding_since: '', expected_count: '3', notify: 'on', revoke_sessions: 'on' };
     const preview = await b.post('/console/campaigns/new/preview', fields);
     expect(preview.statusCode).toBe(200);
     expect(preview.body).toMatch(/<dt>Targets<\/dt><dd><strong>3<\/strong> accounts/);

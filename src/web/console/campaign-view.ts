@@ -2,7 +2,7 @@
 // bars, the chart and a page of the frozen targets. Elements console.js updates carry data-live names;
 // without JavaScript the page shows the same numbers as of its loading (reload for fresh ones).
 import { escapeHtml } from '../../lib/html.js';
-import type { SwitchState } from '../../guard/guard.store.js';
+import type { SwitchState } from '../../campaigns/guard/guard.store.js';
 import { roleAtLeast } from '../../operators/roles.js';
 import type { OperatorIdentity } from '../../operators/operators.service.js';
 import { timeTag } from '../format.js';

@@ -1,11 +1,12 @@
 // What every console page plugin needs: the console session (cookie, role checks, CSRF) and one way to
 // render a page for the signed-in operator. Built once in createApp.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERROR_CODES } from '../../lib/errors.js';
+import { describeError, reportError, type ErrorView } from '../../http/problem.js';
 import { escapeHtml } from '../../lib/html.js';
 import type { OperatorSessionsService } from '../../operators/operator-sessions.service.js';
 import type { Role } from '../../operators/roles.js';
 import type { Csrf } from '../csrf.js';
+import { malformedSentence } from '../page-errors.js';
 import { errorBox, redirect } from '../page.js';
 import { sendConsolePage, type ConsoleSection } from './console-page.js';
 import { ConsoleSessions } from './console-sessions.js';
@@ -20,6 +21,8 @@ export interface ConsoleKit {
   page(request: FastifyRequest, reply: FastifyReply, status: number, title: string, body: string, opts?: { active?: ConsoleSection; script?: boolean }): FastifyReply;
   /** Error handler for console plugins: problems become pages, never problem+json. */
   errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply;
+  /** An error described by describeError, as a console page. */
+  sendError(described: ErrorView, request: FastifyRequest, reply: FastifyReply): FastifyReply;
 }
 
 const ROLE_WORDS: Record<Role, string> = { viewer: 'a viewer', operator: 'an operator', approver: 'an approver', admin: 'an admin' };
@@ -52,33 +55,35 @@ export function createConsoleKit(deps: { service: OperatorSessionsService; csrf:
       });
     },
     errorHandler(err, request, reply) {
-      if (err instanceof AppError && err.code === 'unauthorized') {
+      const described = describeError(err);
+      reportError(request, err, described);
+      return kit.sendError(described, request, reply);
+    },
+    sendError(described, request, reply) {
+      if (described.code === 'unauthorized') {
         sessions.clear(reply);
         return redirect(reply, '/console/signin');
       }
-      if (err instanceof AppError && err.status < 500) {
-        return kit.page(request, reply, err.status, 'That did not work', `${errorBox(err.message)}<p class="hint">Code: <span class="code">${escapeHtml(err.code)}</span>. Nothing was changed.</p><p><a href="${escapeHtml(backTo(request))}">Go back</a></p>`);
+      const box = errorBox(described.detail ?? described.title);
+      const code = `<p class="hint">Code: <span class="code">${escapeHtml(described.code)}</span>.`;
+      const back = `<a href="${escapeHtml(backTo(request))}">Go back</a>`;
+      switch (described.cause) {
+        case 'refused':
+          return kit.page(request, reply, described.status, 'That did not work', `${box}${code} Nothing was changed.</p><p>${back}</p>`);
+        case 'malformed':
+          return kit.page(request, reply, described.status, 'Something is missing', `${errorBox(malformedSentence(described))}${code}</p><p>${back}, reload the page and try again.</p>`);
+        case 'unavailable':
+          // The database is down, full or read-only: a transaction that failed changed nothing. The code
+          // (database_unavailable, storage_full, storage_read_only) tells the operator where to look.
+          reply.header('retry-after', String(described.extra.retry_after));
+          return kit.page(request, reply, 503, 'Temporarily unavailable', `${box}${code} Nothing was changed; try again shortly.</p>`);
+        case 'internal':
+          return kit.page(request, reply, 500, 'Something went wrong', errorBox('Something went wrong on our side. Check the server log; the action may not have been carried out.'));
       }
-      if (err instanceof AppError && err.status === 503) {
-        // The database is down, full or read-only: a transaction that failed changed nothing. The code
-        // (database_unavailable, storage_full, storage_read_only) tells the operator where to look.
-        request.log.error({ code: err.code, err }, `console page unavailable: ${err.message}`);
-        reply.header('retry-after', '5');
-        return kit.page(request, reply, 503, 'Temporarily unavailable', `${errorBox(ERROR_TITLE(err))}<p class="hint">Code: <span class="code">${escapeHtml(err.code)}</span>. Nothing was changed; try again shortly.</p>`);
-      }
-      const status = (err as FastifyError).statusCode;
-      if (!(err instanceof AppError) && status !== undefined && status >= 400 && status < 500) {
-        return kit.page(request, reply, status, 'Something is missing', `${errorBox('The form arrived incomplete or changed, so nothing was done.')}<p><a href="${escapeHtml(backTo(request))}">Go back</a>, reload the page and try again.</p>`);
-      }
-      request.log.error({ err }, 'unhandled error on a console page');
-      return kit.page(request, reply, 500, 'Something went wrong', errorBox('Something went wrong on our side. Check the server log; the action may not have been carried out.'));
     },
   };
   return kit;
 }
-
-/** The code's fixed title: a driver message can name hosts and paths, and the sign-in page is public. */
-const ERROR_TITLE = (err: AppError) => ERROR_CODES[err.code].title;
 
 /** The page a failed console form came from: its own path without the action suffix, on this site. */
 function backTo(request: FastifyRequest): string {

@@ -62,10 +62,10 @@ describe.each(DIALECTS)('console admin queries on %s', (kind) => {
   });
 
   it('counts webhook deliveries per subscription and state, with the latest success', async () => {
-    const webhooks = new Webhooks({ db: database.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: database.db, clock }) });
-    const a = await webhooks.create('https://a.example/hook', ['finding.created'], 'op');
-    const b = await webhooks.create('https://b.example/hook', ['finding.created', 'campaign.created'], 'op');
-    const quiet = await webhooks.create('https://c.example/hook', ['campaign.halted'], 'op');
+    const webhooks = new Webhooks({ db: database.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: database.db, clock }), allowPrivate: true });
+    const a = await webhooks.create('http://127.0.0.1:9/a', ['finding.created'], 'op');
+    const b = await webhooks.create('http://127.0.0.1:9/b', ['finding.created', 'campaign.created'], 'op');
+    const quiet = await webhooks.create('http://127.0.0.1:9/c', ['campaign.halted'], 'op');
     for (let i = 0; i < 3; i++) await webhooks.emit(database.db.db, 'finding.created', { i }, `f-${i}`);
     await webhooks.emit(database.db.db, 'campaign.created', {}, 'c-1');
     const claimed = await claimDueDeliveries(database.db.db, database.db.dialect, { workerId: 'w', now: clock.now(), leaseMs: 60_000, limit: 100 });

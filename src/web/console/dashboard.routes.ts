@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import type { CampaignsService } from '../../campaigns/campaigns.service.js';
 import type { CampaignsStore } from '../../campaigns/campaigns.store.js';
 import type { FindingsService } from '../../detection/findings/findings.service.js';
-import type { Guard } from '../../guard/guard.service.js';
+import type { Guard } from '../../campaigns/guard/guard.service.js';
 import { AppError } from '../../lib/errors.js';
 import type { OperatorsService } from '../../operators/operators.service.js';
 import { roleAtLeast } from '../../operators/roles.js';

@@ -2,7 +2,7 @@
 // with its confirm-protected form, and the newest findings. Every value goes through escapeHtml.
 import type { CampaignsService } from '../../campaigns/campaigns.service.js';
 import type { FindingView } from '../../detection/findings/findings.service.js';
-import type { GuardStatus } from '../../guard/guard.service.js';
+import type { GuardStatus } from '../../campaigns/guard/guard.service.js';
 import { escapeHtml } from '../../lib/html.js';
 import { roleAtLeast, type Role } from '../../operators/roles.js';
 import { timeTag } from '../format.js';

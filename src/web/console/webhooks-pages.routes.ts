@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { operatorOf } from '../../operators/require-operator.js';
 import { AppError } from '../../lib/errors.js';
 import { roleAtLeast } from '../../operators/roles.js';
-import { validateEvents, validateWebhookUrl, type Webhooks } from '../../webhooks/webhooks.service.js';
+import { validateEvents, type Webhooks } from '../../webhooks/webhooks.service.js';
 import { okBox, redirect } from '../page.js';
 import { consoleSessionOf } from './console-sessions.js';
 import type { ConsoleKit } from './console-kit.js';
@@ -47,7 +47,7 @@ export function webhooksPagesRoutes(deps: { kit: ConsoleKit; webhooks: Webhooks 
       // Each field's own check first, so both mistakes show at once, at their fields.
       const state: CreateFormState = { url, events };
       try {
-        validateWebhookUrl(url);
+        webhooks.validateUrl(url);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         state.urlError = err.message;
@@ -63,7 +63,7 @@ export function webhooksPagesRoutes(deps: { kit: ConsoleKit; webhooks: Webhooks 
       const created = await webhooks.create(url, events, operator.id);
       request.log.info({ operator: operator.id, webhook_id: created.id, events }, 'webhook subscription created from the console');
       // Answered here, not redirected: the secret must not travel in a URL or be fetchable again.
-      return kit.page(request, reply, 201, 'Webhook subscription added', createdBody(validateWebhookUrl(url), created), { active: 'webhooks' });
+      return kit.page(request, reply, 201, 'Webhook subscription added', createdBody(webhooks.validateUrl(url), created), { active: 'webhooks' });
     });
 
     app.get('/console/webhooks/:id/delete', { preValidation: kit.sessions.require('admin'), schema: { hide: true, params: IdParams } }, async (request, reply) => {

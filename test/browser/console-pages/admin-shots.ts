@@ -72,7 +72,7 @@ async function seed(scene: ConsoleScene): Promise<{ doneDump: string; runningDum
     method: 'POST',
     url: '/v1/admin/campaigns',
     headers: { authorization: `Bearer ${operators.operator.key}` },
-    payload: { reason: 'Credential stuffing from 203.0.113.77', targets: { findings: { source: 'stuffing:ip:203.0.113.77' } }, expected_count: 6 },
+    payload: { reason: 'Credential stuffing from one address', targets: { findings: { source: 'stuffing:ip:203.0.113.77' } }, expected_count: 6 },
   });
   if (campaign.statusCode !== 201) throw new Error(`campaign from findings: ${campaign.statusCode} ${campaign.body}`);
 
@@ -90,7 +90,7 @@ export const adminShots: ShotProvider = async (scene) => {
   // The creation shot adds a subscription each time it runs (once per width): the list shot removes
   // those again, so every width shows the same list.
   const dropCreated = async () => {
-    for (const s of await scene.app.services.webhooks.list()) if (s.url.startsWith('https://hooks.example.com/')) await scene.app.services.webhooks.remove(s.id, scene.operators.admin.id);
+    for (const s of await scene.app.services.webhooks.list()) if (s.url === 'http://127.0.0.1:9/resetguard') await scene.app.services.webhooks.remove(s.id, scene.operators.admin.id);
   };
   return [
     { name: 'findings', path: '/console/findings', caption: '`/console/findings`: what the detectors found, newest first, filters, the campaigns made from each, and "Reset these accounts…" into a new campaign' },
@@ -116,7 +116,7 @@ export const adminShots: ShotProvider = async (scene) => {
       caption: 'a new subscription: its signing secret is shown this once',
       as: 'admin',
       then: async (page) => {
-        await page.fill('#wh-url', 'https://hooks.example.com/resetguard');
+        await page.fill('#wh-url', 'http://127.0.0.1:9/resetguard');
         await page.check('input[value="campaign.halted"]');
         await page.check('input[value="guard.tripwire_tripped"]');
         await Promise.all([page.waitForLoadState('load'), page.click('form[action="/console/webhooks"] button[type=submit]')]);

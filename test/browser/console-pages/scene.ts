@@ -39,7 +39,7 @@ export interface ConsoleShot {
 export type ShotProvider = (scene: ConsoleScene) => Promise<ConsoleShot[]>;
 
 export async function startConsoleScene(): Promise<ConsoleScene> {
-  const t = await startTestApp('sqlite', { logLevel: 'warn' });
+  const t = await startTestApp('sqlite', { logLevel: 'warn', env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
   t.app.startBackground();
   const base = await t.app.http.listen({ host: '127.0.0.1', port: 0 });
   const make = async (name: string, role: Role) => {

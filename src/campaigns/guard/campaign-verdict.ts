@@ -1,7 +1,7 @@
 // The guard's verdict on a campaign at creation, from its frozen target set and declared size. The
 // 2014 failure was a selector that matched far more accounts than anyone meant: a declared
 // expected_count that disagrees with what was selected is the cheapest way to catch that.
-import type { Settings } from '../settings/settings-definitions.js';
+import type { Settings } from '../../settings/settings-definitions.js';
 
 export const HARD_CAP = 5_000_000;
 /** Unknown ids/emails tolerated before the list itself is suspect. */

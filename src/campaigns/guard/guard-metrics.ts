@@ -5,8 +5,8 @@
 // putting metrics code on the guard's path. An entry is counted when appended; a transaction rolled back
 // after that leaves the counter one high (the trade-off of a counter that does not join transactions).
 import { Gauge, type Registry } from 'prom-client';
-import type { AuditRecord, Recorders } from '../lib/events.js';
-import type { Metrics } from '../lib/metrics.js';
+import type { AuditRecord, Recorders } from '../../lib/events.js';
+import type { Metrics } from '../../lib/metrics.js';
 import type { GuardStatus } from './guard.service.js';
 
 const VERDICT = /^guard\.verdict\.(ok|needs_approval|blocked)$/;

@@ -1,6 +1,6 @@
 // Guard state in the database, so every process sees the same kill switch and the same budget.
 import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.js';
+import type { Database } from '../../storage/schema.js';
 
 export const KILL_SWITCH = 'kill_switch';
 /** Its changed_at marks when an admin last reset the tripwire: the window counts only later resets. */

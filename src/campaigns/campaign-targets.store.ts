@@ -1,0 +1,62 @@
+// campaign_targets: a campaign's frozen target list, one row per account in `seq` order. Every query the
+// guard and the notice worker run on it lives here; batches address a seq range, so each is a range scan
+// of the primary key (campaign_id, seq) however large the campaign is.
+import { sql, type Kysely } from 'kysely';
+import type { DialectAdapter } from '../storage/dialect.js';
+import type { Database } from '../storage/schema.js';
+
+export class CampaignTargetsStore {
+  constructor(private readonly dialect: DialectAdapter) {}
+
+  /** The seq range of the next `limit` pending targets in [fromSeq, toSeq], or null when none is pending. */
+  async pendingWindow(trx: Kysely<Database>, campaignId: string, fromSeq: number, toSeq: number, limit: number): Promise<{ lo: number; hi: number } | null> {
+    const { rows } = await sql<{ lo: number | null; hi: number | null }>`
+      select min(seq) as lo, max(seq) as hi from (
+        select seq from campaign_targets where campaign_id = ${campaignId} and state = 'pending' and seq between ${fromSeq} and ${toSeq}
+        order by seq limit ${limit}) w`.execute(trx);
+    const row = rows[0];
+    return row && row.lo !== null && row.hi !== null ? { lo: Number(row.lo), hi: Number(row.hi) } : null;
+  }
+
+  /**
+   * The seq of the first target in [lo, hi] past `allowed` resettable ones (pending, active credential),
+   * or null when there are no more than `allowed`: where an unapproved campaign's batch must stop for
+   * the tripwire budget.
+   */
+  async budgetCut(trx: Kysely<Database>, campaignId: string, lo: number, hi: number, allowed: number): Promise<number | null> {
+    const { rows } = await sql<{ seq: number }>`
+      select t.seq from campaign_targets t join credentials c on c.account_id = t.account_id
+      where t.campaign_id = ${campaignId} and t.state = 'pending' and t.seq between ${lo} and ${hi} and c.state = 'active'
+      order by t.seq limit 1 offset ${Math.max(0, allowed)}`.execute(trx);
+    return rows[0] ? Number(rows[0].seq) : null;
+  }
+
+  /** Account ids of the targets in [lo, hi] applied at `at` (the batch just written). */
+  async appliedAccounts(trx: Kysely<Database>, campaignId: string, lo: number, hi: number, at: number, limit?: number): Promise<string[]> {
+    const rows = await trx
+      .selectFrom('campaign_targets')
+      .select('account_id')
+      .where('campaign_id', '=', campaignId)
+      .where('seq', '>=', lo)
+      .where('seq', '<=', hi)
+      .where('state', '=', 'applied')
+      .where('applied_at', '=', at)
+      .orderBy('seq')
+      .$if(limit !== undefined, (qb) => qb.limit(limit!))
+      .execute();
+    return rows.map((r) => r.account_id);
+  }
+
+  /**
+   * Locks the targets of `accountIds` in one campaign and returns those whose reset still stands
+   * (applied, not reverted): a revert that runs at the same time waits for the lock, or has already
+   * marked them and they are left out.
+   */
+  async lockStanding(trx: Kysely<Database>, campaignId: string, accountIds: string[]): Promise<Set<string>> {
+    if (accountIds.length === 0) return new Set();
+    const rows = await this.dialect
+      .lockRows(trx.selectFrom('campaign_targets').select(['account_id', 'state']).where('campaign_id', '=', campaignId).where('account_id', 'in', accountIds))
+      .execute();
+    return new Set(rows.filter((r) => r.state === 'applied').map((r) => r.account_id));
+  }
+}
