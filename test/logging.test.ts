@@ -44,4 +44,42 @@ describe('log redaction', () => {
     }
     for (const s of t.app.config.secrets) expect(logs).not.toContain(s.toString());
   });
+
+  // Issue 14, finding 7: the query parser decodes names, so `tok%65n=` is read as `token=`; redaction that
+  // matched the raw text logged the secret in clear. Every route that takes a secret in its URL, with the
+  // name spelled every way a parser accepts, and the notice feedback links whose id is the capability.
+  it('redacts secrets in URLs whatever the spelling of the parameter name', async () => {
+    const http = t.app.http;
+    const secrets: string[] = [];
+    const secret = () => {
+      const s = `Url-Canary-${secrets.length}-${'q'.repeat(12)}`;
+      secrets.push(s);
+      return s;
+    };
+    const names = ['token', 'tok%65n', '%74%6F%6B%65%6E', 'TOKEN', 'T%6Fken', 'key', 'k%65y', 'code', 'c%6Fde', 'password', 'p%61ssword', 'secret', 'tok%zzen'];
+    const tokenPaths = ['/reset', '/verify-email', '/email-change', '/email-change/undo', '/v1/dev/mail', '/console/signin'];
+    for (const path of tokenPaths) {
+      for (const name of names) {
+        await http.inject({ method: 'GET', url: `${path}?${name}=${secret()}` });
+        await http.inject({ method: 'GET', url: `${path}?done=1&${name}=${secret()}&x=2` });
+      }
+      await http.inject({ method: 'POST', url: `${path}?tok%65n=${secret()}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
+    }
+    // The router's own refusals are logged with the URL too.
+    await http.inject({ method: 'GET', url: `/notices/%zz/unexpected?tok%65n=${secret()}` });
+    await http.inject({ method: 'GET', url: `/reset/${'x'.repeat(101)}?tok%65n=${secret()}` });
+    // A notice's feedback id is the capability to say "I didn't expect this" or "this wasn't me".
+    for (const action of ['unexpected', 'not-me']) {
+      await http.inject({ method: 'GET', url: `/notices/${secret()}/${action}` });
+      await http.inject({ method: 'GET', url: `/n%6Ftices/${secret()}/${action}` });
+      await http.inject({ method: 'POST', url: `/v1/notices/${secret()}/${action}` });
+    }
+
+    const logs = t.logs.join('');
+    expect(logs).toContain('/reset?tok%65n=[Redacted]');
+    expect(logs).toContain('/notices/[Redacted]/unexpected');
+    for (const s of secrets) expect(logs, `log leaks ${s}`).not.toContain(s);
+    // Names that carry no secret stay readable.
+    expect(logs).toContain('done=1');
+  });
 });

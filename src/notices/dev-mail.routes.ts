@@ -64,6 +64,8 @@ function page(views: DevMailView[], to: string | undefined): string {
   );
 }
 
+const DEV_MAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 export function devMailRoutes(deps: { db: Db; config: Config }): FastifyPluginAsync {
   const ensureEnabled = () => {
     if (deps.config.smtpUrl || deps.config.production) throw new AppError('dev_mailbox_disabled');
@@ -103,10 +105,13 @@ export function devMailRoutes(deps: { db: Db; config: Config }): FastifyPluginAs
         const { to } = request.query;
         const { items } = await listDevMail(deps.db.db, { ...(to !== undefined ? { to } : {}), limit: 50 });
         const views = await Promise.all(items.map(viewDevMail));
-        // A string with a non-JSON content type is sent as it is (no JSON serialization).
+        // A string with a non-JSON content type is sent as it is (no JSON serialization). The mails hold
+        // live reset links: like every other page, never framed (clickjacking) and never stored.
         return reply
           .type('text/html; charset=utf-8')
-          .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+          .header('content-security-policy', DEV_MAIL_CSP)
+          .header('x-frame-options', 'DENY')
+          .header('cache-control', 'no-store')
           .header('referrer-policy', 'no-referrer')
           .send(page(views, to));
       },

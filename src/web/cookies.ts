@@ -22,6 +22,15 @@ export function readCookie(request: FastifyRequest, name: string): string | null
   return null;
 }
 
+/**
+ * The name a cookie goes by: on https with the `__Host-` prefix, which browsers accept only with Secure,
+ * Path=/ and no Domain, so a sibling subdomain (or a network attacker on plain http) cannot plant or
+ * overwrite it. On plain http (development) a browser would refuse a `__Host-` cookie, so the bare name.
+ */
+export function hostCookieName(name: string, secure: boolean): string {
+  return secure ? `__Host-${name}` : name;
+}
+
 export interface CookieOptions {
   /** Seconds; omitted → a browser-session cookie; 0 → delete. */
   maxAge?: number;

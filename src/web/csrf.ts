@@ -16,7 +16,7 @@ import type { Keyring } from '../lib/secrets.js';
 import { randomToken, safeEqual } from '../lib/secrets.js';
 import { escapeHtml } from '../lib/html.js';
 import type { Session } from '../storage/schema.js';
-import { readCookie, setCookie } from './cookies.js';
+import { hostCookieName, readCookie, setCookie } from './cookies.js';
 import { sendPage } from './page.js';
 
 export const CSRF_FIELD = 'csrf';
@@ -35,7 +35,7 @@ export interface CsrfOptions {
 export class Csrf {
   readonly cookieName: string;
   constructor(private readonly o: CsrfOptions) {
-    this.cookieName = o.secure ? '__Host-rg_csrf' : 'rg_csrf';
+    this.cookieName = hostCookieName('rg_csrf', o.secure);
   }
 
   /**

@@ -187,13 +187,14 @@ describe('account-holder pages on an https public URL', () => {
     await t.close();
   });
 
-  it('marks every cookie Secure and names the CSRF cookie __Host-', async () => {
+  it('marks every cookie Secure and names the CSRF and session cookies __Host-', async () => {
     const b = browser(t.app.http.inject.bind(t.app.http));
     const page = await b.get('/signin');
     expect(String(page.headers['set-cookie'])).toMatch(/^__Host-rg_csrf=[A-Za-z0-9_-]+; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
     const r = await b.post('/signin', { email: 'tls@example.com', password: 'the secure passphrase' }, { headers: { origin: 'https://accounts.example' } });
     expect(r.statusCode).toBe(303);
-    expect(cookieOf(r.headers['set-cookie'])).toMatch(/^rg_session=/);
+    // __Host- since the outside review (issue 14, finding 6): was rg_session on https too.
+    expect(cookieOf(r.headers['set-cookie'])).toMatch(/^__Host-rg_session=/);
     expect(String(r.headers['set-cookie'])).toMatch(/; Secure$/);
   });
 });

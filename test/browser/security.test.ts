@@ -107,7 +107,8 @@ describe.skipIf(chromiumMissing)('page security in Chromium', () => {
     expect(foreign).toEqual([]);
 
     const cookies = await context.cookies();
-    expect(cookies.map((c) => c.name).sort()).toEqual(['rg_csrf', 'rg_session']);
+    // rg_device (issue 12): the new-device alerts' browser id, as strict as the others.
+    expect(cookies.map((c) => c.name).sort()).toEqual(['rg_csrf', 'rg_device', 'rg_session']);
     for (const c of cookies) expect(c).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false, domain: '127.0.0.1' });
     const css = await page.request.get('/assets/site.css');
     expect(css.headers()['content-type']).toContain('text/css');

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import type { OperatorSessionsService, ConsoleSession } from '../../operators/operator-sessions.service.js';
 import { roleAtLeast, type Role } from '../../operators/roles.js';
-import { clearCookie, readCookie, setCookie } from '../cookies.js';
+import { clearCookie, hostCookieName, readCookie, setCookie } from '../cookies.js';
 import type { Csrf } from '../csrf.js';
 import { redirect } from '../page.js';
 
@@ -27,7 +27,7 @@ export class ConsoleSessions {
   constructor(
     private readonly deps: { service: OperatorSessionsService; csrf: Csrf; secure: boolean; forbidden: (reply: FastifyReply, session: ConsoleSession, minimum: Role) => FastifyReply },
   ) {
-    this.cookieName = deps.secure ? '__Host-rg_console' : 'rg_console';
+    this.cookieName = hostCookieName('rg_console', deps.secure);
   }
 
   async current(request: FastifyRequest): Promise<ConsoleSession | null> {
