@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { createSignupGate } from './accounts/signup-gate.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { AccountsStore } from './accounts/accounts.store.js';
 import { accountsRoutes } from './accounts/accounts.routes.js';
@@ -97,6 +98,7 @@ import { CampaignsStore } from './campaigns/campaigns.store.js';
 import { forcedResetAdapter } from './campaigns/forced-reset-adapter.js';
 import { ForcedResetStore } from './campaigns/guard/forced-reset.store.js';
 import { CampaignTargetsStore } from './campaigns/campaign-targets.store.js';
+import { CampaignWavesStore } from './campaigns/campaign-waves.store.js';
 import { forcedResetLinks } from './campaigns/guard/forced-reset-links.js';
 import { Guard } from './campaigns/guard/guard.service.js';
 import { observeGuardDecisions } from './campaigns/guard/guard-metrics.js';
@@ -199,16 +201,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Counts the guard's verdicts, trips and kill-switch changes as they are audited (guard-metrics.ts).
   const recorders = observeGuardDecisions({ audit, events: webhooks }, metrics);
   const campaignTargets = new CampaignTargetsStore(db.dialect);
-  const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, messageIdDomainFor(config)), targets: campaignTargets, settings, recorders, clock });
-  const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
+  const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, messageIdDomainFor(config)), targets: campaignTargets, campaigns: campaignsStore, settings, recorders, clock });
+  const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
   const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
   // The sign-in detectors record findings, and ask for forced resets through detection's port.
   const resets = forcedResetAdapter(campaigns, guard);
   const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets });
   const devicesStore = new DevicesStore(db.db);
   const devices = new NewDeviceWatch({ db: db.db, store: devicesStore, keyring, outbox, settings, clock });
-  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices });
+  const signupGate = createSignupGate({ rates, settings, clock, logger });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices, signupGate });
   const secondFactor: SecondFactorService = new SecondFactorService({
     db: db.db,
     store: new SecondFactorStore(db.db),
@@ -230,14 +233,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
   const accountTokens = new AccountTokensStore(db.db, keyring);
   const emailVerification = new EmailVerificationService({ db: db.db, accounts: accountsStore, tokens: accountTokens, rates, settings, outbox, requests: resetRequests, clock });
-  const signup = new SignupService({ ...common, verification: emailVerification, settings, rates, outbox, events: webhooks, audit, requests: resetRequests });
+  const signup = new SignupService({ ...common, signupGate, verification: emailVerification, settings, rates, outbox, events: webhooks, audit, requests: resetRequests });
   const operatorSessionsStore = new OperatorSessionsStore(db.db);
   const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
   const securityPhrases = new SecurityPhraseService({ db: db.db, store: new SecurityPhraseStore(db.db), keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
-  const reverter = new CampaignReverter(db, campaigns, outbox, recorders, clock);
+  const campaignWaves = new CampaignWavesStore(db.db);
+  const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, outbox, recorders, clock });
   // Holder-initiated resets go through the guard's single-account path (a detector's campaign of one) for now.
   const holderReset: HolderResetPort = {
     async resetByHolder(accountId, reason) {
@@ -254,7 +258,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const worker = createNoticeWorker({ db, config, keyring, transport, clock, logger, metrics, heldKinds, securityPhrases, prepare });
   // Not an error: many relays sign for their customers. But nobody should believe notices are signed when they are not.
   if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
-  const campaignRunner = new CampaignRunner(db, guard, campaigns, settings, recorders, clock, logger, { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs });
+  const campaignRunner = new CampaignRunner({ db, guard, campaigns, store: campaignsStore, waves: campaignWaves, settings, recorders, clock, logger, options: { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs } });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.

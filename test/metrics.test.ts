@@ -13,6 +13,7 @@ import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type PluginTransfor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForcedResetStore } from '../src/campaigns/guard/forced-reset.store.js';
 import { CampaignTargetsStore } from '../src/campaigns/campaign-targets.store.js';
+import { CampaignsStore } from '../src/campaigns/campaigns.store.js';
 import { Guard } from '../src/campaigns/guard/guard.service.js';
 import { createMetricsScrape } from '../src/system/metrics-scrape.js';
 import { ManualClock } from '../src/lib/clock.js';
@@ -238,7 +239,7 @@ describe.each(DIALECTS)('/metrics on %s', (kind) => {
     const recorder = new QueryRecorder(t.app.db.db);
     const db: Db = { ...t.app.db, db: t.app.db.db.withPlugin(recorder) };
     const settings = new SettingsService(db.db, new SettingsStore(db.db), clock, t.app.services.audit);
-    const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, 'example.test'), targets: new CampaignTargetsStore(db.dialect), settings, recorders: { audit: t.app.services.audit, events: t.app.services.webhooks }, clock });
+    const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, 'example.test'), targets: new CampaignTargetsStore(db.dialect), campaigns: new CampaignsStore(db.db, db.dialect), settings, recorders: { audit: t.app.services.audit, events: t.app.services.webhooks }, clock });
     const metrics = new Metrics();
     const scrape = createMetricsScrape({ db, metrics, guard, settings, clock });
     expect(await scrape.refresh()).toBeNull();

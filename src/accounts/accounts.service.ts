@@ -17,6 +17,7 @@ import type { RequestContext, SessionsService } from './sessions.service.js';
 import type { SecondFactorCode } from './second-factor/codes.js';
 import type { SecondFactorService } from './second-factor/second-factor.service.js';
 import type { SigninThrottle, ThrottleVerdict } from './signin-throttle.js';
+import type { SignupGate } from './signup-gate.js';
 
 /** Longer inputs are not worth hashing: no valid password is longer after NFKC. */
 const MAX_PASSWORD_CODE_POINTS = 1024;
@@ -37,6 +38,8 @@ export interface AccountsServiceDeps {
   /** Getter: the factor's service needs this one's password check (built after it in createApp). */
   secondFactor(): Pick<SecondFactorService, 'accept'>;
   devices: Pick<NewDeviceWatch, 'signedIn'>;
+  /** Per-address sign-up limit and the lookalike-address rule (signup-gate.ts). */
+  signupGate: SignupGate;
 }
 
 export interface SignInResult {
@@ -48,8 +51,10 @@ export interface SignInResult {
 export class AccountsService {
   constructor(private readonly d: AccountsServiceDeps) {}
 
-  async signUp(rawEmail: unknown, rawPassword: string): Promise<{ id: string; email: string }> {
+  /** `ip`: the client's address (counted before any hashing); omitted by trusted callers (the demo). */
+  async signUp(rawEmail: unknown, rawPassword: string, ip?: string): Promise<{ id: string; email: string }> {
     const email = normalizeEmail(rawEmail);
+    await this.d.signupGate.admit(email, ip);
     const password = await checkPasswordPolicy(rawPassword, { minLength: this.d.passwordMinLength, email, blocklist: this.d.blocklist });
     const hash = await this.d.hasher.hash(password);
     const now = this.d.clock.now();

@@ -39,8 +39,10 @@ export function normalizeEmail(raw: unknown): string {
   // mailboxes) on purpose: virtually every provider delivers both to one mailbox, so two accounts that
   // differ only by case would be two accounts for one person, and the second one an account-takeover
   // path (a reset requested for "Alice@x.com" must reach the account that "alice@x.com" created).
-  // NFC first, so the same accented name typed two ways is the same key (RFC 6532 §3.1).
-  const local = rawLocal.normalize('NFC').toLowerCase();
+  // NFKC first: the same accented name typed two ways is the same key (RFC 6532 §3.1 asks for NFC at
+  // least), and compatibility forms fold to their plain letter, so "ａｌｉｃｅ" (fullwidth) is "alice"
+  // rather than a second account beside it. Lookalikes from other scripts: email-scripts.ts.
+  const local = rawLocal.normalize('NFKC').toLowerCase();
   if (local.length === 0 || Buffer.byteLength(local, 'utf8') > MAX_LOCAL || !LOCAL_CHARS.test(local)) throw invalid();
   // Dot-atom: no leading, trailing or doubled dots.
   if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) throw invalid();

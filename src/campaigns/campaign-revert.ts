@@ -14,6 +14,9 @@ import type { OperatorIdentity } from '../operators/operators.service.js';
 import type { Db } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import type { CampaignsService } from './campaigns.service.js';
+import type { CampaignsStore } from './campaigns.store.js';
+import type { CampaignTargetsStore } from './campaign-targets.store.js';
+import type { CampaignWavesStore } from './campaign-waves.store.js';
 
 const BATCH = 500;
 
@@ -36,14 +39,30 @@ export interface RevertPlan {
   unsent_notices_cancelled: number;
 }
 
+export interface CampaignReverterDeps {
+  db: Db;
+  campaigns: CampaignsService;
+  store: CampaignsStore;
+  targets: CampaignTargetsStore;
+  waves: CampaignWavesStore;
+  outbox: NoticeOutbox;
+  recorders: Recorders;
+  clock: Clock;
+}
+
 export class CampaignReverter {
-  constructor(
-    private readonly db: Db,
-    private readonly campaigns: CampaignsService,
-    private readonly outbox: NoticeOutbox,
-    private readonly recorders: Recorders,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly campaigns: CampaignsService;
+  private readonly store: CampaignsStore;
+  private readonly targets: CampaignTargetsStore;
+  private readonly waves: CampaignWavesStore;
+  private readonly outbox: NoticeOutbox;
+  private readonly recorders: Recorders;
+  private readonly clock: Clock;
+
+  constructor(deps: CampaignReverterDeps) {
+    ({ db: this.db, campaigns: this.campaigns, store: this.store, targets: this.targets, waves: this.waves, outbox: this.outbox, recorders: this.recorders, clock: this.clock } = deps);
+  }
 
   async revert(id: string, operator: OperatorIdentity, reason: string, notify: boolean): Promise<void> {
     const state = await this.campaigns.beginRevert(id, operator, reason);
@@ -52,8 +71,8 @@ export class CampaignReverter {
     while ((await this.#batch(id, notify)) > 0);
     await this.db.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
-      const r = await trx.updateTable('campaigns').set({ state: 'reverted', updated_at: now }).where('id', '=', id).where('state', '=', 'reverting').executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return;
+      if (!(await this.store.transition(trx, id, 'finish_revert', now))) return;
+      await this.waves.stopOpen(trx, id, now);
       const reverted = await trx.selectFrom('campaign_targets').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', id).where('state', '=', 'reverted').executeTakeFirstOrThrow();
       await this.recorders.audit.append(trx, { actor: `operator:${operator.id}`, action: 'campaign.reverted', subject: `campaign:${id}`, reason, data: { reverted: Number(reverted.n) } });
       await this.recorders.events.emit(trx, 'campaign.reverted', { campaign_id: id, reverted: Number(reverted.n) }, `campaign.reverted:${id}`);
@@ -173,7 +192,7 @@ export class CampaignReverter {
             idempotencyKey: `correction:${id}:${t.account_id}`,
           });
         }
-        await trx.updateTable('campaign_targets').set({ state: 'reverted', revert_variant: variant }).where('campaign_id', '=', id).where('seq', '=', t.seq).execute();
+        await this.targets.markReverted(trx, id, t.seq, variant);
       }
       return targets.length;
     });

@@ -12,7 +12,8 @@ import type { Guard } from './guard/guard.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Db } from '../storage/database.js';
 import type { CampaignsService } from './campaigns.service.js';
-import type { CampaignRow } from './campaigns.store.js';
+import type { CampaignRow, CampaignsStore } from './campaigns.store.js';
+import type { CampaignWavesStore } from './campaign-waves.store.js';
 import { nextWaveRange } from './wave-plan.js';
 import { waveHealth } from './wave-health.js';
 
@@ -40,25 +41,41 @@ export interface CampaignRunnerOptions {
   workerId?: string;
 }
 
+export interface CampaignRunnerDeps {
+  db: Db;
+  guard: Guard;
+  campaigns: CampaignsService;
+  store: CampaignsStore;
+  waves: CampaignWavesStore;
+  settings: SettingsService;
+  recorders: Recorders;
+  clock: Clock;
+  logger: Logger;
+  options: CampaignRunnerOptions;
+}
+
 export class CampaignRunner {
   readonly #id: string;
   readonly #loop: PollingLoop;
   #batchSize = BATCH_FIRST;
 
-  constructor(
-    private readonly db: Db,
-    private readonly guard: Guard,
-    private readonly campaigns: CampaignsService,
-    private readonly settings: SettingsService,
-    private readonly recorders: Recorders,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly options: CampaignRunnerOptions,
-  ) {
+  private readonly db: Db;
+  private readonly guard: Guard;
+  private readonly campaigns: CampaignsService;
+  private readonly store: CampaignsStore;
+  private readonly waves: CampaignWavesStore;
+  private readonly settings: SettingsService;
+  private readonly recorders: Recorders;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly options: CampaignRunnerOptions;
+
+  constructor(deps: CampaignRunnerDeps) {
+    ({ db: this.db, guard: this.guard, campaigns: this.campaigns, store: this.store, waves: this.waves, settings: this.settings, recorders: this.recorders, clock: this.clock, logger: this.logger, options: this.options } = deps);
     // host:pid first, so an operator (or a test) can tell which process holds a campaign.
-    this.#id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#id = this.options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     // A pass that touched campaigns is not "work found": holding waves are re-checked each poll, not in a spin.
-    this.#loop = new PollingLoop('campaign runner', async (signal) => (await this.runOnce(signal), 0), options.pollMs, logger);
+    this.#loop = new PollingLoop('campaign runner', async (signal) => (await this.runOnce(signal), 0), this.options.pollMs, this.logger);
   }
 
   /**
@@ -78,58 +95,28 @@ export class CampaignRunner {
       } catch (err) {
         this.logger.error({ err, campaign_id: campaign.id }, 'campaign step failed; will retry');
       } finally {
-        await this.db.db.updateTable('campaigns').set({ locked_by: null, locked_until: null }).where('id', '=', campaign.id).where('locked_by', '=', this.#id).execute();
+        await this.store.releaseLease(campaign.id, this.#id);
       }
     }
   }
 
   /** Takes the lease of one running campaign not leased by a live runner (and not yet seen this pass). */
-  async #lease(seen: string[]): Promise<CampaignRow | undefined> {
-    const now = this.clock.now();
-    const row = await this.db.db
-      .updateTable('campaigns')
-      .set({ locked_by: this.#id, locked_until: now + this.options.leaseMs })
-      .where('id', 'in', (qb) =>
-        this.db.dialect.lockForClaim(
-          qb
-            .selectFrom('campaigns')
-            .select('id')
-            .where('state', '=', 'running')
-            // Our own lease too: when the database refused the write that releases it (disk full, server
-            // restarting), waiting out the lease would only delay recovery by leaseMs.
-            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now), eb('locked_by', '=', this.#id)]))
-            .$if(seen.length > 0, (q) => q.where('id', 'not in', seen))
-            .orderBy('updated_at')
-            .limit(1),
-        ),
-      )
-      .returningAll()
-      .executeTakeFirst();
-    return row;
+  #lease(seen: string[]): Promise<CampaignRow | undefined> {
+    return this.store.lease(this.#id, this.clock.now(), this.options.leaseMs, seen);
   }
 
   async #advance(campaign: CampaignRow, signal?: AbortSignal): Promise<void> {
     const settings = await this.settings.get();
     for (;;) {
       if (signal?.aborted) return;
-      const current = await this.db.db
-        .selectFrom('campaign_waves')
-        .selectAll()
-        .where('campaign_id', '=', campaign.id)
-        .orderBy('wave', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const current = await this.waves.latest(campaign.id);
       const now = this.clock.now();
       if (!current || current.state === 'done') {
         const range = nextWaveRange(campaign.target_count, current, settings);
         if (!range) return this.#complete(campaign.id);
         const wave = (current?.wave ?? 0) + 1;
-        await this.db.db
-          .insertInto('campaign_waves')
-          .values({ campaign_id: campaign.id, wave, first_seq: range.first, last_seq: range.last, state: 'applying', started_at: now, hold_until: null, completed_at: null })
-          .onConflict((oc) => oc.columns(['campaign_id', 'wave']).doNothing())
-          .execute();
-        await this.db.db.updateTable('campaigns').set({ current_wave: wave }).where('id', '=', campaign.id).execute();
+        await this.waves.open(campaign.id, wave, range.first, range.last, now);
+        await this.store.setCurrentWave(campaign.id, wave);
         continue;
       }
       if (current.state === 'applying') {
@@ -158,7 +145,7 @@ export class CampaignRunner {
           }
         }
         const hold = this.clock.now() + settings.wave_hold_seconds * 1000;
-        await this.db.db.updateTable('campaign_waves').set({ state: 'holding', hold_until: hold }).where('campaign_id', '=', campaign.id).where('wave', '=', current.wave).execute();
+        await this.waves.hold(campaign.id, current.wave, hold);
         continue;
       }
       // holding: health is checked on every pass, so a bad wave halts within one poll interval.
@@ -172,24 +159,11 @@ export class CampaignRunner {
         // The relay has not taken this wave's mail yet (an outage, a backlog): its holders have not been
         // told, so there is nothing to judge it by. Push the hold on; once the mail is out, the wave gets
         // a whole hold of its own before the next one starts.
-        await this.db.db
-          .updateTable('campaign_waves')
-          .set({ hold_until: now + settings.wave_hold_seconds * 1000 })
-          .where('campaign_id', '=', campaign.id)
-          .where('wave', '=', current.wave)
-          .where('state', '=', 'holding')
-          .execute();
+        await this.waves.extendHold(campaign.id, current.wave, now + settings.wave_hold_seconds * 1000);
         return;
       }
       await this.db.db.transaction().execute(async (trx) => {
-        const r = await trx
-          .updateTable('campaign_waves')
-          .set({ state: 'done', completed_at: now })
-          .where('campaign_id', '=', campaign.id)
-          .where('wave', '=', current.wave)
-          .where('state', '=', 'holding')
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) !== 1) return;
+        if (!(await this.waves.finish(trx, campaign.id, current.wave, now))) return;
         const data = { campaign_id: campaign.id, wave: current.wave, notices: health.notices, failed: health.failed, unexpected: health.unexpected };
         await this.recorders.audit.append(trx, { actor: 'system', action: 'campaign.wave_completed', subject: `campaign:${campaign.id}`, data });
         await this.recorders.events.emit(trx, 'campaign.wave_completed', data, `campaign.wave_completed:${campaign.id}:${current.wave}`);
@@ -197,21 +171,14 @@ export class CampaignRunner {
     }
   }
 
-  async #renewLease(id: string): Promise<boolean> {
-    const r = await this.db.db
-      .updateTable('campaigns')
-      .set({ locked_until: this.clock.now() + this.options.leaseMs })
-      .where('id', '=', id)
-      .where('locked_by', '=', this.#id)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  #renewLease(id: string): Promise<boolean> {
+    return this.store.renewLease(id, this.#id, this.clock.now() + this.options.leaseMs);
   }
 
   async #complete(id: string): Promise<void> {
     const now = this.clock.now();
     await this.db.db.transaction().execute(async (trx) => {
-      const r = await trx.updateTable('campaigns').set({ state: 'completed', completed_at: now, updated_at: now }).where('id', '=', id).where('state', '=', 'running').executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return;
+      if (!(await this.store.transition(trx, id, 'complete', now, { completed_at: now }))) return;
       await this.recorders.audit.append(trx, { actor: 'system', action: 'campaign.completed', subject: `campaign:${id}` });
       await this.recorders.events.emit(trx, 'campaign.completed', { campaign_id: id }, `campaign.completed:${id}`);
     });

@@ -1,9 +1,12 @@
 // campaign_targets: a campaign's frozen target list, one row per account in `seq` order. Every query the
 // guard and the notice worker run on it lives here; batches address a seq range, so each is a range scan
 // of the primary key (campaign_id, seq) however large the campaign is.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
+
+import type { TargetRange } from './guard/forced-reset.store.js';
+import { TARGET_TRANSITIONS } from './transitions.js';
 
 export class CampaignTargetsStore {
   constructor(private readonly dialect: DialectAdapter) {}
@@ -29,6 +32,42 @@ export class CampaignTargetsStore {
       where t.campaign_id = ${campaignId} and t.state = 'pending' and t.seq between ${lo} and ${hi} and c.state = 'active'
       order by t.seq limit 1 offset ${Math.max(0, allowed)}`.execute(trx);
     return rows[0] ? Number(rows[0].seq) : null;
+  }
+
+  /**
+   * Skips the range's targets that cannot be reset: the account is gone, or its credential was already
+   * reset by another campaign and not yet completed by its holder (never reset twice). Returns how many.
+   */
+  async skipUnresettable(trx: Kysely<Database>, r: TargetRange): Promise<number> {
+    const { from, to } = TARGET_TRANSITIONS.skip;
+    const skip = async (reason: string, condition: RawBuilder<unknown>) => {
+      const res = await sql`
+        update campaign_targets set state = ${to}, skip_reason = ${reason}, wave = ${r.wave}
+        where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]} and ${condition}`.execute(trx);
+      return Number(res.numAffectedRows ?? 0);
+    };
+    const missing = await skip('account_missing', sql`not exists (select 1 from credentials c where c.account_id = campaign_targets.account_id)`);
+    const reset = await skip('already_reset', sql`exists (select 1 from credentials c where c.account_id = campaign_targets.account_id and c.state <> 'active')`);
+    return missing + reset;
+  }
+
+  /**
+   * Marks the range's pending targets applied, each with its notice (found by idempotency key, one probe
+   * of the unique index per target) when the campaign notifies. Returns how many.
+   */
+  async markApplied(trx: Kysely<Database>, r: TargetRange, noticeKeyPrefix: string | null): Promise<number> {
+    const { from, to } = TARGET_TRANSITIONS.apply;
+    const noticeId = noticeKeyPrefix === null ? sql`null` : sql`(select n.id from notices n where n.idempotency_key = ${noticeKeyPrefix} || campaign_targets.account_id)`;
+    const res = await sql`
+      update campaign_targets set state = ${to}, applied_at = ${r.now}, wave = ${r.wave}, notice_id = ${noticeId}
+      where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]}`.execute(trx);
+    return Number(res.numAffectedRows ?? 0);
+  }
+
+  /** Marks one applied target reverted, with the correction variant its holder was sent (or would be). */
+  async markReverted(trx: Kysely<Database>, campaignId: string, seq: number, variant: string): Promise<void> {
+    const { from, to } = TARGET_TRANSITIONS.revert;
+    await trx.updateTable('campaign_targets').set({ state: to, revert_variant: variant }).where('campaign_id', '=', campaignId).where('seq', '=', seq).where('state', 'in', from).execute();
   }
 
   /** Account ids of the targets in [lo, hi] applied at `at` (the batch just written). */

@@ -12,6 +12,8 @@ import type { OperatorIdentity, OperatorsService } from '../operators/operators.
 import type { CampaignReverter } from './campaign-revert.js';
 import type { CampaignsService } from './campaigns.service.js';
 import type { CampaignsStore } from './campaigns.store.js';
+import { minimumRole } from './transitions.js';
+import type { Role } from '../operators/roles.js';
 
 /** Target lists of up to a few million ids fit in this (about 40 bytes per id). */
 export const CAMPAIGN_BODY_LIMIT = 256 * 1024 * 1024;
@@ -160,7 +162,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       },
     );
 
-    const action = (name: string, minimum: 'operator' | 'approver', run: (id: string, operator: OperatorIdentity, reason: string | undefined) => Promise<unknown>) =>
+    const action = (name: string, minimum: Role, run: (id: string, operator: OperatorIdentity, reason: string | undefined) => Promise<unknown>) =>
       app.post(
         `/v1/admin/campaigns/:id/${name}`,
         {
@@ -174,11 +176,12 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
           return view(request.params.id);
         },
       );
-    action('approve', 'approver', (id, op) => deps.campaigns.approve(id, op));
-    action('start', 'operator', (id, op) => deps.campaigns.start(id, op));
-    action('halt', 'operator', (id, op, reason) => deps.campaigns.halt(id, op, reason ?? 'halted by an operator'));
-    action('resume', 'operator', (id, op) => deps.campaigns.resume(id, op));
-    action('cancel', 'operator', (id, op) => deps.campaigns.cancel(id, op));
+    // The minimum role of each action is the transition table's (transitions.ts).
+    action('approve', minimumRole('approve'), (id, op) => deps.campaigns.approve(id, op));
+    action('start', minimumRole('start'), (id, op) => deps.campaigns.start(id, op));
+    action('halt', minimumRole('halt'), (id, op, reason) => deps.campaigns.halt(id, op, reason ?? 'halted by an operator'));
+    action('resume', minimumRole('resume'), (id, op) => deps.campaigns.resume(id, op));
+    action('cancel', minimumRole('cancel'), (id, op) => deps.campaigns.cancel(id, op));
 
     app.post(
       '/v1/admin/campaigns/:id/revert',

@@ -18,6 +18,7 @@ import type { Db } from '../storage/database.js';
 import { parseFilter, type FindingQuery } from '../detection/findings/findings.service.js';
 import type { FindingFilter, FindingsStore } from '../detection/findings/findings.store.js';
 import type { CampaignRow, CampaignsStore } from './campaigns.store.js';
+import { CAMPAIGN_TRANSITIONS, type CampaignTransition } from './transitions.js';
 
 export type CampaignTargets = { account_ids: string[] } | { emails: string[] } | { findings: FindingQuery };
 
@@ -202,7 +203,7 @@ export class CampaignsService {
     if (result.stopped === 'kill_switch') await this.halt(campaign.id, 'system', 'kill switch engaged while this reset was starting').catch(() => undefined);
     const now = this.clock.now();
     await this.db.db.transaction().execute(async (trx) => {
-      if (result.stopped === null && (await this.store.transition(trx, campaign.id, ['running'], 'completed', now, { completed_at: now, current_wave: 1 }))) {
+      if (result.stopped === null && (await this.store.transition(trx, campaign.id, 'complete', now, { completed_at: now, current_wave: 1 }))) {
         await this.recorders.audit.append(trx, { actor: 'system', action: 'campaign.completed', subject: `campaign:${campaign.id}`, data: { applied: result.applied } });
         await this.recorders.events.emit(trx, 'campaign.completed', { campaign_id: campaign.id }, `campaign.completed:${campaign.id}`);
       }
@@ -216,7 +217,7 @@ export class CampaignsService {
     if (campaign.created_by === operator.id) throw new AppError('creator_cannot_approve');
     if (campaign.guard_verdict === 'blocked') throw new AppError('campaign_blocked');
     const now = this.clock.now();
-    return this.#move(id, ['awaiting_approval'], 'ready', operator, 'campaign.approved', undefined, { approved_by: operator.id, approved_at: now });
+    return this.#move(id, 'approve', operator, 'campaign.approved', undefined, { approved_by: operator.id, approved_at: now });
   }
 
   async start(id: string, operator: OperatorIdentity): Promise<CampaignRow> {
@@ -224,27 +225,27 @@ export class CampaignsService {
     if (campaign.guard_verdict === 'blocked') throw new AppError('campaign_blocked');
     if (campaign.state === 'awaiting_approval') throw new AppError('approval_required');
     await this.guard.assertRunnable();
-    return this.#move(id, ['ready'], 'running', operator, 'campaign.started', undefined, { started_at: this.clock.now() });
+    return this.#move(id, 'start', operator, 'campaign.started', undefined, { started_at: this.clock.now() });
   }
 
   async halt(id: string, operator: OperatorIdentity | 'system', reason: string): Promise<CampaignRow> {
-    return this.#move(id, ['running'], 'halted', operator, 'campaign.halted', reason, { halt_reason: reason });
+    return this.#move(id, 'halt', operator, 'campaign.halted', reason, { halt_reason: reason });
   }
 
   async resume(id: string, operator: OperatorIdentity): Promise<CampaignRow> {
     await this.guard.assertRunnable();
-    return this.#move(id, ['halted'], 'running', operator, 'campaign.resumed', undefined, { halt_reason: null });
+    return this.#move(id, 'resume', operator, 'campaign.resumed', undefined, { halt_reason: null });
   }
 
   async cancel(id: string, operator: OperatorIdentity): Promise<CampaignRow> {
-    return this.#move(id, ['draft', 'awaiting_approval', 'ready'], 'cancelled', operator, 'campaign.cancelled');
+    return this.#move(id, 'cancel', operator, 'campaign.cancelled');
   }
 
   /** Moves a campaign into 'reverting' (or finds it there or already reverted); returns that state. */
   async beginRevert(id: string, operator: OperatorIdentity, reason: string): Promise<'reverting' | 'reverted'> {
     const current = await this.#get(id);
     if (current.state === 'reverted' || current.state === 'reverting') return current.state;
-    await this.#move(id, ['running', 'halted', 'completed'], 'reverting', operator, 'campaign.revert_started', reason);
+    await this.#move(id, 'begin_revert', operator, 'campaign.revert_started', reason);
     return 'reverting';
   }
 
@@ -256,8 +257,7 @@ export class CampaignsService {
 
   async #move(
     id: string,
-    from: string[],
-    to: string,
+    name: CampaignTransition,
     operator: OperatorIdentity | 'system',
     action: string,
     reason?: string,
@@ -265,10 +265,11 @@ export class CampaignsService {
   ): Promise<CampaignRow> {
     const current = await this.#get(id);
     const actor = operator === 'system' ? 'system' : actorOf(operator);
+    const { to } = CAMPAIGN_TRANSITIONS[name];
     await this.db.db.transaction().execute(async (trx) => {
       // Under the guard lock, so a transition never interleaves with a batch being applied.
       await this.guard.lock(trx);
-      if (!(await this.store.transition(trx, id, from, to, this.clock.now(), extra))) {
+      if (!(await this.store.transition(trx, id, name, this.clock.now(), extra))) {
         throw new AppError('invalid_transition', `A ${current.state} campaign cannot be moved to ${to}.`, { state: current.state });
       }
       await this.recorders.audit.append(trx, { actor, action, subject: `campaign:${id}`, reason: reason ?? null, data: { from: current.state, to } });

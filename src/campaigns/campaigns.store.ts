@@ -1,6 +1,7 @@
 // Campaign queries: creation of the frozen target set, views, counts and state transitions.
 import { sql, type Kysely } from 'kysely';
 import type { DialectAdapter } from '../storage/dialect.js';
+import { CAMPAIGN_TRANSITIONS, type CampaignTransition } from './transitions.js';
 import type { Database } from '../storage/schema.js';
 import type { CampaignsTable } from './campaigns.schema.js';
 import { waveCounts, type WaveCounts } from './wave-health.js';
@@ -93,8 +94,9 @@ export class CampaignsStore {
     return waveCounts(this.db, id, wave);
   }
 
-  /** Moves a campaign from one of `from` to `to`; false when it was in none of them (a 409). */
-  async transition(executor: Kysely<Database>, id: string, from: string[], to: string, now: number, extra: Partial<CampaignRow> = {}): Promise<boolean> {
+  /** Makes the named change (transitions.ts); false when the campaign was not in a state it starts from (a 409). */
+  async transition(executor: Kysely<Database>, id: string, name: CampaignTransition, now: number, extra: Partial<CampaignRow> = {}): Promise<boolean> {
+    const { from, to } = CAMPAIGN_TRANSITIONS[name];
     const r = await executor
       .updateTable('campaigns')
       .set({ ...extra, state: to, updated_at: now })
@@ -102,6 +104,58 @@ export class CampaignsStore {
       .where('state', 'in', from)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Halts every running campaign (kill switch, tripwire); returns their ids. */
+  async haltAllRunning(executor: Kysely<Database>, reason: string, now: number): Promise<string[]> {
+    const { from, to } = CAMPAIGN_TRANSITIONS.halt;
+    const rows = await executor.updateTable('campaigns').set({ state: to, halt_reason: reason, updated_at: now }).where('state', 'in', from).returning('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Counts a batch's resets on the campaign (the tripwire window reads campaigns updated in it). */
+  async addApplied(executor: Kysely<Database>, id: string, applied: number, now: number): Promise<void> {
+    await executor
+      .updateTable('campaigns')
+      .set((eb) => ({ applied_count: eb('applied_count', '+', applied), updated_at: now }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The runner's lease on one running campaign not leased by a live runner (and not in `seen`). */
+  async lease(runnerId: string, now: number, leaseMs: number, seen: string[]): Promise<CampaignRow | undefined> {
+    return this.db
+      .updateTable('campaigns')
+      .set({ locked_by: runnerId, locked_until: now + leaseMs })
+      .where('id', 'in', (qb) =>
+        this.dialect.lockForClaim(
+          qb
+            .selectFrom('campaigns')
+            .select('id')
+            .where('state', '=', 'running')
+            // Our own lease too: when the database refused the write that releases it (disk full, server
+            // restarting), waiting out the lease would only delay recovery by leaseMs.
+            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now), eb('locked_by', '=', runnerId)]))
+            .$if(seen.length > 0, (q) => q.where('id', 'not in', seen))
+            .orderBy('updated_at')
+            .limit(1),
+        ),
+      )
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async renewLease(id: string, runnerId: string, until: number): Promise<boolean> {
+    const r = await this.db.updateTable('campaigns').set({ locked_until: until }).where('id', '=', id).where('locked_by', '=', runnerId).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async releaseLease(id: string, runnerId: string): Promise<void> {
+    await this.db.updateTable('campaigns').set({ locked_by: null, locked_until: null }).where('id', '=', id).where('locked_by', '=', runnerId).execute();
+  }
+
+  async setCurrentWave(id: string, wave: number): Promise<void> {
+    await this.db.updateTable('campaigns').set({ current_wave: wave }).where('id', '=', id).execute();
   }
 
   async counts(id: string): Promise<CampaignCounts> {

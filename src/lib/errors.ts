@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, title: 'The request body is too large.' },
   uri_too_long: { status: 414, title: 'A part of the address is too long.' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type.' },
+  email_mixed_script: { status: 400, title: 'The part of the email address before the @ mixes letters of different scripts.' },
   holder_text_unsafe: { status: 400, title: 'Text shown to account holders must be plain words: no links, addresses, line breaks or control characters.' },
   webhook_target_refused: { status: 400, title: 'Webhooks may only call public addresses.' },
   unknown_setting: { status: 400, title: 'Unknown setting.' },

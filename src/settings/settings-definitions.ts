@@ -21,6 +21,8 @@ export const SETTINGS = {
   forced_reset_token_ttl_seconds: { default: 86_400, min: 300, max: 7 * 86_400, integer: true, description: 'Lifetime of the link in a forced-reset notice.' },
   reset_requests_per_account_per_hour: { default: 3, min: 1, max: 1000, integer: true, description: 'Reset mails sent per account per hour; further requests are accepted but send nothing.' },
   reset_requests_per_ip_per_hour: { default: 20, min: 1, max: 1_000_000, integer: true, description: 'Reset requests accepted per client IP per hour; more get 429.' },
+  signups_per_ip_per_hour: { default: 20, min: 1, max: 1_000_000, integer: true, description: 'Sign-ups accepted per client IP per hour (API and page alike); more get 429.' },
+  email_mixed_script_refuse: { default: 1, min: 0, max: 1, integer: true, description: '1: a sign-up whose address mixes letters of different scripts before the @ (a Cyrillic "а" among Latin letters: a lookalike of another address) is refused with 400 email_mixed_script; 0: it is accepted and flagged in the log.' },
   // Credential stuffing (src/detection/stuffing/, docs/detection.md).
   stuffing_window_seconds: { default: 600, min: 60, max: 3600, integer: true, description: 'Sliding window of the credential-stuffing rules (counted in one-minute buckets).' },
   stuffing_failures_per_ip: { default: 20, min: 2, max: 1_000_000, integer: true, description: 'Failed sign-ins from one IP address within the window that make it a stuffing source.' },

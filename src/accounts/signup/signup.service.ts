@@ -21,6 +21,7 @@ import type { AccountsStore } from '../accounts.store.js';
 import { normalizeEmail } from '../email.js';
 import type { PasswordHasher } from '../password-hasher.js';
 import { checkPasswordPolicy } from '../password-policy.js';
+import type { SignupGate } from '../signup-gate.js';
 import type { EmailVerificationService } from './email-verification.service.js';
 
 const HOUR_MS = 3_600_000;
@@ -39,6 +40,8 @@ export interface SignupDeps {
   requests: Pick<ResetRequestQueue, 'enqueue'>;
   clock: Clock;
   passwordMinLength: number;
+  /** signups_per_ip_per_hour and the address checks every sign-up passes (429 / 400 before any work). */
+  signupGate: SignupGate;
 }
 
 export type SignupAnswer = { status: 'accepted' } | { status: 'created'; id: string; email: string };
@@ -56,6 +59,7 @@ export class SignupService {
 
   async register(rawEmail: unknown, rawPassword: string, ip: string): Promise<SignupAnswer> {
     const email = normalizeEmail(rawEmail);
+    await this.d.signupGate.admit(email, ip);
     const hash = await this.#hashFor(email, rawPassword);
     if ((await this.d.settings.get()).signup_email_verification === 0) {
       const id = await this.d.db.transaction().execute((trx) => this.#insert(trx, { email, hash, verified: true, via: 'signup' }));
@@ -96,6 +100,7 @@ export class SignupService {
   /** POST /v1/admin/accounts: created at once, audited; an unverified one is mailed its link. */
   async createByOperator(input: { email: unknown; password?: string | undefined; email_verified?: boolean | undefined }, operatorId: string): Promise<{ id: string; email: string }> {
     const email = normalizeEmail(input.email);
+    await this.d.signupGate.admit(email, undefined);
     const hash = input.password === undefined ? null : await this.#hashFor(email, input.password);
     const verified = input.email_verified ?? true;
     const now = this.d.clock.now();

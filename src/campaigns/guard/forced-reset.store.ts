@@ -4,8 +4,9 @@
 // transaction, after the guard has chosen the range of targets to decide.
 //
 // A batch is a seq range of one campaign's pending targets, and every step is ONE statement over that
-// range (set-based, no per-account work in JavaScript): skip what cannot be reset, keep the credential
-// being replaced, flag the credential, revoke sessions, queue one notice per target, mark the targets.
+// range (set-based, no per-account work in JavaScript): keep the credential being replaced, flag the
+// credential, revoke sessions, queue one notice per target (the targets themselves are marked by
+// CampaignTargetsStore, their one owner).
 // The notices carry no secrets yet: the reset link and the verification code are made when the notice
 // worker first sends each one (forced-reset-links.ts), so applying costs the same with or without a
 // holder ever opening the mail.
@@ -40,26 +41,11 @@ export class ForcedResetStore {
   }
 
   /**
-   * Skips the range's targets that cannot be reset: the account is gone, or its credential was already
-   * reset by another campaign and not yet completed by its holder (never reset twice). Returns how many.
+   * Resets every target of the range still pending (CampaignTargetsStore.skipUnresettable ran first, so
+   * each has an active credential). Returns the idempotency-key prefix of the notices it queued (null
+   * for a campaign that does not notify), which CampaignTargetsStore.markApplied records on each target.
    */
-  async skipUnresettable(trx: Kysely<Database>, r: TargetRange): Promise<number> {
-    const skip = async (reason: string, condition: RawBuilder<unknown>) => {
-      const res = await sql`
-        update campaign_targets set state = 'skipped', skip_reason = ${reason}, wave = ${r.wave}
-        where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = 'pending' and ${condition}`.execute(trx);
-      return Number(res.numAffectedRows ?? 0);
-    };
-    const missing = await skip('account_missing', sql`not exists (select 1 from credentials c where c.account_id = campaign_targets.account_id)`);
-    const reset = await skip('already_reset', sql`exists (select 1 from credentials c where c.account_id = campaign_targets.account_id and c.state <> 'active')`);
-    return missing + reset;
-  }
-
-  /**
-   * Applies every target of the range still pending (skipUnresettable ran first, so each has an active
-   * credential). Returns how many were applied.
-   */
-  async apply(trx: Kysely<Database>, campaign: Pick<CampaignsTable, 'id' | 'reason' | 'notify' | 'revoke_sessions'>, r: TargetRange, tokenTtlMs: number): Promise<number> {
+  async apply(trx: Kysely<Database>, campaign: Pick<CampaignsTable, 'id' | 'reason' | 'notify' | 'revoke_sessions'>, r: TargetRange, tokenTtlMs: number): Promise<string | null> {
     const inRange = (column: RawBuilder<unknown>) => this.dialect.inSubquery(column, this.#pending(r));
     // The credential being replaced, kept for revert.
     await sql`
@@ -83,11 +69,6 @@ export class ForcedResetStore {
       const payload = forcedResetPayload(campaign, r.now, r.now + tokenTtlMs);
       await enqueueSelected(trx, this.dialect, { kind: 'forced_reset', campaignId: campaign.id, payload, keyPrefix, rows }, r.now, this.messageIdDomain);
     }
-    // The notice is found by its idempotency key (unique index), one probe per target.
-    const noticeId = campaign.notify ? sql`(select n.id from notices n where n.idempotency_key = ${keyPrefix} || campaign_targets.account_id)` : sql`null`;
-    const res = await sql`
-      update campaign_targets set state = 'applied', applied_at = ${r.now}, wave = ${r.wave}, notice_id = ${noticeId}
-      where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = 'pending'`.execute(trx);
-    return Number(res.numAffectedRows ?? 0);
+    return campaign.notify ? keyPrefix : null;
   }
 }

@@ -10,6 +10,7 @@ import type { SettingsService } from '../../settings/settings.service.js';
 import type { Db } from '../../storage/database.js';
 import type { Database } from '../../storage/schema.js';
 import type { CampaignTargetsStore } from '../campaign-targets.store.js';
+import type { CampaignsStore } from '../campaigns.store.js';
 import type { ForcedResetStore } from './forced-reset.store.js';
 import { GuardStore, HOUR_MS, KILL_SWITCH, TRIPWIRE_RESET, type SwitchState } from './guard.store.js';
 
@@ -37,6 +38,7 @@ export interface GuardDeps {
   db: Db;
   forcedResets: ForcedResetStore;
   targets: CampaignTargetsStore;
+  campaigns: CampaignsStore;
   settings: SettingsService;
   recorders: Recorders;
   clock: Clock;
@@ -48,6 +50,7 @@ export class Guard {
   readonly #db: Db;
   readonly #writer: ForcedResetStore;
   readonly #targets: CampaignTargetsStore;
+  readonly #campaigns: CampaignsStore;
   readonly #settings: SettingsService;
   readonly #recorders: Recorders;
   readonly #clock: Clock;
@@ -57,6 +60,7 @@ export class Guard {
     this.#db = deps.db;
     this.#writer = deps.forcedResets;
     this.#targets = deps.targets;
+    this.#campaigns = deps.campaigns;
     this.#settings = deps.settings;
     this.#recorders = deps.recorders;
     this.#clock = deps.clock;
@@ -107,7 +111,7 @@ export class Guard {
   async #setKillSwitch(trx: Kysely<Database>, engaged: boolean, reason: string, actor: string): Promise<void> {
     const now = this.#clock.now();
     await this.store.setSwitch(trx, KILL_SWITCH, engaged, reason, now, actor);
-    const halted = engaged ? await this.store.haltAllRunning(trx, `kill switch: ${reason}`, now) : [];
+    const halted = engaged ? await this.#campaigns.haltAllRunning(trx, `kill switch: ${reason}`, now) : [];
     await this.#recorders.audit.append(trx, { actor, action: engaged ? 'guard.kill_switch_engaged' : 'guard.kill_switch_released', subject: 'guard', reason, data: { halted } });
     await this.#recorders.events.emit(trx, 'guard.kill_switch_changed', { engaged, reason, halted_campaigns: halted }, `kill_switch:${now}:${engaged}`);
   }
@@ -136,7 +140,7 @@ export class Guard {
       await this.lock(trx);
       const result: BatchResult = { applied: 0, skipped: 0, stopped: null, lastSeq: null };
       if (await this.killSwitchEngaged(trx)) return { ...result, stopped: 'kill_switch' };
-      const campaign = await trx.selectFrom('campaigns').selectAll().where('id', '=', campaignId).executeTakeFirst();
+      const campaign = await this.#campaigns.get(trx, campaignId);
       if (!campaign || campaign.state !== 'running') return { ...result, stopped: 'not_running' };
       const window = await this.#targets.pendingWindow(trx, campaignId, fromSeq, toSeq, limit);
       if (!window) return result;
@@ -156,18 +160,13 @@ export class Guard {
       }
       if (hi >= window.lo) {
         const range = { campaignId, lo: window.lo, hi, wave, now };
-        result.skipped = await this.#writer.skipUnresettable(trx, range);
-        result.applied = await this.#writer.apply(trx, campaign, range, settings.forced_reset_token_ttl_seconds * 1000);
+        result.skipped = await this.#targets.skipUnresettable(trx, range);
+        const noticeKeyPrefix = await this.#writer.apply(trx, campaign, range, settings.forced_reset_token_ttl_seconds * 1000);
+        result.applied = await this.#targets.markApplied(trx, range, noticeKeyPrefix);
         result.lastSeq = hi;
         await this.#emitApplied(trx, range);
       }
-      if (result.applied > 0) {
-        await trx
-          .updateTable('campaigns')
-          .set((eb) => ({ applied_count: eb('applied_count', '+', result.applied), updated_at: now }))
-          .where('id', '=', campaignId)
-          .execute();
-      }
+      if (result.applied > 0) await this.#campaigns.addApplied(trx, campaignId, result.applied, now);
       if (tripped) {
         await this.#trip(trx, settings.tripwire_budget_per_hour, campaignId);
         return { ...result, stopped: 'tripwire' };

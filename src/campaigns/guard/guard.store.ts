@@ -51,15 +51,4 @@ export class GuardStore {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
-
-  /** Halts every running campaign (kill switch, tripwire); returns their ids. */
-  async haltAllRunning(executor: Kysely<Database>, reason: string, now: number): Promise<string[]> {
-    const rows = await executor
-      .updateTable('campaigns')
-      .set({ state: 'halted', halt_reason: reason, updated_at: now })
-      .where('state', '=', 'running')
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
-  }
 }

@@ -13,8 +13,8 @@ const GROUPS: Array<{ title: string; intro: string; names: SettingName[] }> = [
   },
   {
     title: 'Reset links and requests',
-    intro: 'Lifetimes of reset links, and how often people may ask for one.',
-    names: ['reset_token_ttl_seconds', 'forced_reset_token_ttl_seconds', 'reset_requests_per_account_per_hour', 'reset_requests_per_ip_per_hour'],
+    intro: 'Lifetimes of reset links, and how often people may ask for one or sign up.',
+    names: ['reset_token_ttl_seconds', 'forced_reset_token_ttl_seconds', 'reset_requests_per_account_per_hour', 'reset_requests_per_ip_per_hour', 'signups_per_ip_per_hour'],
   },
 ];
 
