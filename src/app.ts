@@ -95,7 +95,7 @@ import { CampaignRunner } from './campaigns/campaign-runner.js';
 import { campaignsRoutes } from './campaigns/campaigns.routes.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
 import { CampaignsStore } from './campaigns/campaigns.store.js';
-import { forcedResetAdapter } from './campaigns/forced-reset-adapter.js';
+import { forcedResetAdapter, holderResetAdapter } from './campaigns/forced-reset-adapter.js';
 import { ForcedResetStore } from './campaigns/guard/forced-reset.store.js';
 import { CampaignTargetsStore } from './campaigns/campaign-targets.store.js';
 import { CampaignWavesStore } from './campaigns/campaign-waves.store.js';
@@ -242,12 +242,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const campaignWaves = new CampaignWavesStore(db.db);
   const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, outbox, recorders, clock });
-  // Holder-initiated resets go through the guard's single-account path (a detector's campaign of one) for now.
-  const holderReset: HolderResetPort = {
-    async resetByHolder(accountId, reason) {
-      await resets.forceReset({ accountId, reason, detector: 'holder_report', findingIds: [] });
-    },
-  };
+  // Holder-initiated resets: a campaign of one approved by its holder (no tripwire budget; the kill switch applies).
+  const holderReset = holderResetAdapter(campaigns);
   const notMe = new NotMeService({ db: db.db, sessions: sessionsStore, findings, events: webhooks, holderReset, clock, logger });
 
   // transports

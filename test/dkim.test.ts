@@ -86,6 +86,21 @@ describe.each(DIALECTS)('DKIM-signed notices on %s', (kind) => {
     // And a record for another key does not verify this one.
     expect((await verify(mail.raw, 'rg2026', generateDkimKey('rsa')))[0]!.status.result).toBe('fail');
   });
+
+  it('a retry after a refused attempt is signed again, under the notice\'s one Message-ID', async () => {
+    await signUpAndIn(t.app, 'retry@example.com', 'correct horse battery staple');
+    sink.setMode('tempfail');
+    await t.app.http.inject({ method: 'POST', url: '/v1/password-resets', payload: { email: 'retry@example.com' } });
+    await t.app.resetRequests.drain();
+    await t.app.worker.runOnce();
+    const [row] = await t.app.db.db.selectFrom('notices').select(['message_id', 'attempts', 'state']).where('recipient', '=', 'retry@example.com').execute();
+    expect(row, JSON.stringify(row)).toMatchObject({ attempts: 1, state: 'pending' });
+    sink.setMode('accept');
+    await new Promise((r) => setTimeout(r, 250)); // past the test's backoff cap
+    await t.app.worker.drain(10_000);
+    const retried = await sink.waitFor((m) => m.messageId === row!.message_id, 10_000);
+    expect((await verify(retried.raw, 'rg2026', rsaPem))[0]!.status.result).toBe('pass');
+  });
 });
 
 describe('DKIM with Ed25519, and in the dev mailbox', () => {

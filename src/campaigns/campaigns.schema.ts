@@ -2,7 +2,7 @@
 
 export interface CampaignsTable {
   id: string;
-  /** 'single' (one account, from the API), 'campaign' (an operator's list), 'detector' (automatic). */
+  /** 'single' (one account, from the API), 'campaign' (an operator's list), 'detector' (automatic), 'holder' (the holder's own report). */
   kind: string;
   state: string;
   reason: string;

@@ -52,12 +52,23 @@ export interface CreateCampaign {
 /** Target count from which creating a campaign refreshes the planner's statistics of campaign_targets. */
 const REFRESH_STATISTICS_AT = 10_000;
 
-const actorOf = (op: OperatorIdentity) => (op.id.startsWith(DETECTOR_PREFIX) ? op.id : `operator:${op.id}`);
+const actorOf = (op: OperatorIdentity) => (op.id.startsWith(DETECTOR_PREFIX) || op.id.startsWith(HOLDER_PREFIX) ? op.id : `operator:${op.id}`);
 
 /** Detectors act as an identity of their own (never an operator key): `detector:<finding kind>`. */
 const DETECTOR_PREFIX = 'detector:';
 export function detectorIdentity(kind: string): OperatorIdentity {
   return { id: `${DETECTOR_PREFIX}${kind}`, name: `${kind} detector`, role: 'operator' };
+}
+
+/**
+ * A holder who reports their account is not theirs ("This wasn't me", undoing an email change) asks for
+ * the reset of that one account as `holder:<account id>`. The campaign is approved by that same holder:
+ * it spends no tripwire budget (the tripwire counts resets nobody approved, and a holder can only ever
+ * reset their own account), but the kill switch still stops it.
+ */
+const HOLDER_PREFIX = 'holder:';
+export function holderIdentity(accountId: string): OperatorIdentity {
+  return { id: `${HOLDER_PREFIX}${accountId}`, name: 'account holder', role: 'operator' };
 }
 
 export class CampaignsService {
@@ -95,7 +106,7 @@ export class CampaignsService {
    * `findingIds`: findings this campaign acts on besides those its targets name (a detector's reset).
    * `expectFingerprint`: the preview's fingerprint; a different resolved set is refused (400).
    */
-  async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' | 'detector' = 'campaign', findingIds: string[] = [], expectFingerprint?: string): Promise<CampaignRow> {
+  async create(input: CreateCampaign, operator: OperatorIdentity, kind: 'campaign' | 'single' | 'detector' | 'holder' = 'campaign', findingIds: string[] = [], expectFingerprint?: string): Promise<CampaignRow> {
     const { accountIds, unknown, findings, verdict, reasons } = await this.#plan(input);
     // Only when asked: hashing a million ids costs ~0.1 s that API creation does not need to pay.
     if (expectFingerprint !== undefined && expectFingerprint !== targetFingerprint(accountIds)) {
@@ -109,7 +120,7 @@ export class CampaignsService {
       state: verdict === 'blocked' ? 'draft' : verdict === 'needs_approval' ? 'awaiting_approval' : 'ready',
       reason,
       created_by: operator.id,
-      approved_by: null,
+      approved_by: kind === 'holder' ? operator.id : null,
       target_count: accountIds.length,
       expected_count: input.expected_count,
       unknown_count: unknown,
@@ -123,7 +134,7 @@ export class CampaignsService {
       locked_by: null,
       locked_until: null,
       created_at: now,
-      approved_at: null,
+      approved_at: kind === 'holder' ? now : null,
       started_at: null,
       completed_at: null,
       updated_at: now,
@@ -188,7 +199,7 @@ export class CampaignsService {
    * Detectors use it too (`detectorIdentity`, kind 'detector', the findings it acts on): never approved,
    * so every such reset spends the tripwire budget.
    */
-  async forceResetOne(accountId: string, reason: string, operator: OperatorIdentity, from: { kind: 'single' | 'detector'; findingIds: string[] } = { kind: 'single', findingIds: [] }): Promise<CampaignRow> {
+  async forceResetOne(accountId: string, reason: string, operator: OperatorIdentity, from: { kind: 'single' | 'detector' | 'holder'; findingIds: string[] } = { kind: 'single', findingIds: [] }): Promise<CampaignRow> {
     const exists = await this.db.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
     if (!exists) throw new AppError('not_found', 'No account with that id.');
     const campaign = await this.create({ reason, targets: { account_ids: [accountId] }, expected_count: 1 }, operator, from.kind, from.findingIds);
