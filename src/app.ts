@@ -50,6 +50,11 @@ import { NoticeOutbox, messageIdDomainFor } from './notices/outbox.store.js';
 import { OperatorsService } from './operators/operators.service.js';
 import { OperatorsStore } from './operators/operators.store.js';
 import { operatorsRoutes } from './operators/operators.routes.js';
+import { AccountSearchStore } from './desk/account-search.store.js';
+import { DeskService } from './desk/desk.service.js';
+import { DeskStore } from './desk/desk.store.js';
+import { deskRoutes } from './desk/desk.routes.js';
+import { TIMELINE_SOURCES } from './desk/timeline-sources.js';
 import { OperatorSessionsService } from './operators/operator-sessions.service.js';
 import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
 import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
@@ -142,6 +147,7 @@ export interface App {
     feedback: NoticeFeedbackService;
     findings: FindingsService;
     breachDumps: BreachDumpsService;
+    desk: DeskService;
     securityPhrases: SecurityPhraseService;
     signup: SignupService;
     emailVerification: EmailVerificationService;
@@ -210,8 +216,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets });
   const devicesStore = new DevicesStore(db.db);
   const devices = new NewDeviceWatch({ db: db.db, store: devicesStore, keyring, outbox, settings, clock });
+  const deskStore = new DeskStore(db.db);
   const signupGate = createSignupGate({ rates, settings, clock, logger });
-  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices, signupGate });
+  const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices, signupGate, failureLog: deskStore });
   const secondFactor: SecondFactorService = new SecondFactorService({
     db: db.db,
     store: new SecondFactorStore(db.db),
@@ -240,6 +247,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
+  const desk = new DeskService({
+    db,
+    search: new AccountSearchStore(db.db, db.dialect),
+    store: deskStore,
+    sessions: sessionsStore,
+    tokens: tokensStore,
+    outbox,
+    settings,
+    keyring,
+    audit,
+    clock,
+    sources: TIMELINE_SOURCES,
+  });
   const campaignWaves = new CampaignWavesStore(db.db);
   const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, outbox, recorders, clock });
   // Holder-initiated resets: a campaign of one approved by its holder (no tripwire budget; the kill switch applies).
@@ -280,6 +300,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       operatorsRoutes({ operators }),
+      deskRoutes({ desk, operators }),
       auditRoutes({ audit, operators }),
       findingsRoutes({ findings, operators }),
       breachDumpsRoutes({ breachDumps, operators }),
@@ -317,7 +338,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, signup, emailVerification },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk, signup, emailVerification },
     outbox,
     resetRequests,
     worker,

@@ -274,6 +274,16 @@ function parseLoadShedding(env: Env): LoadSheddingConfig {
   };
 }
 
+/**
+ * The config of a one-shot CLI command (campaign list|show|watch, breach import): it starts no workers,
+ * and its output is what it prints, so the log says only warnings and errors unless
+ * RESETGUARD_LOG_LEVEL asks for more.
+ */
+export function loadCliConfig(env: Env = process.env): Config {
+  const config = loadConfig(env);
+  return env.RESETGUARD_LOG_LEVEL?.trim() ? config : { ...config, logLevel: 'warn' };
+}
+
 export interface ConfigOverrides {
   host?: string;
   port?: number;

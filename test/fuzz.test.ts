@@ -25,7 +25,7 @@ const nasty = fc.oneof(
   fc.array(fc.string(), { maxLength: 5 }),
   fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
 );
-const knownKeys = ['email', 'password', 'token', 'current_password', 'new_password', 'code', 'totp_code', 'recovery_code', 'reason', 'canary_size', 'approval_threshold'];
+const knownKeys = ['email', 'password', 'token', 'current_password', 'new_password', 'code', 'totp_code', 'recovery_code', 'reason', 'canary_size', 'approval_threshold', 'notice_id', 'name', 'role'];
 const body = fc.oneof(
   fc.dictionary(fc.constantFrom(...knownKeys), nasty, { maxKeys: 4 }),
   fc.record({ email: nasty, password: nasty }),
@@ -112,7 +112,7 @@ describe('fuzzing every route', () => {
   it('fuzzes query strings of GET routes', async () => {
     for (const op of operations.filter((o) => o.method === 'GET')) {
       await fc.assert(
-        fc.asyncProperty(fc.dictionary(fc.constantFrom('to', 'limit', 'cursor', 'after', 'kind'), fc.string(), { maxKeys: 3 }), async (query) => {
+        fc.asyncProperty(fc.dictionary(fc.constantFrom('to', 'limit', 'cursor', 'after', 'kind', 'q', 'email', 'state'), fc.string(), { maxKeys: 3 }), async (query) => {
           const headers: Record<string, string> = {};
           if (op.auth === 'session' && op.method !== 'DELETE') Object.assign(headers, bearer(session));
           if (op.auth === 'operator') Object.assign(headers, bearer(operatorKey));

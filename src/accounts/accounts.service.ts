@@ -35,6 +35,8 @@ export interface AccountsServiceDeps {
   passwordMinLength: number;
   /** The detectors' view of sign-ins: stuffing counters and blocks, breached passwords. */
   signInWatch: SignInWatch;
+  /** Keeps failed sign-ins of known accounts for the operator desk's timeline. */
+  failureLog?: { recordFailure(accountId: string, ip: string | null, now: number): Promise<void> };
   /** Getter: the factor's service needs this one's password check (built after it in createApp). */
   secondFactor(): Pick<SecondFactorService, 'accept'>;
   devices: Pick<NewDeviceWatch, 'signedIn'>;
@@ -92,6 +94,7 @@ export class AccountsService {
     }
     const result = await this.d.hasher.verify(credential.hash, password);
     if (credential.state !== 'active') return this.#fail(throttleKey, ctx, 'reset_required', screen, found.account.id);
+    if (found.locked) return this.#fail(throttleKey, ctx, 'locked', screen, found.account.id);
     if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials', screen, found.account.id);
     // Said only to whoever knows the password: anyone else learns nothing about the address.
     if (found.account.email_verified === 0) {
@@ -137,8 +140,10 @@ export class AccountsService {
   }
 
   async #fail(throttleKey: string, ctx: RequestContext, outcome: string, screen: SignInScreen, accountId: string | null, code: ErrorCode = 'invalid_credentials'): Promise<never> {
-    await this.d.throttle.recordFailure(throttleKey, ctx.ip, this.d.clock.now());
+    const now = this.d.clock.now();
+    await this.d.throttle.recordFailure(throttleKey, ctx.ip, now);
     await this.d.signInWatch.failed(screen, throttleKey, accountId);
+    if (accountId && this.d.failureLog) await this.d.failureLog.recordFailure(accountId, ctx.ip, now);
     this.d.metrics.signIns.inc({ outcome });
     throw new AppError(code);
   }

@@ -5,6 +5,8 @@ import type { FactorRow } from './second-factor/second-factor.store.js';
 export interface AccountWithCredential {
   account: Account;
   credential: Credential | null;
+  /** An operator locked the account (desk): it signs in as if the password were wrong. */
+  locked: boolean;
   /** The second factor when it is on (a pending enrolment does not count), read in the same query. */
   secondFactor: FactorRow | null;
 }
@@ -78,8 +80,10 @@ export class AccountsStore {
     const row = await this.db
       .selectFrom('accounts')
       .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
+      .leftJoin('account_locks', 'account_locks.account_id', 'accounts.id')
       .leftJoin('second_factors', (join) => join.onRef('second_factors.account_id', '=', 'accounts.id').on('second_factors.enabled_at', 'is not', null))
       .select([
+        'account_locks.locked_at',
         'accounts.id',
         'accounts.email',
         'accounts.created_at',
@@ -106,7 +110,7 @@ export class AccountsStore {
       row.secret_sealed === null || row.enabled_at === null
         ? null
         : { secretSealed: row.secret_sealed, enabledAt: Number(row.enabled_at), lastStep: row.last_step === null ? null : Number(row.last_step) };
-    return { account, credential, secondFactor };
+    return { account, credential, secondFactor, locked: row.locked_at !== null };
   }
 
   async findCredential(executor: Kysely<Database>, accountId: string): Promise<Credential | undefined> {

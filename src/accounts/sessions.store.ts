@@ -54,4 +54,12 @@ export class SessionsStore {
     const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
+
+  /**
+   * A campaign revert restores the sessions that campaign revoked; after an operator locks the account
+   * none may come back, so its sessions stop being the campaign's to restore.
+   */
+  async forgetCampaignRevocations(executor: Kysely<Database>, accountId: string): Promise<void> {
+    await executor.updateTable('sessions').set({ revoked_by_campaign: null }).where('account_id', '=', accountId).where('revoked_by_campaign', 'is not', null).execute();
+  }
 }

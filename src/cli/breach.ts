@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createApp } from '../app.js';
-import { loadConfig } from '../config.js';
+import { loadCliConfig } from '../config.js';
 import type { ImportProgress } from '../detection/breach-dumps/breach-dump-import.js';
 import { BreachImportError, type BreachDumpView } from '../detection/breach-dumps/breach-dumps.service.js';
 
@@ -59,7 +59,7 @@ export function registerBreachCommand(program: Command): void {
     .option('--resume <id>', 'continue an interrupted, failed or cancelled import of this same file from its checkpoint')
     .option('--json', 'print the final state as JSON')
     .action(async (file: string, opts: { label?: string; resume?: string; json?: boolean }) => {
-      const app = await createApp(loadConfig(), { migrate: true, logDestination: process.stderr });
+      const app = await createApp(loadCliConfig(), { migrate: true, logDestination: process.stderr });
       let interrupted = false;
       const onSigint = () => {
         if (interrupted) process.exit(130); // a second Ctrl-C: leave now, the lease simply runs out

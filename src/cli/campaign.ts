@@ -9,7 +9,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createApp, type App } from '../app.js';
 import { CampaignsStore } from '../campaigns/campaigns.store.js';
-import { loadConfig } from '../config.js';
+import { loadCliConfig } from '../config.js';
 import { AppError } from '../lib/errors.js';
 
 export type CampaignView = Awaited<ReturnType<App['services']['campaigns']['view']>>;
@@ -32,7 +32,7 @@ function positiveInt(max: number) {
  * only read. Logs go to stderr so that `--json` output on stdout stays parseable.
  */
 async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
-  const app = await createApp(loadConfig(), { migrate: true, logDestination: process.stderr });
+  const app = await createApp(loadCliConfig(), { migrate: true, logDestination: process.stderr });
   try {
     return await fn(app);
   } finally {

@@ -34,12 +34,14 @@ export class PollingLoop {
   }
 
   async stop(): Promise<void> {
+    // A loop that never started (a CLI command that only reads) has nothing to report.
+    const wasRunning = this.#running;
     this.#running = false;
     this.#stop.abort();
     this.#wake?.();
     await this.#loop;
     this.#loop = null;
-    this.logger.info(`${this.name} stopped`);
+    if (wasRunning) this.logger.info(`${this.name} stopped`);
   }
 
   /**

@@ -172,6 +172,31 @@ export class NoticeOutbox {
     }
     return ids;
   }
+  /**
+   * Puts a settled (sent or failed) notice back in the queue as the same notice: same id, Message-ID
+   * and verification code, so a receiver can tell it is the mail it already has. `secret` reseals the
+   * link a kind carries (the old one was wiped when the notice settled); `payload` replaces what the
+   * template reads. False when the notice is not settled (already on its way, or cancelled).
+   */
+  async requeueSettled(executor: Kysely<Database>, id: string, change: { secret?: string; payload?: Record<string, unknown> } = {}): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const r = await executor
+      .updateTable('notices')
+      .set({
+        state: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: null,
+        sent_at: null,
+        settled_at: null,
+        ...(change.secret !== undefined ? { sealed: this.deps.keyring.seal(change.secret) } : {}),
+        ...(change.payload !== undefined ? { payload: JSON.stringify(change.payload) } : {}),
+      })
+      .where('id', '=', id)
+      .where('state', 'in', ['sent', 'failed'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
 }
 
 /** What enqueueSelected queues: one notice per row of `rows`, which selects (account_id, recipient). */

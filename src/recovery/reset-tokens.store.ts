@@ -1,11 +1,15 @@
 // Reset tokens are stored only as an HMAC. A token is consumed by ONE conditional update: the row count
 // decides who won, so 50 concurrent confirms of one token yield exactly one success (Kratos does the same).
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, ResetToken } from '../storage/schema.js';
-import { consumeToken, findUsableToken } from '../storage/single-use-tokens.js';
+import { consumeToken } from '../storage/single-use-tokens.js';
 
 /** Domain of reset-token HMACs (self-service and forced alike). */
 export const TOKEN_PURPOSE = 'reset-token';
+
+/** "Still usable" as storage/single-use-tokens.ts defines it, for the lookup that also checks account locks. */
+const usableAt = (now: number) => (eb: ExpressionBuilder<Database, 'reset_tokens'>) =>
+  eb.and([eb('used_at', 'is', null), eb('voided_at', 'is', null), eb('expires_at', '>', now)]);
 
 export class ResetTokensStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -20,7 +24,14 @@ export class ResetTokensStore {
 
   /** The token if it is still usable (not used, not voided, not expired); reads only. */
   async findUsable(hmacs: string[], now: number): Promise<ResetToken | undefined> {
-    return findUsableToken<ResetToken>(this.db, 'reset_tokens', hmacs, now);
+    return this.db
+      .selectFrom('reset_tokens')
+      .selectAll()
+      .where('token_hmac', 'in', hmacs)
+      .where(usableAt(now))
+      // A locked account (operator desk) cannot reset, whatever links it holds.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('account_locks').select('account_locks.account_id').whereRef('account_locks.account_id', '=', 'reset_tokens.account_id'))))
+      .executeTakeFirst();
   }
 
   /** Marks the token used if, and only if, it is still usable at this instant. */
@@ -58,6 +69,8 @@ export class ResetTokensStore {
           .as('last_issued_at'),
       ])
       .where('a.email', '=', email)
+      // A locked account is sent no reset link: to the requester it is like an unknown address.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('account_locks as l').select('l.account_id').whereRef('l.account_id', '=', 'a.id'))))
       .executeTakeFirst();
     return row && { id: row.id, email: row.email, last_issued_at: row.last_issued_at === null ? null : Number(row.last_issued_at) };
   }

@@ -49,6 +49,13 @@ export interface DialectAdapter {
    */
   refreshStatistics(db: Kysely<any>, table: string): Promise<void>;
   /**
+   * A text column compared and ordered by code point, as JavaScript compares ASCII and as a prefix range
+   * needs (`col >= 'abc' and col < 'abc' || U+10FFFF`). SQLite's BINARY collation already is; PostgreSQL
+   * compares in the database collation unless told `collate "C"` (and needs an index built that way,
+   * migration 0017).
+   */
+  codePointText(column: string): RawBuilder<string>;
+  /**
    * `column` is one of the values `subquery` selects. PostgreSQL: `= ANY(ARRAY(subquery))`, which the
    * planner runs as the subquery first and then one index probe per value; a plain IN (subquery) was
    * planned as a hash join that read the whole credentials or sessions table for a batch of 5,000
@@ -90,6 +97,7 @@ export const postgresAdapter: DialectAdapter = {
   async refreshStatistics(db, table) {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },
+  codePointText: (column) => sql<string>`${sql.ref(column)} collate "C"`,
   inSubquery: (column, subquery) => sql<boolean>`${column} = any(array(${subquery}))`,
   timeOrderedId: (now) => sql<string>`lpad(to_hex(${now}::bigint), 12, '0') || replace(gen_random_uuid()::text, '-', '')`,
   lockRows: (qb) => qb.forUpdate() as typeof qb,
@@ -111,6 +119,7 @@ export const sqliteAdapter: DialectAdapter = {
     return sql`(select ${sql.raw(picks.join(', '))} from json_each(${JSON.stringify(rows)})) as v`;
   },
   refreshStatistics: async () => {},
+  codePointText: (column) => sql<string>`${sql.ref(column)}`,
   inSubquery: (column, subquery) => sql<boolean>`${column} in (${subquery})`,
   timeOrderedId: (now) => sql<string>`printf('%012x', ${now}) || lower(hex(randomblob(16)))`,
   lockRows: (qb) => qb,
