@@ -201,7 +201,7 @@ export async function run(): Promise<BenchResult> {
     rmSync(dir, { recursive: true, force: true });
   }
   notes.push(
-    `Threads: ${threads} (os.availableParallelism()), for the verify pool and for the argon2 baseline alike. The verify pool calls the same verifier as sign-in (verifyHash), whose argon2 runs on libuv's threadpool (4 threads by default): on machines with more than 4 cores, set UV_THREADPOOL_SIZE to the core count or the pool cannot use them all.`,
+    `Threads: ${threads} (os.availableParallelism()), for the verify pool and for the argon2 baseline alike. The verify pool's threads run the same checks as sign-in synchronously on themselves (verifyHashSync: argon2's verifySync, as the baseline), not on libuv's threadpool.`,
     'Non-matching lines: the import also checkpoints its row about once a second and, in a real dump, verifies the matches; the measured rate is for the line path alone, which is where a dump of hundreds of millions of lines spends its time.',
     'The benchmark runs TypeScript through tsx (the dev loader), in the main thread and in the verify threads, so a cold start costs ~0.7 s of thread start-up that the built JavaScript in dist/ does in ~50 ms.',
   );

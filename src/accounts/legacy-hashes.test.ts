@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pbkdf2Sync, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { credentialScheme, identifyScheme, LIMITS, verifyHash } from './legacy-hashes.js';
+import { credentialScheme, identifyScheme, LIMITS, verifyHash, verifyHashSync } from './legacy-hashes.js';
 
 interface Fixture {
   name: string;
@@ -29,6 +29,12 @@ describe('legacy hash fixtures from other tools', () => {
     expect(identifyScheme(f.hash)).toBe(f.scheme);
     expect(await verifyHash(f.hash, f.password)).toBe(true);
     expect(await verifyHash(f.hash, f.wrong_password)).toBe(false);
+  });
+
+  // The verify pool's threads use the synchronous twin: it must answer exactly as sign-in's verifier.
+  it.each(fixtures.map((f) => [f.name, f] as const))('%s: verifyHashSync agrees', (_name, f) => {
+    expect(verifyHashSync(f.hash, f.password)).toBe(true);
+    expect(verifyHashSync(f.hash, f.wrong_password)).toBe(false);
   });
 
   it('names the credential scheme column', () => {
@@ -71,6 +77,7 @@ describe('unrecognized and hostile hashes', () => {
   ])('%s → unrecognized, never matches', async (_name, hash) => {
     expect(identifyScheme(hash)).toBeNull();
     expect(await verifyHash(hash, 'hunter2')).toBe(false);
+    expect(verifyHashSync(hash, 'hunter2')).toBe(false);
   });
 
   it('accepts parameters right at the bounds', () => {
@@ -95,5 +102,6 @@ describe('unrecognized and hostile hashes', () => {
     // N=2^17, r=8 needs 128 MiB, above Node's 32 MiB default: our maxmem must be raised for it.
     const dk = scryptSync('pw', salt, 32, { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 });
     expect(await verifyHash(`$scrypt$ln=17,r=8,p=1$${b64(salt)}$${b64(dk)}`, 'pw')).toBe(true);
+    expect(verifyHashSync(`$scrypt$ln=17,r=8,p=1$${b64(salt)}$${b64(dk)}`, 'pw')).toBe(true);
   });
 });

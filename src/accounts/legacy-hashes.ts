@@ -12,10 +12,10 @@
 //            Django `pbkdf2_sha256$ROUNDS$salt$b64hash` (the salt is used as its literal text),
 //            PHC `$pbkdf2-sha256$i=ROUNDS,l=32$b64salt$b64hash`.
 // Verification runs on libuv's threadpool (native bcrypt/argon2, node:crypto's async scrypt/pbkdf2), so
-// even an expensive hash never blocks the event loop.
-import { pbkdf2, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+// even an expensive hash never blocks the event loop; verifyHashSync is for a thread that only verifies.
+import { pbkdf2, pbkdf2Sync, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { promisify } from 'node:util';
-import { parseOptions as parseArgon2Options, verify as argon2Verify } from '@node-rs/argon2';
+import { parseOptions as parseArgon2Options, verify as argon2Verify, verifySync as argon2VerifySync } from '@node-rs/argon2';
 // bcryptjs (pure JS) rather than @node-rs/bcrypt: the latter's 2.0.0 release names platform packages
 // that were never published, which breaks `npm ci`. bcrypt only runs once per imported account (the
 // first sign-in upgrades the hash), and bcryptjs's async compare yields to the event loop as it works.
@@ -163,6 +163,11 @@ export function credentialScheme(hash: string): string | null {
 const scryptAsync = promisify(scrypt) as (password: Buffer, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>;
 const pbkdf2Async = promisify(pbkdf2);
 
+/** OpenSSL needs 128·r·(N+p+2) bytes; Node's default maxmem (32 MiB) would refuse N=2^17, r=8. */
+function scryptOptions({ N, r, p }: { N: number; r: number; p: number }): ScryptOptions {
+  return { N, r, p, maxmem: 128 * r * (N + p + 2) + 1024 * 1024 };
+}
+
 /** Verifies a parsed hash; any failure inside a verifier counts as a mismatch, never an exception. */
 export async function verifyParsed(parsed: ParsedHash, hash: string, password: string): Promise<boolean> {
   try {
@@ -172,17 +177,32 @@ export async function verifyParsed(parsed: ParsedHash, hash: string, password: s
       case 'bcrypt':
         // bcrypt reads only the first 72 bytes of a password; the upgrade at sign-in ends that.
         return await bcrypt.compare(password, hash);
-      case 'scrypt': {
-        const { N, r, p, salt, expected } = parsed;
-        // OpenSSL needs 128·r·(N+p+2) bytes; Node's default maxmem (32 MiB) would refuse N=2^17, r=8.
-        const maxmem = 128 * r * (N + p + 2) + 1024 * 1024;
-        const derived = await scryptAsync(Buffer.from(password, 'utf8'), salt, expected.length, { N, r, p, maxmem });
-        return timingSafeEqual(derived, expected);
-      }
-      case 'pbkdf2-sha256': {
-        const derived = await pbkdf2Async(Buffer.from(password, 'utf8'), parsed.salt, parsed.rounds, parsed.expected.length, 'sha256');
-        return timingSafeEqual(derived, parsed.expected);
-      }
+      case 'scrypt':
+        return timingSafeEqual(await scryptAsync(Buffer.from(password, 'utf8'), parsed.salt, parsed.expected.length, scryptOptions(parsed)), parsed.expected);
+      case 'pbkdf2-sha256':
+        return timingSafeEqual(await pbkdf2Async(Buffer.from(password, 'utf8'), parsed.salt, parsed.rounds, parsed.expected.length, 'sha256'), parsed.expected);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * verifyParsed, computed on the calling thread. Only for a thread that does nothing but verify (the
+ * breach-dump verify pool): there a hop to libuv's threadpool and back for every hash only adds two
+ * thread wake-ups, and on a busy machine each one waits for a core.
+ */
+export function verifyParsedSync(parsed: ParsedHash, hash: string, password: string): boolean {
+  try {
+    switch (parsed.scheme) {
+      case 'argon2':
+        return argon2VerifySync(hash, password);
+      case 'bcrypt':
+        return bcrypt.compareSync(password, hash);
+      case 'scrypt':
+        return timingSafeEqual(scryptSync(Buffer.from(password, 'utf8'), parsed.salt, parsed.expected.length, scryptOptions(parsed)), parsed.expected);
+      case 'pbkdf2-sha256':
+        return timingSafeEqual(pbkdf2Sync(Buffer.from(password, 'utf8'), parsed.salt, parsed.rounds, parsed.expected.length, 'sha256'), parsed.expected);
     }
   } catch {
     return false;
@@ -193,4 +213,10 @@ export async function verifyParsed(parsed: ParsedHash, hash: string, password: s
 export async function verifyHash(hash: string, password: string): Promise<boolean> {
   const parsed = parseHash(hash);
   return parsed ? verifyParsed(parsed, hash, password) : false;
+}
+
+/** verifyHash on the calling thread: see verifyParsedSync for the one place this belongs. */
+export function verifyHashSync(hash: string, password: string): boolean {
+  const parsed = parseHash(hash);
+  return parsed ? verifyParsedSync(parsed, hash, password) : false;
 }

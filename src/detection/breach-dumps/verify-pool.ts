@@ -2,12 +2,14 @@
 // so checking leaked passwords against our hashes uses the whole machine while the main thread keeps
 // reading the dump and talking to the database.
 //
-// Pairs are queued and sent in batches, each thread holding at most two so it never waits for the next
-// message. The batch size adapts to the hashes at hand: a structured-clone round trip costs more than a
-// cheap legacy hash (PBKDF2 with few rounds: up to 64 pairs a message), while for argon2id (tens of ms
-// each) a batch of one keeps the threads evenly loaded to the last pair instead of one thread finishing
-// a long batch while the others idle. `pending` counts pairs submitted and not yet answered; callers apply
-// backpressure on it, so memory holds a bounded number of passwords whatever the dump's size.
+// Pairs are queued and sent in batches, each thread holding up to four so it never waits for the next
+// message, even while the main thread is busy committing findings (better-sqlite3 runs a transaction
+// without yielding, and in that time no reply is read and no batch sent). The batch size adapts to the
+// hashes at hand: a structured-clone round trip costs more than a cheap legacy hash (PBKDF2 with few
+// rounds: up to 64 pairs a message), while for argon2id (tens of ms each) a batch of one keeps the
+// threads evenly loaded to the last pair instead of one thread finishing a long batch while the others
+// idle. `pending` counts pairs submitted and not yet answered; callers apply backpressure on it, so
+// memory holds a bounded number of passwords whatever the dump's size.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -43,8 +45,11 @@ interface Lane {
   batches: Map<number, Job[]>;
 }
 
-/** Batches a thread holds at once: one verifying, one waiting, so a thread never idles on a message. */
-const BATCHES_PER_LANE = 2;
+/**
+ * Batches a thread holds at once: one verifying, three waiting, so a thread never idles on a message
+ * while the main thread is busy for a few verifications' time (a commit of a second's findings).
+ */
+const BATCHES_PER_LANE = 4;
 const DEFAULT_MAX_BATCH = 64;
 /** Aim for batches of about this much work: far above a message's cost, far below a tail worth noticing. */
 const TARGET_BATCH_MS = 4;

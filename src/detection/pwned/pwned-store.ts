@@ -23,8 +23,9 @@
 //   is ~1 MiB for small corpora and ~2 MiB (2 bytes / 900 hashes) for the full HIBP corpus. It is read
 //   once, when the store is first used, and turned into a cumulative table in memory (8 MiB).
 //
-// A store is written by pwned-import.ts (records: pwned-import-records.ts): records first, index after them, header last, into a temporary
-// file that is renamed into place, so a reader never sees a half-written store.
+// A store is written by pwned-import.ts (records by pwned-import-records.ts): records first, index after
+// them, header last, into a temporary file that is renamed into place, so a reader never sees a
+// half-written store.
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import * as nodeCrypto from 'node:crypto';
 import { join } from 'node:path';
