@@ -70,7 +70,11 @@ import { webhooksPagesRoutes } from './web/console/webhooks-pages.routes.js';
 import { settingsPagesRoutes } from './web/console/settings-pages.routes.js';
 import { createConsoleKit } from './web/console/console-kit.js';
 import { RecoveryService } from './recovery/recovery.service.js';
-import { ResetRequestQueue } from './recovery/reset-request-queue.js';
+import { ResetRequestQueue, type QueuedRequest } from './recovery/reset-request-queue.js';
+import { AccountTokensStore } from './accounts/account-tokens.store.js';
+import { EmailVerificationService } from './accounts/signup/email-verification.service.js';
+import { SignupService } from './accounts/signup/signup.service.js';
+import { signupRoutes } from './accounts/signup/signup.routes.js';
 import { recoveryRoutes } from './recovery/recovery.routes.js';
 import { ResetTokensStore } from './recovery/reset-tokens.store.js';
 import { SettingsService } from './settings/settings.service.js';
@@ -78,6 +82,7 @@ import { SettingsStore } from './settings/settings.store.js';
 import { settingsRoutes } from './settings/settings.routes.js';
 import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
+import { verifyEmailPagesRoutes } from './web/verify-email-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
 import { joinSections, securityPhrasePagesRoutes, securityPhraseSections } from './web/security-phrase-pages.js';
 import { secondFactorPagesRoutes, securitySections } from './web/second-factor-pages.routes.js';
@@ -144,6 +149,8 @@ export interface App {
     breachDumps: BreachDumpsService;
     desk: DeskService;
     securityPhrases: SecurityPhraseService;
+    signup: SignupService;
+    emailVerification: EmailVerificationService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -223,10 +230,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     issuer: new URL(config.publicUrl).hostname,
   });
-  // The queue calls back into the service it feeds; the closure runs only after both exist.
-  const handleRequest = (email: string, ip: string): Promise<boolean> => recovery.issueResetLink(email, ip);
+  // The queue calls back into the services it feeds; the closure runs only after they exist.
+  const handleRequest = (job: QueuedRequest): Promise<unknown> => {
+    if (job.kind === 'signup') return signup.complete(job.email, job.payload);
+    if (job.kind === 'verify_resend') return emailVerification.resend(job.email);
+    return recovery.issueResetLink(job.email, job.ip);
+  };
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
+  const accountTokens = new AccountTokensStore(db.db, keyring);
+  const emailVerification = new EmailVerificationService({ db: db.db, accounts: accountsStore, tokens: accountTokens, rates, settings, outbox, requests: resetRequests, clock });
+  const signup = new SignupService({ ...common, signupGate, verification: emailVerification, settings, rates, outbox, events: webhooks, audit, requests: resetRequests });
   const operatorSessionsStore = new OperatorSessionsStore(db.db);
   const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
   const securityPhrases = new SecurityPhraseService({ db: db.db, store: new SecurityPhraseStore(db.db), keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
@@ -282,6 +296,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       securityPhraseRoutes({ phrases: securityPhrases, sessions }),
       secondFactorRoutes({ secondFactor, accounts, sessions }),
       notMeRoutes({ notMe, web }),
+      signupRoutes({ signup, verification: emailVerification, operators }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
       operatorsRoutes({ operators }),
@@ -297,7 +312,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       noticeVerificationRoutes({ verification }),
       resetPagesRoutes({ recovery, web }),
       verifyPagesRoutes({ verification, web }),
-      signinPagesRoutes({ accounts, sessions, web, passwordMinLength: config.passwordMinLength }),
+      verifyEmailPagesRoutes({ verification: emailVerification, web }),
+      signinPagesRoutes({ accounts, signup, sessions, web, passwordMinLength: config.passwordMinLength }),
       accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases)) }),
       secondFactorPagesRoutes({ secondFactor, accounts, devices: devicesStore, web }),
       securityPhrasePagesRoutes({ phrases: securityPhrases, web }),
@@ -322,7 +338,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk, signup, emailVerification },
     outbox,
     resetRequests,
     worker,

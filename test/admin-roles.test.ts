@@ -19,6 +19,7 @@ const MINIMUM: Record<string, Role> = {
   'GET /v1/admin/webhooks/{id}': 'viewer',
   'DELETE /v1/admin/webhooks/{id}': 'admin',
   'POST /v1/admin/accounts/{id}/force-reset': 'operator',
+  'POST /v1/admin/accounts': 'operator',
   'POST /v1/admin/campaigns': 'operator',
   'GET /v1/admin/campaigns': 'viewer',
   'GET /v1/admin/campaigns/{id}': 'viewer',

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../src/settings/settings-definitions.js';
 import { DIALECTS } from './support/databases.js';
-import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { bearer, signUpVerified, startTestApp, type TestApp } from './support/app.js';
 
 describe.each(DIALECTS)('settings API on %s', (kind) => {
   let t: TestApp;
@@ -93,7 +93,7 @@ describe('metrics', () => {
   });
 
   it('counts sign-ins by outcome, resets and notices by state', async () => {
-    await t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email: 'm@example.com', password: 'a metrics passphrase' } });
+    await signUpVerified(t.app, 'm@example.com', 'a metrics passphrase');
     await t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'm@example.com', password: 'a metrics passphrase' } });
     await t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'm@example.com', password: 'wrong wrong wrong' } });
     await t.app.http.inject({ method: 'POST', url: '/v1/password-resets', payload: { email: 'm@example.com' } });

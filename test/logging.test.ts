@@ -1,7 +1,7 @@
 // Passwords, tokens, operator keys and cookies never reach the logs: drive every sensitive path with
 // logging at its most verbose, then grep what was captured.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { bearer, signUpVerified, startTestApp, type TestApp } from './support/app.js';
 
 describe('log redaction', () => {
   let t: TestApp;
@@ -16,7 +16,7 @@ describe('log redaction', () => {
     const http = t.app.http;
     const password = 'Sup3r-Secret-Passphrase-Canary';
     const newPassword = 'Another-Secret-Canary-Passphrase';
-    await http.inject({ method: 'POST', url: '/v1/accounts', payload: { email: 'logs@example.com', password } });
+    await signUpVerified(t.app, 'logs@example.com', password);
     const session = (await http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'logs@example.com', password } })).json().token as string;
     await http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'logs@example.com', password: 'Wrong-Canary-Password-123' } });
     await http.inject({ method: 'GET', url: '/v1/me', headers: { ...bearer(session), cookie: 'rg_session=Cookie-Canary-Value' } });

@@ -291,6 +291,8 @@ describe('RESETGUARD_PWNED=<range URL> through the HTTP API', () => {
     server.modes.set(sha1(hanging).slice(0, 5), 'hang');
     const open = await startTestApp('sqlite', { env: { RESETGUARD_PWNED: server.url, RESETGUARD_PWNED_TIMEOUT_MS: '200' } });
     const closed = await startTestApp('sqlite', { env: { RESETGUARD_PWNED: server.url, RESETGUARD_PWNED_TIMEOUT_MS: '200', RESETGUARD_PWNED_FAILURE: 'closed' } });
+    // Sign-ups answer 201 without address verification: what this test reads is the policy's verdict.
+    for (const app of [open, closed]) await app.app.services.settings.patch({ signup_email_verification: 0 }, 'test');
     try {
       const breached = await signUp(open, 'range@example.com', 'correct horse battery staple');
       expect(breached.statusCode).toBe(400);

@@ -310,6 +310,8 @@ describe('RESETGUARD_PWNED=<store>', () => {
   it('through the HTTP API: sign-up with a breached password answers 400 password_breached with its count', async () => {
     const t = await startTestApp('sqlite', { env: { RESETGUARD_PWNED: fileStore } });
     try {
+      // 201 without address verification: what this test reads is the policy's verdict.
+      await t.app.services.settings.patch({ signup_email_verification: 0 }, 'test');
       const signUp = (email: string, password: string) => t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email, password } });
       const res = await signUp('pwned@example.com', 'correct horse battery staple');
       expect(res.statusCode).toBe(400);

@@ -18,6 +18,8 @@ describe.each(DIALECTS)('sign-in and sessions on %s', (kind) => {
   });
 
   it('creates accounts with normalized emails and refuses duplicates', async () => {
+    // 201 / 409 is the answer without address verification (signup_email_verification=0; test/signup.test.ts covers 1).
+    await t.app.services.settings.patch({ signup_email_verification: 0 }, 'test');
     const r = await t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email: '  Ann@Example.ORG ', password: 'a long enough passphrase' } });
     expect(r.statusCode).toBe(201);
     expect(r.json().email).toBe('ann@example.org');
@@ -26,6 +28,7 @@ describe.each(DIALECTS)('sign-in and sessions on %s', (kind) => {
     expect(dup.json().code).toBe('account_exists');
     const stored = await t.app.db.db.selectFrom('credentials').select(['hash', 'scheme']).where('account_id', '=', r.json().id).executeTakeFirstOrThrow();
     expect(stored.hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    await t.app.services.settings.patch({ signup_email_verification: 1 }, 'test');
   });
 
   it('issues, lists, touches and ends sessions', async () => {

@@ -1,4 +1,4 @@
-// Account holder API: sign-up, sessions, me, password change.
+// Account holder API: sessions, me, password change (sign-up: signup/signup.routes.ts).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -36,19 +36,6 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
     const authenticated = requireSession(deps.sessions);
 
     app.post(
-      '/v1/accounts',
-      {
-        schema: {
-          tags: ['accounts'],
-          summary: 'Create an account',
-          body: Type.Object({ email: Email, password: Password }),
-          response: { 201: Type.Object({ id: Type.String(), email: Type.String() }), ...problems(400, 409, 429) },
-        },
-      },
-      async (request, reply) => reply.code(201).send(await deps.accounts.signUp(request.body.email, request.body.password, request.ip)),
-    );
-
-    app.post(
       '/v1/sessions',
       {
         schema: {
@@ -80,6 +67,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
             200: Type.Object({
               id: Type.String(),
               email: Type.String(),
+              email_verified: Type.Boolean(),
               created_at: Type.String(),
               password_changed_at: Type.Union([Type.String(), Type.Null()]),
               credential_state: Type.String(),
@@ -95,6 +83,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
         return {
           id: account.id,
           email: account.email,
+          email_verified: account.email_verified === 1,
           created_at: iso(account.created_at),
           password_changed_at: account.password_changed_at === null ? null : iso(account.password_changed_at),
           credential_state: credentialState,

@@ -96,6 +96,11 @@ export class AccountsService {
     if (credential.state !== 'active') return this.#fail(throttleKey, ctx, 'reset_required', screen, found.account.id);
     if (found.locked) return this.#fail(throttleKey, ctx, 'locked', screen, found.account.id);
     if (!result.valid) return this.#fail(throttleKey, ctx, 'invalid_credentials', screen, found.account.id);
+    // Said only to whoever knows the password: anyone else learns nothing about the address.
+    if (found.account.email_verified === 0) {
+      this.d.metrics.signIns.inc({ outcome: 'email_not_verified' });
+      throw new AppError('email_not_verified');
+    }
     if (found.secondFactor) await this.#checkSecondFactor(found, code, throttleKey, ctx, screen);
 
     // Most sign-ins follow no failure: skip the write when there is no counter to clear.

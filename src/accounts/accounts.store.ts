@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Account, Credential, Database } from '../storage/schema.js';
+import type { Account, Credential, Database, NewAccount } from '../storage/schema.js';
 import type { FactorRow } from './second-factor/second-factor.store.js';
 
 export interface AccountWithCredential {
@@ -15,18 +15,57 @@ export class AccountsStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inserts the account and its credential; false when the email is taken (nothing is written). */
-  async insertWithCredential(account: Account, credential: Credential): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('accounts')
-        .values(account)
-        .onConflict((oc) => oc.column('email').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!inserted) return false;
-      await trx.insertInto('credentials').values(credential).execute();
-      return true;
-    });
+  async insertWithCredential(account: NewAccount, credential: Credential | null): Promise<boolean> {
+    return this.db.transaction().execute((trx) => this.insertAccount(trx, account, credential));
+  }
+
+  /** As insertWithCredential, in the caller's transaction (a sign-up writes its token and notice with it). */
+  async insertAccount(executor: Kysely<Database>, account: NewAccount, credential: Credential | null): Promise<boolean> {
+    const inserted = await executor
+      .insertInto('accounts')
+      .values(account)
+      .onConflict((oc) => oc.column('email').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return false;
+    if (credential) await executor.insertInto('credentials').values(credential).execute();
+    return true;
+  }
+
+  async findByEmail(email: string): Promise<Account | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
+  }
+
+  async markVerified(executor: Kysely<Database>, accountId: string): Promise<void> {
+    await executor.updateTable('accounts').set({ email_verified: 1 }).where('id', '=', accountId).where('email_verified', '=', 0).execute();
+  }
+
+  /**
+   * Moves the account to `email` (proven by mail, so verified) unless another account has it; false
+   * then, and nothing changed. The unique index has the last word if two changes race.
+   */
+  async changeEmail(executor: Kysely<Database>, accountId: string, email: string): Promise<boolean> {
+    const r = await executor
+      .updateTable('accounts')
+      .set({ email, email_verified: 1 })
+      .where('id', '=', accountId)
+      .where('deleted_at', 'is', null)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('accounts as other').select('other.id').where('other.email', '=', email).where('other.id', '!=', accountId))))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Deletion: the email becomes `placeholder`, the credential goes; the row stays for what points at it. */
+  async anonymize(executor: Kysely<Database>, accountId: string, placeholder: string, now: number): Promise<boolean> {
+    const r = await executor
+      .updateTable('accounts')
+      .set({ email: placeholder, deleted_at: now, password_changed_at: null })
+      .where('id', '=', accountId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return false;
+    await executor.deleteFrom('credentials').where('account_id', '=', accountId).execute();
+    return true;
   }
 
   async findById(id: string): Promise<Account | undefined> {
@@ -49,6 +88,8 @@ export class AccountsStore {
         'accounts.email',
         'accounts.created_at',
         'accounts.password_changed_at',
+        'accounts.email_verified',
+        'accounts.deleted_at',
         'credentials.hash',
         'credentials.scheme',
         'credentials.state',
@@ -60,7 +101,7 @@ export class AccountsStore {
       .where('accounts.email', '=', email)
       .executeTakeFirst();
     if (!row) return undefined;
-    const account = { id: row.id, email: row.email, created_at: row.created_at, password_changed_at: row.password_changed_at };
+    const account = { id: row.id, email: row.email, created_at: row.created_at, password_changed_at: row.password_changed_at, email_verified: row.email_verified, deleted_at: row.deleted_at };
     const credential =
       row.hash === null || row.scheme === null || row.state === null || row.updated_at === null
         ? null
@@ -90,12 +131,16 @@ export class AccountsStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** Sets a new password chosen by the holder (change or reset): the credential becomes active. */
+  /**
+   * Sets a new password chosen by the holder (change or reset): the credential becomes active. An
+   * account an operator created without a password gets its first credential here.
+   */
   async setPassword(executor: Kysely<Database>, accountId: string, hash: string, now: number): Promise<void> {
+    const values = { hash, scheme: 'argon2id', state: 'active', updated_at: now };
     await executor
-      .updateTable('credentials')
-      .set({ hash, scheme: 'argon2id', state: 'active', updated_at: now })
-      .where('account_id', '=', accountId)
+      .insertInto('credentials')
+      .values({ account_id: accountId, ...values })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet(values))
       .execute();
     await executor.updateTable('accounts').set({ password_changed_at: now }).where('id', '=', accountId).execute();
   }

@@ -133,6 +133,25 @@ describe.each(DIALECTS)('importUsers on %s', (dialect) => {
     expect(Number(count.n)).toBe(7);
   });
 
+  it('takes "email_verified": false per line (default true) and refuses a value that is not a boolean', async () => {
+    const hash = users['bob@example.com'].hash;
+    const lines = [
+      JSON.stringify({ email: 'unverified@example.com', password_hash: hash, email_verified: false }),
+      JSON.stringify({ email: 'verified@example.com', password_hash: hash, email_verified: true }),
+      JSON.stringify({ email: 'default@example.com', password_hash: hash }),
+      JSON.stringify({ email: 'odd@example.com', password_hash: hash, email_verified: 'no' }),
+    ].join('\n');
+    const report = await importUsers(t.db, chunked(lines, 64), { clock });
+    expect(report).toMatchObject({ imported: 3, invalid: 1 });
+    expect(report.errors).toEqual([{ line: 4, code: 'invalid_email_verified', message: '"email_verified" must be true or false' }]);
+    const rows = await t.db.db.selectFrom('accounts').select(['email', 'email_verified']).where('email', 'in', ['unverified@example.com', 'verified@example.com', 'default@example.com']).orderBy('email').execute();
+    expect(rows.map((r) => [r.email, Number(r.email_verified)])).toEqual([
+      ['default@example.com', 1],
+      ['unverified@example.com', 0],
+      ['verified@example.com', 1],
+    ]);
+  });
+
   it('accepts plain string chunks and LF endings, ignores a trailing newline, keeps a line too long out', async () => {
     const long = rec('long@example.com', 'x'.repeat(MAX_LINE_CHARS + 10));
     const text = [rec('frank@example.com', fx('pyca-bcrypt-2b-1').hash), long, rec('gina@example.com', fx('pyca-bcrypt-2a-2').hash)].join('\n') + '\n';

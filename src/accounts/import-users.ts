@@ -1,5 +1,6 @@
 // Bulk import of existing users with their existing password hashes (JSONL, one
-// {"email","password_hash"} a line). Hashes are stored as given and verified in their own scheme until
+// {"email","password_hash"} a line, optionally "email_verified": false — such an account signs in only
+// after its holder confirms the address, through POST /v1/email-verifications and the mailed link). Hashes are stored as given and verified in their own scheme until
 // the holder's next sign-in upgrades them. Streaming with bounded memory: a line at a time, a batch of
 // rows at a time, one transaction per batch (a crash loses at most the batch in flight, and re-running
 // the import skips what already went in).
@@ -51,6 +52,8 @@ interface Row {
   email: string;
   hash: string;
   scheme: string;
+  /** `"email_verified": false` on the line: the holder must confirm the address before signing in. */
+  verified: boolean;
 }
 
 // Messages describe the problem without quoting the line: it may hold a password hash.
@@ -85,7 +88,10 @@ function validate(text: string): Row | ImportError {
       message: '"password_hash" is not a supported format (argon2 PHC, bcrypt $2a$/$2b$/$2y$, scrypt, PBKDF2-SHA256) or its parameters are out of bounds',
     };
   }
-  return { email, hash: record.password_hash, scheme };
+  if (record.email_verified !== undefined && typeof record.email_verified !== 'boolean') {
+    return { line: 0, code: 'invalid_email_verified', message: '"email_verified" must be true or false' };
+  }
+  return { email, hash: record.password_hash, scheme, verified: record.email_verified !== false };
 }
 
 export async function importUsers(
@@ -113,7 +119,7 @@ export async function importUsers(
     batch = new Map();
     const now = opts.clock.now();
     const inserted = await db.db.transaction().execute(async (trx) => {
-      const accounts = rows.map((r) => ({ id: randomUUID(), email: r.email, created_at: now, password_changed_at: null }));
+      const accounts = rows.map((r) => ({ id: randomUUID(), email: r.email, created_at: now, password_changed_at: null, email_verified: r.verified ? 1 : 0 }));
       // ON CONFLICT DO NOTHING … RETURNING yields only the rows actually inserted, on both SQLite and
       // PostgreSQL: existing emails come back absent, and get no credential from us.
       const created = await trx

@@ -33,6 +33,8 @@ export class PasswordChangeWriter {
   async write(trx: Kysely<Database>, change: PasswordChange): Promise<void> {
     const now = this.clock.now();
     await this.accounts.setPassword(trx, change.accountId, change.newHash, now);
+    // A reset link reached the mailbox and was used: that proves the address as well as a verify link.
+    if (change.via === 'reset') await this.accounts.markVerified(trx, change.accountId);
     await this.sessions.revokeAllForAccount(change.accountId, `password_${change.via}`, now, {
       executor: trx,
       ...(change.keepSessionId ? { keepId: change.keepSessionId } : {}),

@@ -11,7 +11,22 @@ import { generateVerificationCode } from './verification-code.js';
 import type { Database, NewNotice, Notice } from '../storage/schema.js';
 import { claimDue, type ClaimOptions } from '../storage/leases.js';
 
-export const NOTICE_KINDS = ['reset_request', 'forced_reset', 'password_changed', 'correction', 'new_sign_in', 'second_factor_enabled', 'second_factor_disabled', 'recovery_code_used', 'security_phrase_changed'] as const;
+export const NOTICE_KINDS = [
+  'reset_request',
+  'forced_reset',
+  'password_changed',
+  'correction',
+  'new_sign_in',
+  'second_factor_enabled',
+  'second_factor_disabled',
+  'recovery_code_used',
+  'security_phrase_changed',
+  'verify_email',
+  'account_exists',
+  'email_change_confirm',
+  'email_changed',
+  'account_deleted',
+] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export const NOTICE_STATES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NoticeState = (typeof NOTICE_STATES)[number];

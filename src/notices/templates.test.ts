@@ -21,6 +21,11 @@ const payloads: Record<NoticeKind, Record<string, unknown>> = {
   second_factor_disabled: { changed_at: at },
   recovery_code_used: { used_at: at, codes_left: 9 },
   security_phrase_changed: { change: 'changed', changed_at: at, ip: '198.51.100.7' },
+  verify_email: { requested_at: at, expires_at: at + 172_800_000 },
+  account_exists: { attempted_at: at },
+  email_change_confirm: { requested_at: at, expires_at: at + 86_400_000, current_email_hint: 'h***@example.com' },
+  email_changed: { changed_at: at, undo_expires_at: at + 14 * 86_400_000, new_email_hint: 'n***@example.net' },
+  account_deleted: { deleted_at: at },
 };
 
 // Each kind's "what happened" / "what to do" / "how to report" markers, checked in text and HTML.
@@ -34,6 +39,11 @@ const expectations: Record<NoticeKind, { what: RegExp; todo: RegExp; report: Reg
   second_factor_disabled: { what: /no longer asks for a code/, todo: /reset it right away/, report: /If this wasn't you/ },
   recovery_code_used: { what: /one of your recovery codes/, todo: /set up two-step sign-in again/, report: /If this wasn't you/ },
   security_phrase_changed: { what: /security phrase of your account .* was changed/, todo: /nothing else to do/, report: /If this wasn't you/ },
+  verify_email: { what: /account was created with the address/, todo: /Confirm your email address/, report: /If this wasn't you/ },
+  account_exists: { what: /tried to create an account/, todo: /sign in with your existing password/, report: /If this wasn't you/ },
+  email_change_confirm: { what: /asked to move it to this address/, todo: /Confirm the new address/, report: /If this wasn't you/ },
+  email_changed: { what: /was changed to n\*\*\*@example\.net/, todo: /Undo the change/, report: /If this wasn't you/ },
+  account_deleted: { what: /was deleted/, todo: /nothing to do/, report: /If this wasn't you/ },
 };
 
 function decodeHtml(html: string): string {
@@ -102,6 +112,25 @@ describe('notice templates', () => {
     expect(mail.text).toContain('appeared in a data breach');
     expect(mail.text).toMatch(/in 24 hours/);
     expect(() => render('forced_reset', payloads.forced_reset, { publicUrl, recipient: 'a@b.example', secret: token })).toThrow(TemplateError);
+  });
+
+  it.each([
+    ['verify_email', '/verify-email'],
+    ['email_change_confirm', '/email-change'],
+    ['email_changed', '/email-change/undo'],
+  ] as const)('%s links exactly <PUBLIC_URL>%s?token=<token> and refuses to render without one', (kind, path) => {
+    const mail = render(kind, payloads[kind], ctx);
+    expect(mail.text).toContain(`${publicUrl}${path}?token=${token}\n`);
+    expect(mail.html).toContain(`href="${publicUrl}${path}?token=${token}"`);
+    expect(mail.text).not.toContain('/reset?token=');
+    expect(() => render(kind, payloads[kind], { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
+  });
+
+  it('account_exists and account_deleted carry no token link', () => {
+    for (const kind of ['account_exists', 'account_deleted'] as const) {
+      const mail = render(kind, payloads[kind], { publicUrl, recipient: 'holder@example.com' });
+      expect(mail.text).not.toContain('token=');
+    }
   });
 
   it('correction has a text for each variant', () => {

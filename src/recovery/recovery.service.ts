@@ -22,13 +22,12 @@ import { type Keyring, randomToken, sortableId } from '../lib/secrets.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { Database } from '../storage/schema.js';
+import { plausibleToken } from '../storage/single-use-tokens.js';
 import type { ResetRequestQueue } from './reset-request-queue.js';
 import { TOKEN_PURPOSE, type ResetTokensStore } from './reset-tokens.store.js';
 
 const HOUR_MS = 3_600_000;
 const REPEAT_HOLD_MS = 60_000;
-/** Longest string that can be a token we issued (43 base64url characters); anything longer is garbage. */
-const MAX_TOKEN_LENGTH = 128;
 
 export interface RecoveryServiceDeps {
   db: Kysely<Database>;
@@ -110,7 +109,7 @@ export class RecoveryService {
    * password, so exactly one of many concurrent confirms wins and a loser writes nothing.
    */
   async confirmReset(rawToken: string, rawPassword: string, ip: string): Promise<void> {
-    if (rawToken.length === 0 || rawToken.length > MAX_TOKEN_LENGTH) throw new AppError('invalid_or_expired_token');
+    if (!plausibleToken(rawToken)) throw new AppError('invalid_or_expired_token');
     const hmacs = this.d.keyring.candidates(TOKEN_PURPOSE, rawToken);
     const token = await this.d.tokens.findUsable(hmacs, this.d.clock.now());
     if (!token) throw new AppError('invalid_or_expired_token');

@@ -10,7 +10,10 @@
 //
 // A batch is handled a few jobs at a time: each job is several round trips (account, last token, rate
 // counter, then one transaction), and on PostgreSQL one-at-a-time left the server idle between them.
-// Jobs for the same email in one batch are handled once: handled in turn, the later ones would fall in
+// Sign-ups and verification re-sends (src/accounts/signup/) go through the same queue for the same
+// reason: their answer must not depend on whether the email has an account. A job's `kind` says which.
+//
+// Jobs of one kind for the same email in one batch are handled once: handled in turn, the later ones would fall in
 // the first one's repeat hold (or its rate limit) and send nothing, and in parallel they could race past
 // that check and mail twice.
 import type { Kysely } from 'kysely';
@@ -20,6 +23,17 @@ import { PollingLoop, forEachBounded } from '../lib/polling-loop.js';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
 
+/** 'reset' (a reset link), 'signup' (payload: the password hash), 'verify_resend'. */
+export type QueuedRequestKind = 'reset' | 'signup' | 'verify_resend';
+
+export interface QueuedRequest {
+  kind: QueuedRequestKind;
+  email: string;
+  ip: string;
+  /** JSON the handler needs; never a password or a token. */
+  payload: string | null;
+}
+
 export class ResetRequestQueue {
   readonly #loop: PollingLoop;
 
@@ -28,7 +42,7 @@ export class ResetRequestQueue {
     private readonly dialect: DialectAdapter,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly handle: (email: string, ip: string) => Promise<unknown>,
+    private readonly handle: (job: QueuedRequest) => Promise<unknown>,
     pollMs: number,
     private readonly batchSize = 100,
     private readonly concurrency = 8,
@@ -36,8 +50,8 @@ export class ResetRequestQueue {
     this.#loop = new PollingLoop('reset request queue', () => this.runOnce(), pollMs, logger);
   }
 
-  async enqueue(email: string, ip: string): Promise<void> {
-    await this.db.insertInto('reset_request_jobs').values({ email, ip, created_at: this.clock.now() }).execute();
+  async enqueue(email: string, ip: string, kind: QueuedRequestKind = 'reset', payload: string | null = null): Promise<void> {
+    await this.db.insertInto('reset_request_jobs').values({ kind, email, ip, payload, created_at: this.clock.now() }).execute();
   }
 
   /** Claims and handles one batch; returns how many jobs it took. */
@@ -45,15 +59,15 @@ export class ResetRequestQueue {
     const jobs = await this.db
       .deleteFrom('reset_request_jobs')
       .where('id', 'in', (qb) => this.dialect.lockForClaim(qb.selectFrom('reset_request_jobs').select('id').orderBy('id').limit(this.batchSize)))
-      .returning(['email', 'ip'])
+      .returning(['kind', 'email', 'ip', 'payload'])
       .execute();
-    const emails = new Set<string>();
-    const firstPerEmail = jobs.filter((job) => !emails.has(job.email) && emails.add(job.email));
+    const seen = new Set<string>();
+    const firstPerEmail = jobs.filter((job) => !seen.has(`${job.kind}\0${job.email}`) && seen.add(`${job.kind}\0${job.email}`));
     await forEachBounded(firstPerEmail, this.concurrency, async (job) => {
       try {
-        await this.handle(job.email, job.ip);
+        await this.handle(job as QueuedRequest);
       } catch (err) {
-        this.logger.error({ err }, 'reset request failed');
+        this.logger.error({ err, kind: job.kind }, 'queued request failed');
       }
     });
     return jobs.length;

@@ -2,11 +2,12 @@
 // decides who won, so 50 concurrent confirms of one token yield exactly one success (Kratos does the same).
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, ResetToken } from '../storage/schema.js';
+import { consumeToken } from '../storage/single-use-tokens.js';
 
 /** Domain of reset-token HMACs (self-service and forced alike). */
 export const TOKEN_PURPOSE = 'reset-token';
 
-/** The one definition of "still usable": not used, not voided, not expired at `now`. */
+/** "Still usable" as storage/single-use-tokens.ts defines it, for the lookup that also checks account locks. */
 const usableAt = (now: number) => (eb: ExpressionBuilder<Database, 'reset_tokens'>) =>
   eb.and([eb('used_at', 'is', null), eb('voided_at', 'is', null), eb('expires_at', '>', now)]);
 
@@ -35,13 +36,7 @@ export class ResetTokensStore {
 
   /** Marks the token used if, and only if, it is still usable at this instant. */
   async consume(executor: Kysely<Database>, id: string, now: number): Promise<boolean> {
-    const r = await executor
-      .updateTable('reset_tokens')
-      .set({ used_at: now })
-      .where('id', '=', id)
-      .where(usableAt(now))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return consumeToken(executor, 'reset_tokens', id, now);
   }
 
   /** Voids every outstanding token of the account (after any password change). */

@@ -33,6 +33,9 @@ export const SETTINGS = {
   stuffing_global_min_attempts: { default: 500, min: 1, max: 1_000_000_000, integer: true, description: 'Sign-ins in the window below which no global failure spike is reported (quiet systems).' },
   stuffing_block_seconds: { default: 900, min: 0, max: 86_400, integer: true, description: 'How long sign-ins from a stuffing source answer 429; 0 detects and records findings without blocking.' },
   new_sign_in_notice: { default: 1, min: 0, max: 1, integer: true, description: '1: a sign-in from a device the account has not used for 90 days mails the holder a new_sign_in notice with a "This wasn\'t me" link; 0: devices are still recorded, nothing is mailed.' },
+  // Account lifecycle (src/accounts/signup/, src/accounts/email-change/).
+  signup_email_verification: { default: 1, min: 0, max: 1, integer: true, description: '1: POST /v1/accounts answers 202 for every address (new or registered) and an account signs in only after its holder confirms the mailed link; 0: 201 / 409 account_exists, no confirmation.' },
+  email_change_undo_days: { default: 14, min: 1, max: 365, integer: true, description: 'How long the old address can undo an email change with the link mailed to it.' },
   force_reset_breached_signin: { default: 0, min: 0, max: 1, integer: true, description: '1: a successful sign-in with a breached password forces a reset of the account through the guard (tripwire applies); 0: only a finding.' },
 } as const satisfies Record<string, SettingDefinition>;
 

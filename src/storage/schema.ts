@@ -1,6 +1,6 @@
 // Row types for Kysely. Times are epoch milliseconds (bigint on PostgreSQL, integer on SQLite) so that
 // both databases compare and sort them the same way and no driver converts time zones behind our back.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { AuditTables } from '../audit/audit.schema.js';
 import type { CampaignTables } from '../campaigns/campaigns.schema.js';
 import type { FindingTables } from '../detection/findings/findings.schema.js';
@@ -15,6 +15,10 @@ export interface AccountsTable {
   email: string;
   created_at: number;
   password_changed_at: number | null;
+  /** 0 until the holder proves the address (signup_email_verification); accounts from before are 1. */
+  email_verified: ColumnType<number, number | undefined, number>;
+  /** Set when the holder deleted the account: the email is then a placeholder and the credential gone. */
+  deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** One credential per account. `state` is 'active' or 'reset_required' (a forced reset, next issue). */
@@ -95,12 +99,32 @@ export interface DevMailTable {
   created_at: number;
 }
 
-/** Reset requests accepted but not yet handled (see recovery/reset-request-queue.ts). */
+/** Requests accepted but not yet handled (see recovery/reset-request-queue.ts): resets, sign-ups, re-sends. */
 export interface ResetRequestJobsTable {
   id: Generated<number>;
+  /** 'reset' | 'signup' | 'verify_resend' */
+  kind: ColumnType<string, string | undefined, string>;
   email: string;
   ip: string;
+  /** JSON the handler needs (a sign-up's password hash, never a password); null for most kinds. */
+  payload: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
+}
+
+/** Mailed single-use tokens other than reset links (src/accounts/account-tokens.store.ts). */
+export interface AccountTokensTable {
+  id: string;
+  account_id: string;
+  /** 'verify_email' | 'email_change' | 'email_change_undo' */
+  purpose: string;
+  /** HMAC-SHA256 under the first key at issue time; the raw token is never stored. */
+  token_hmac: string;
+  /** The address the token is about: the one to verify, the new one to confirm, the old one to restore. */
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  voided_at: number | null;
 }
 
 /** Fixed-window counters for rate limits shared by every process. */
@@ -163,6 +187,7 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables, Fi
   notices: NoticesTable;
   dev_mail: DevMailTable;
   reset_request_jobs: ResetRequestJobsTable;
+  account_tokens: AccountTokensTable;
   rate_counters: RateCountersTable;
   signin_failures: SigninFailuresTable;
   operators: OperatorsTable;
@@ -172,6 +197,8 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables, Fi
 }
 
 export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type AccountToken = Selectable<AccountTokensTable>;
 export type Credential = Selectable<CredentialsTable>;
 export type Session = Selectable<SessionsTable>;
 export type ResetToken = Selectable<ResetTokensTable>;

@@ -18,6 +18,10 @@ const NOTICE_KINDS: Record<string, string> = {
   second_factor_disabled: 'Two-step sign-in turned off',
   recovery_code_used: 'A recovery code was used',
   security_phrase_changed: 'Your security phrase changed',
+  verify_email: 'Confirm your email address',
+  account_exists: 'Someone tried to sign up with your address',
+  email_change_confirm: 'Confirm your new email address',
+  email_changed: 'Your email address was changed',
 };
 
 export interface AccountView {

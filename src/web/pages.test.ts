@@ -26,9 +26,14 @@ describe('account-holder pages', () => {
     expect(existing.statusCode).toBe(200);
     expect(existing.body.replaceAll('member@example.com', 'EMAIL')).toBe(fresh.body.replaceAll('newcomer@example.com', 'EMAIL'));
     expect(existing.headers['set-cookie']).toEqual(fresh.headers['set-cookie']);
-    // The existing account kept its password.
+    expect(fresh.body).toContain('Check your mail');
+    // The existing account kept its password; its address was told, the new one got its link.
     const signIn = await t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'member@example.com', password: 'a long and quiet harbour' } });
     expect(signIn.statusCode).toBe(201);
+    await t.app.resetRequests.drain();
+    const kinds = async (recipient: string) => (await t.app.db.db.selectFrom('notices').select('kind').where('recipient', '=', recipient).execute()).map((n) => n.kind);
+    expect(await kinds('member@example.com')).toEqual(['account_exists']);
+    expect(await kinds('newcomer@example.com')).toEqual(['verify_email']);
   });
 
   it('shows policy errors, the breach message, and mismatched passwords', async () => {

@@ -12,6 +12,7 @@ import { requestContext } from '../accounts/accounts.routes.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import { parseAnyCode } from '../accounts/second-factor/codes.js';
 import type { SessionsService } from '../accounts/sessions.service.js';
+import type { SignupService } from '../accounts/signup/signup.service.js';
 import { AppError } from '../lib/errors.js';
 import { escapeHtml } from '../lib/html.js';
 import { minutesFrom } from './format.js';
@@ -64,7 +65,17 @@ ${csrfField}
 <div class="links"><p>Already have an account? <a href="/signin">Sign in</a></p></div>`;
 }
 
-export function signinPagesRoutes(deps: { accounts: AccountsService; sessions: SessionsService; web: WebKit; passwordMinLength: number }) {
+/** Posts to /verify-email/resend (verify-email-pages.routes.ts): the same answer for every address. */
+export function resendForm(csrfField: string, email = ''): string {
+  return `<form method="post" action="/verify-email/resend">
+${csrfField}
+<label for="resend-email">Email address</label>
+<input id="resend-email" name="email" type="email" autocomplete="username" required maxlength="254" value="${escapeHtml(email)}">
+<button type="submit" class="secondary">Send the confirmation link again</button>
+</form>`;
+}
+
+export function signinPagesRoutes(deps: { accounts: AccountsService; signup: SignupService; sessions: SessionsService; web: WebKit; passwordMinLength: number }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     fastify.setErrorHandler(pageErrorHandler(deps.web.sessions));
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -93,6 +104,9 @@ export function signinPagesRoutes(deps: { accounts: AccountsService; sessions: S
         if (err.code === 'invalid_code_format') return again(400, err.message, true);
         // One sentence for an unknown email, a wrong password and a force-reset account alike.
         if (err.code === 'invalid_credentials') return again(401, 'Email or password is incorrect.');
+        if (err.code === 'email_not_verified') {
+          return sendPage(reply, 401, 'Confirm your email address', errorBox('Confirm your email address first: follow the link we mailed you.') + resendForm(csrf.publicField(request, reply), email));
+        }
         if (err.code === 'too_many_attempts') {
           if (typeof err.extra.retry_after === 'number') reply.header('retry-after', String(err.extra.retry_after));
           return again(429, `Too many sign-in attempts. Try again in ${minutesFrom(err.extra.retry_after)}, or reset your password by email.`);
@@ -117,13 +131,24 @@ export function signinPagesRoutes(deps: { accounts: AccountsService; sessions: S
       const again = (status: number, message: string) =>
         sendPage(reply, status, 'Create an account', errorBox(message) + signupForm(csrf.publicField(request, reply), deps.passwordMinLength, email));
       if (password !== confirm) return again(400, 'The two passwords are not the same.');
+      let accepted = false;
       try {
-        await deps.accounts.signUp(email, password, request.ip);
+        accepted = (await deps.signup.register(email, password, request.ip)).status === 'accepted';
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         // An existing account is answered exactly like a new one (below). The API's POST /v1/accounts
         // answers 409 account_exists instead; this page, open to anyone, must not.
         if (err.code !== 'account_exists') return again(err.status, err.message);
+      }
+      if (accepted) {
+        return sendPage(
+          reply,
+          200,
+          'Check your mail',
+          `<p>We sent a message to <strong>${escapeHtml(email)}</strong>. If the address is new to us, it has a link that confirms it: follow it, then sign in. If the address already has an account, the message says so and nothing was changed.</p>` +
+            '<p class="hint">Nothing arrived after a few minutes? Check your spam folder, or send it again.</p>' +
+            resendForm(csrf.publicField(request, reply), email),
+        );
       }
       return sendPage(
         reply,

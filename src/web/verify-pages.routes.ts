@@ -13,6 +13,11 @@ const KIND_NAMES: Record<string, string> = {
   forced_reset: 'a notice that we reset your password to protect your account',
   password_changed: 'a confirmation that your password was changed',
   correction: 'a correction of an earlier notice',
+  verify_email: 'a link to confirm the email address of a new account',
+  account_exists: 'a note that someone tried to create an account with an address that already has one',
+  email_change_confirm: 'a link to confirm a new email address for an account',
+  email_changed: 'a note that the email address of an account was changed, with a link to undo it',
+  account_deleted: 'a confirmation that an account was deleted',
 };
 
 const form = (csrfField: string, value = '', message = '') => `${message}

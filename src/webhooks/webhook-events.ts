@@ -14,6 +14,10 @@ export const WEBHOOK_EVENTS = [
   'account.password_changed',
   'finding.created',
   'account.second_factor_changed',
+  'account.created',
+  'account.email_changed',
+  'account.email_change_undone',
+  'account.deleted',
   'holder.report',
 ] as const;
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Response } from 'playwright-core';
 import { PAGE_CSP } from '../../src/web/page.js';
-import { chromiumMissing, signInWithForm, startWebHarness, type WebHarness } from './support/harness.js';
+import { chromiumMissing, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
 
 const EMAIL = 'sam@example.com';
 const PASSWORD = 'a kettle on the hob';
@@ -31,8 +31,7 @@ describe.skipIf(chromiumMissing)('page security in Chromium', () => {
   let evilBase: string;
   beforeAll(async () => {
     h = await startWebHarness();
-    const r = await h.t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email: EMAIL, password: PASSWORD } });
-    accountId = r.json().id;
+    accountId = await signUpViaApi(h, EMAIL, PASSWORD);
     // Another site: localhost is a different site from 127.0.0.1, so the browser treats its forms as cross-site.
     evil = createServer((req, res) => {
       const target = h.base;

@@ -64,7 +64,8 @@ async function startDrill(dir: string): Promise<Drill> {
   cleanups.push(() => app.close());
   const accounts = await seedAccounts(app.db, N, 'sqlitefault');
   const ops = await drillOperators(app);
-  await app.services.settings.patch({ wave_hold_seconds: 1, canary_size: 100, wave_growth: 2 }, ops.approver.id);
+  // signup_email_verification 0: a sign-up is then argon2 and one write transaction, answered 201.
+  await app.services.settings.patch({ wave_hold_seconds: 1, canary_size: 100, wave_growth: 2, signup_email_verification: 0 }, ops.approver.id);
   app.startBackground();
   const campaignId = await launchCampaign(app, ops, accounts.map((a) => a.id), 'SQLite storage drill: your password was reset');
   const applied = async () =>

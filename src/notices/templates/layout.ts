@@ -61,10 +61,14 @@ export function formatDuration(ms: number): string {
   return `${Math.round(hours / 24)} days`;
 }
 
-/** Reset tokens are base64url; anything else would change the contract's link form or break the URL. */
-export function tokenLink(ctx: RenderContext): string {
-  if (!ctx.secret || !/^[A-Za-z0-9_-]{16,}$/.test(ctx.secret)) throw new TemplateError('the notice has no usable reset token');
-  return `${ctx.publicUrl}/reset?token=${ctx.secret}`;
+/**
+ * `<PUBLIC_URL><path>?token=<token>`: reset links by default, and the other token pages (/verify-email,
+ * /email-change, /email-change/undo). Tokens are base64url; anything else would change the contract's
+ * link form or break the URL.
+ */
+export function tokenLink(ctx: RenderContext, path = '/reset'): string {
+  if (!ctx.secret || !/^[A-Za-z0-9_-]{16,}$/.test(ctx.secret)) throw new TemplateError('the notice has no usable token');
+  return `${ctx.publicUrl}${path}?token=${ctx.secret}`;
 }
 
 // Said in every notice: how to check the mail is genuine, and that we never ask for a password.

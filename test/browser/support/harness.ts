@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { PUBLIC_URL, startTestApp, type TestApp } from '../../support/app.js';
+import { extractResetToken, PUBLIC_URL, startTestApp, type TestApp } from '../../support/app.js';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../../support/smtp-sink.js';
 import { startRangeApi } from './pwned-range.js';
 
@@ -71,11 +71,17 @@ export async function startWebHarness(): Promise<WebHarness> {
   };
 }
 
-/** Creates an account through the API (POST /v1/accounts); returns its id. */
+/**
+ * Creates an account through the API (POST /v1/accounts) and confirms its address with the token of
+ * the verify_email mail that reached the SMTP sink; returns its id.
+ */
 export async function signUpViaApi(h: WebHarness, email: string, password: string): Promise<string> {
-  const r = await h.t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email, password } });
-  expect(r.statusCode).toBe(201);
-  return r.json().id as string;
+  const created = await h.t.app.http.inject({ method: 'POST', url: '/v1/accounts', payload: { email, password } });
+  expect(created.statusCode).toBe(202);
+  const token = extractResetToken((await h.mail(email, 'verify_email')).text, '/verify-email');
+  const confirmed = await h.t.app.http.inject({ method: 'POST', url: '/v1/email-verifications/confirm', payload: { token } });
+  expect(confirmed.statusCode).toBe(200);
+  return confirmed.json().account_id as string;
 }
 
 /** Signs in through the /signin form and lands on /account. */
