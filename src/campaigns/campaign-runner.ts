@@ -136,6 +136,9 @@ export class CampaignRunner {
           }
           if (r.stopped) return; // halted, kill switch or tripwire: the campaign is no longer running
           if (r.applied + r.skipped < size) break;
+          // Let requests waiting on the event loop (and, on SQLite, for the one connection) run between
+          // batches: back to back, a million-account wave would hold sign-ins for its whole length.
+          await new Promise((resolve) => setImmediate(resolve));
           // Stopping mid-wave: the wave stays 'applying' and the next holder resumes at its first pending target.
           if (signal?.aborted) return;
           // A long wave outlives the lease: renew it, and stop if another runner took the campaign.
