@@ -101,26 +101,30 @@ function integrity(path: string): string {
 }
 
 /**
- * Every target is either fully applied (credential reset_required, one notice, one token, one saved
- * credential) or untouched (credential active, none of those): grouped so a half-applied account shows.
+ * Every target is either fully applied (credential reset_required, one notice, one saved credential, and
+ * a token exactly when its notice has had its secrets made at first send) or untouched (credential
+ * active, none of those): grouped so a half-applied account shows.
  */
 async function targetShapes(app: App, campaignId: string) {
-  const { rows } = await sql<{ target_state: string; credential_state: string; notices: number; tokens: number; previous: number; n: number }>`
+  const { rows } = await sql<{ target_state: string; credential_state: string; notices: number; linked: number; tokens: number; previous: number; n: number }>`
     select t.state as target_state, c.state as credential_state,
            (select count(*) from notices n where n.account_id = t.account_id and n.kind = 'forced_reset') as notices,
+           (select count(*) from notices n where n.account_id = t.account_id and n.kind = 'forced_reset' and n.verification_code is not null) as linked,
            (select count(*) from reset_tokens r where r.account_id = t.account_id and r.campaign_id = t.campaign_id) as tokens,
            (select count(*) from previous_credentials p where p.account_id = t.account_id and p.campaign_id = t.campaign_id) as previous,
            count(*) as n
     from campaign_targets t join credentials c on c.account_id = t.account_id
     where t.campaign_id = ${campaignId}
-    group by 1, 2, 3, 4, 5 order by 1`.execute(app.db.db);
+    group by 1, 2, 3, 4, 5, 6 order by 1`.execute(app.db.db);
   return rows;
 }
 
 function expectWholeOrUntouched(shapes: Awaited<ReturnType<typeof targetShapes>>): void {
   for (const s of shapes) {
-    if (s.target_state === 'applied') expect(s).toMatchObject({ credential_state: 'reset_required', notices: 1, tokens: 1, previous: 1 });
-    else expect(s).toMatchObject({ target_state: 'pending', credential_state: 'active', notices: 0, tokens: 0, previous: 0 });
+    if (s.target_state === 'applied') {
+      expect(s).toMatchObject({ credential_state: 'reset_required', notices: 1, previous: 1 });
+      expect(s.tokens).toBe(s.linked);
+    } else expect(s).toMatchObject({ target_state: 'pending', credential_state: 'active', notices: 0, linked: 0, tokens: 0, previous: 0 });
   }
   expect(shapes.reduce((sum, s) => sum + s.n, 0)).toBe(N);
 }
@@ -131,7 +135,10 @@ async function recoverAndFinish(d: Drill, label: string): Promise<void> {
     return v.state === 'completed' ? v : null;
   }, 120_000, 100);
   expect(view.counts.applied).toBe(N);
-  expect(await targetShapes(d.app, d.campaignId)).toEqual([{ target_state: 'applied', credential_state: 'reset_required', notices: 1, tokens: 1, previous: 1, n: N }]);
+  // Whole, and every target applied (tokens exist for the notices already sent: made at first send).
+  const shapes = await targetShapes(d.app, d.campaignId);
+  expectWholeOrUntouched(shapes);
+  expect(shapes.filter((s) => s.target_state !== 'applied')).toEqual([]);
   expect((await signUp(d.app, `after-${label}@example.com`)).statusCode).toBe(201);
   expect(integrity(d.path)).toBe('ok');
 }
