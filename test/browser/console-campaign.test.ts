@@ -69,7 +69,8 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
     expect(verdict).toContain(`${emails.length} targets exceed the approval threshold of 10`);
     expect(await page.locator('#preview dl').textContent()).toContain(`${emails.length} accounts`);
     expect(await page.locator('.mail pre').textContent()).toContain(reason);
-    expect(await page.locator('.mail mark').first().textContent()).toBe('PLACEHOLDER-RESET-TOKEN');
+    // Placeholders stand for what each holder's own mail carries: the reset token (and a security phrase).
+    expect(await page.locator('.mail mark').allTextContents()).toContain('PLACEHOLDER-RESET-TOKEN');
     expect(await h.t.app.db.db.selectFrom('campaigns').select('id').where('reason', '=', reason).execute()).toEqual([]);
     await submit(page, 'form[action="/console/campaigns"] button[type=submit]', '?done=created');
     const id = /\/console\/campaigns\/([0-9a-f-]{36})/.exec(page.url())![1]!;
@@ -80,7 +81,7 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
   it('creates, approves by a second operator, runs live, halts and reverts, with JavaScript on', { timeout: 120_000 }, async () => {
     const a = await signIn(await h.context({ javaScriptEnabled: true }), keys.operatorA);
     const targets = accounts.slice(0, 300);
-    const id = await createThroughForm(a, targets.map((x) => x.email), 'Passwords reused from the Example.com breach');
+    const id = await createThroughForm(a, targets.map((x) => x.email), 'Passwords reused from the Example breach');
 
     // The creator (an operator) is told a second person must approve; no approve form for them.
     expect(await a.locator(`form[action$="/approve"]`).count()).toBe(0);
