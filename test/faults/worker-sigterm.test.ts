@@ -150,7 +150,8 @@ describe('SIGTERM to a worker holding claims (PostgreSQL, real processes)', () =
       where t.campaign_id = ${campaign.id}
       group by 1, 2, 3, 4 order by 1`.execute(app.db.db);
     expect(rows).toEqual([
-      { target_state: 'applied', credential_state: 'reset_required', tokens: 1, previous: 1, n: appliedAtExit },
+      // notify: false — no notice, so no reset link is ever made (links are made when a notice is sent).
+      { target_state: 'applied', credential_state: 'reset_required', tokens: 0, previous: 1, n: appliedAtExit },
       { target_state: 'pending', credential_state: 'active', tokens: 0, previous: 0, n: N - appliedAtExit },
     ]);
 
