@@ -101,7 +101,7 @@ export const campaignShots: ShotProvider = async (scene) => {
   for (const a of A(400, 402)) await app.services.campaigns.forceResetOne(a.id, 'Holder reported a phishing page that captured the password', identity(scene, 'operator'));
 
   // Completed, with three holders who chose a new password and one who said "I didn't expect this".
-  const completed = await createCampaign(scene, A(0, 60), 'Passwords found in the Example.com breach (2026-11-20)');
+  const completed = await createCampaign(scene, A(0, 60), 'Passwords found in the Example breach (2026-11-20)');
   await app.services.campaigns.start(completed, identity(scene, 'operator'));
   await runWaves(app, completed, 10);
   await waitFor('the completed campaign', async () => (await state(app, completed)) === 'completed');
@@ -112,7 +112,7 @@ export const campaignShots: ShotProvider = async (scene) => {
   await backdate(app, completed);
 
   // Reverted: a list that was the wrong one; corrections mailed.
-  const reverted = await createCampaign(scene, A(60, 100), 'Suspected stuffing from 203.0.113.0/24 (wrong list)');
+  const reverted = await createCampaign(scene, A(60, 100), 'Suspected credential stuffing from one network (wrong list)');
   await app.services.campaigns.start(reverted, identity(scene, 'operator'));
   await runWaves(app, reverted, 10);
   await waitFor('the campaign to revert', async () => (await state(app, reverted)) === 'completed');
@@ -134,7 +134,7 @@ export const campaignShots: ShotProvider = async (scene) => {
   await waitFor('the health check to halt it', async () => (await state(app, halted)) === 'halted');
 
   // Running: four waves out, the fifth holding.
-  const running = await createCampaign(scene, A(100, 400), 'Reused passwords from the Example.com breach, second batch');
+  const running = await createCampaign(scene, A(100, 400), 'Reused passwords from the Example breach, second batch');
   // (its targets overlap the halted campaign's: those already reset there are skipped, as the guard does)
   await app.services.campaigns.start(running, identity(scene, 'operator'));
   await runWaves(app, running, 4);
@@ -147,7 +147,7 @@ export const campaignShots: ShotProvider = async (scene) => {
   // Over the default approval threshold too (100), whatever other providers do to the settings.
   const previewList = A(250, 370).map((a) => a.email).join('\n');
   const preview = async (page: Page) => {
-    await page.fill('#reason', 'Passwords reused from the Example.com breach');
+    await page.fill('#reason', 'Passwords reused from the Example breach');
     await page.fill('#targets', previewList);
     await page.fill('#expected_count', '120');
     await Promise.all([page.waitForURL('**/console/campaigns/new/preview'), page.click('form.campaign-form button[type=submit]')]);
