@@ -154,9 +154,7 @@ export class CampaignReverter {
       // Lock the batch first: a notice worker making a link for one of these targets right now
       // (forced-reset-links.ts) commits its token before this reads the tokens to void, or sees the
       // target reverted and cancels its notice.
-      await this.db.dialect
-        .lockRows(trx.selectFrom('campaign_targets').select('seq').where('campaign_id', '=', id).where('state', '=', 'applied').orderBy('seq').limit(BATCH))
-        .execute();
+      await this.targets.lockApplied(trx, id, BATCH);
       const targets = await trx
         .selectFrom('campaign_targets as t')
         .innerJoin('accounts as a', 'a.id', 't.account_id')

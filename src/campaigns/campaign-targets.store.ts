@@ -86,6 +86,13 @@ export class CampaignTargetsStore {
     return rows.map((r) => r.account_id);
   }
 
+  /** Locks the next `limit` applied targets of a campaign in seq order (the batch a revert is about to walk). */
+  async lockApplied(trx: Kysely<Database>, campaignId: string, limit: number): Promise<void> {
+    await this.dialect
+      .lockRows(trx.selectFrom('campaign_targets').select('seq').where('campaign_id', '=', campaignId).where('state', '=', 'applied').orderBy('seq').limit(limit))
+      .execute();
+  }
+
   /**
    * Locks the targets of `accountIds` in one campaign and returns those whose reset still stands
    * (applied, not reverted): a revert that runs at the same time waits for the lock, or has already
