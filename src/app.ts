@@ -73,6 +73,8 @@ import { breachDumpsPagesRoutes } from './web/console/breach-dumps-pages.routes.
 import { auditPagesRoutes } from './web/console/audit-pages.routes.js';
 import { webhooksPagesRoutes } from './web/console/webhooks-pages.routes.js';
 import { settingsPagesRoutes } from './web/console/settings-pages.routes.js';
+import { accountsPagesRoutes } from './web/console/accounts-pages.routes.js';
+import { operatorsPagesRoutes } from './web/console/operators-pages.routes.js';
 import { createConsoleKit } from './web/console/console-kit.js';
 import { RecoveryService } from './recovery/recovery.service.js';
 import { ResetRequestQueue, type QueuedRequest } from './recovery/reset-request-queue.js';
@@ -369,6 +371,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       auditPagesRoutes({ kit: consoleKit, audit, operators: operatorsStore }),
       webhooksPagesRoutes({ kit: consoleKit, webhooks }),
       settingsPagesRoutes({ kit: consoleKit, settings }),
+      accountsPagesRoutes({ kit: consoleKit, desk, operators }),
+      operatorsPagesRoutes({ kit: consoleKit, operators }),
     ],
   });
 
