@@ -335,7 +335,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pageErrors: pageErrorRenderer({ pageSessions: web.sessions, console: consoleKit }),
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
-      accountsRoutes({ accounts, sessions, securityPhrases }),
+      accountsRoutes({ accounts, sessions, securityPhrases, secondFactor }),
       securityPhraseRoutes({ phrases: securityPhrases, sessions }),
       secondFactorRoutes({ secondFactor, accounts, sessions }),
       notMeRoutes({ notMe, web }),
