@@ -19,6 +19,11 @@ import { DevicesStore } from './accounts/devices/devices.store.js';
 import { NewDeviceWatch } from './accounts/devices/new-device.service.js';
 import { NotMeService } from './accounts/devices/not-me.service.js';
 import { notMeRoutes } from './accounts/devices/not-me.routes.js';
+import { HolderReports } from './accounts/holder-report.js';
+import { AccountDeletionService } from './accounts/lifecycle/account-deletion.service.js';
+import { EmailChangeService } from './accounts/lifecycle/email-change.service.js';
+import { holderProof } from './accounts/lifecycle/holder-proof.js';
+import { lifecycleRoutes } from './accounts/lifecycle/lifecycle.routes.js';
 import type { HolderResetPort } from './accounts/holder-reset-port.js';
 import { SecondFactorService } from './accounts/second-factor/second-factor.service.js';
 import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
@@ -68,6 +73,8 @@ import { breachDumpsPagesRoutes } from './web/console/breach-dumps-pages.routes.
 import { auditPagesRoutes } from './web/console/audit-pages.routes.js';
 import { webhooksPagesRoutes } from './web/console/webhooks-pages.routes.js';
 import { settingsPagesRoutes } from './web/console/settings-pages.routes.js';
+import { accountsPagesRoutes } from './web/console/accounts-pages.routes.js';
+import { operatorsPagesRoutes } from './web/console/operators-pages.routes.js';
 import { createConsoleKit } from './web/console/console-kit.js';
 import { RecoveryService } from './recovery/recovery.service.js';
 import { ResetRequestQueue, type QueuedRequest } from './recovery/reset-request-queue.js';
@@ -151,6 +158,8 @@ export interface App {
     securityPhrases: SecurityPhraseService;
     signup: SignupService;
     emailVerification: EmailVerificationService;
+    emailChanges: EmailChangeService;
+    accountDeletion: AccountDeletionService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -219,9 +228,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const deskStore = new DeskStore(db.db);
   const signupGate = createSignupGate({ rates, settings, clock, logger });
   const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices, signupGate, failureLog: deskStore });
+  const secondFactorStore = new SecondFactorStore(db.db);
   const secondFactor: SecondFactorService = new SecondFactorService({
     db: db.db,
-    store: new SecondFactorStore(db.db),
+    store: secondFactorStore,
     passwords: accounts,
     throttle,
     keyring,
@@ -243,7 +253,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const signup = new SignupService({ ...common, signupGate, verification: emailVerification, settings, rates, outbox, events: webhooks, audit, requests: resetRequests });
   const operatorSessionsStore = new OperatorSessionsStore(db.db);
   const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
-  const securityPhrases = new SecurityPhraseService({ db: db.db, store: new SecurityPhraseStore(db.db), keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
+  const securityPhraseStore = new SecurityPhraseStore(db.db);
+  const securityPhrases = new SecurityPhraseService({ db: db.db, store: securityPhraseStore, keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
@@ -264,7 +275,39 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, outbox, recorders, clock });
   // Holder-initiated resets: a campaign of one approved by its holder (no tripwire budget; the kill switch applies).
   const holderReset = holderResetAdapter(campaigns);
-  const notMe = new NotMeService({ db: db.db, sessions: sessionsStore, findings, events: webhooks, holderReset, clock, logger });
+  const holderReports = new HolderReports({ sessions: sessionsStore, findings, events: webhooks, holderReset, logger });
+  const notMe = new NotMeService({ db: db.db, reports: holderReports, clock });
+  const proof = holderProof({ passwords: accounts, secondFactor });
+  const emailChanges = new EmailChangeService({
+    db: db.db,
+    accounts: accountsStore,
+    tokens: accountTokens,
+    proof,
+    signupGate,
+    sessions: sessionsStore,
+    reports: holderReports,
+    rates,
+    settings,
+    outbox,
+    events: webhooks,
+    clock,
+  });
+  const accountDeletion = new AccountDeletionService({
+    db: db.db,
+    accounts: accountsStore,
+    proof,
+    sessions: sessionsStore,
+    accountTokens,
+    resetTokens: tokensStore,
+    secondFactors: secondFactorStore,
+    phrases: securityPhraseStore,
+    devices: devicesStore,
+    outbox,
+    audit,
+    events: webhooks,
+    keyring,
+    clock,
+  });
 
   // transports
   const transport = createMailTransport(config, db);
@@ -296,6 +339,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       securityPhraseRoutes({ phrases: securityPhrases, sessions }),
       secondFactorRoutes({ secondFactor, accounts, sessions }),
       notMeRoutes({ notMe, web }),
+      lifecycleRoutes({ emailChanges, deletion: accountDeletion, sessions }),
       signupRoutes({ signup, verification: emailVerification, operators }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
@@ -327,6 +371,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       auditPagesRoutes({ kit: consoleKit, audit, operators: operatorsStore }),
       webhooksPagesRoutes({ kit: consoleKit, webhooks }),
       settingsPagesRoutes({ kit: consoleKit, settings }),
+      accountsPagesRoutes({ kit: consoleKit, desk, operators }),
+      operatorsPagesRoutes({ kit: consoleKit, operators }),
     ],
   });
 
@@ -338,7 +384,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk, signup, emailVerification },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk, signup, emailVerification, emailChanges, accountDeletion },
     outbox,
     resetRequests,
     worker,

@@ -55,6 +55,11 @@ export class SessionsStore {
     return Number(r.numUpdatedRows);
   }
 
+  /** Deletion: the ended sessions keep when they were, not where from (client address and browser). */
+  async forgetClients(executor: Kysely<Database>, accountId: string): Promise<void> {
+    await executor.updateTable('sessions').set({ ip: null, user_agent: null }).where('account_id', '=', accountId).execute();
+  }
+
   /**
    * A campaign revert restores the sessions that campaign revoked; after an operator locks the account
    * none may come back, so its sessions stop being the campaign's to restore.

@@ -35,7 +35,7 @@ export class CampaignTargetsStore {
   }
 
   /**
-   * Skips the range's targets that cannot be reset: the account is gone, or its credential was already
+   * Skips the range's targets that cannot be reset: the account was deleted by its holder or is gone, or its credential was already
    * reset by another campaign and not yet completed by its holder (never reset twice). Returns how many.
    */
   async skipUnresettable(trx: Kysely<Database>, r: TargetRange): Promise<number> {
@@ -46,9 +46,10 @@ export class CampaignTargetsStore {
         where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]} and ${condition}`.execute(trx);
       return Number(res.numAffectedRows ?? 0);
     };
+    const deleted = await skip('account_deleted', sql`exists (select 1 from accounts a where a.id = campaign_targets.account_id and a.deleted_at is not null)`);
     const missing = await skip('account_missing', sql`not exists (select 1 from credentials c where c.account_id = campaign_targets.account_id)`);
     const reset = await skip('already_reset', sql`exists (select 1 from credentials c where c.account_id = campaign_targets.account_id and c.state <> 'active')`);
-    return missing + reset;
+    return deleted + missing + reset;
   }
 
   /**

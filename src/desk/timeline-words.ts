@@ -14,6 +14,7 @@ const NOTICE_KINDS: Record<string, string> = {
   second_factor_disabled: '"Two-step sign-in turned off" notice',
   recovery_code_used: '"A recovery code was used" notice',
   account_deleted: '"Your account was deleted" notice',
+  account_locked: '"Your account was locked" notice',
   security_phrase_changed: '"Your security phrase was changed" notice',
 };
 

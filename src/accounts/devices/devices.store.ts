@@ -35,6 +35,11 @@ export class DevicesStore {
       .execute();
   }
 
+  /** Deletion: every device the account was seen on. */
+  async forget(executor: Kysely<Database>, accountId: string): Promise<void> {
+    await executor.deleteFrom('known_devices').where('account_id', '=', accountId).execute();
+  }
+
   /** The account's devices, most recently used first (the account page). */
   async list(accountId: string, limit = 20): Promise<KnownDevice[]> {
     const rows = await this.db

@@ -9,6 +9,7 @@ import { timeTag } from '../format.js';
 import { errorBox, okBox } from '../page.js';
 import { actorName, count, progressBar, stateBadge } from './campaign-format.js';
 import { chartLegend, chartSvg } from './campaign-chart.js';
+import { accountLink } from './accounts-view.js';
 import type { CampaignSnapshot } from './campaign-live.js';
 
 export interface TargetRow {
@@ -115,7 +116,7 @@ function targetsTable(d: CampaignPageData): string {
   const rows = d.targets
     .map(
       (t) =>
-        `<tr><td class="num hide-narrow">${t.seq}</td><td>${escapeHtml(t.email)}</td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td class="hide-narrow">${t.wave ?? '—'}</td><td class="hide-narrow">${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
+        `<tr><td class="num hide-narrow">${t.seq}</td><td><a href="${accountLink(t.account_id)}">${escapeHtml(t.email)}</a></td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td class="hide-narrow">${t.wave ?? '—'}</td><td class="hide-narrow">${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
     )
     .join('');
   const more = d.nextTargets !== null ? `<p><a href="/console/campaigns/${id}?after=${d.nextTargets}#targets">Next targets</a></p>` : '';
