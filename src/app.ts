@@ -365,7 +365,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       dashboardRoutes({ kit: consoleKit, campaigns, store: campaignsStore, guard, findings, operators }),
       campaignNewRoutes({ kit: consoleKit, campaigns, settings, clock, publicUrl: config.publicUrl }),
       campaignPagesRoutes({ kit: consoleKit, campaigns, store: campaignsStore, timeline: new CampaignTimelineStore(db.db), guard, operators, clock }),
-      campaignRevertRoutes({ kit: consoleKit, campaigns, reverter }),
+      campaignRevertRoutes({ kit: consoleKit, campaigns, reverter, settings }),
       findingsPagesRoutes({ kit: consoleKit, findings }),
       breachDumpsPagesRoutes({ kit: consoleKit, breachDumps, operators: operatorsStore }),
       auditPagesRoutes({ kit: consoleKit, audit, operators: operatorsStore }),

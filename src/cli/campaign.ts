@@ -87,6 +87,7 @@ export function describeCampaign(v: CampaignView): string {
     `  counts        applied ${c.applied}, skipped ${c.skipped}, notices sent ${c.notices_sent}, failed ${c.notices_failed}`,
     `                user completed ${c.user_completed}, reverted ${c.reverted}, corrections sent ${c.corrections_sent}`,
     `  halt reason   ${v.halt_reason ?? '-'}`,
+    `  revert        ${revertText(v)}`,
   ];
   if (v.waves.length === 0) {
     lines.push(`  waves         ${v.kind === 'single' ? 'none (a single-account reset is applied at once)' : FINISHED.has(v.state) ? 'none' : 'none yet'}`);
@@ -112,7 +113,16 @@ function waveProgress(v: CampaignView, wave: CampaignView['waves'][number]): num
   return Math.min(wave.size, Math.max(0, processed - (wave.first_seq - 1)));
 }
 
-function statusLine(v: CampaignView): string {
+/** The revert asked for over approval_threshold: waiting for a second person, or approved by whom. */
+function revertText(v: CampaignView): string {
+  const r = v.revert;
+  if (!r) return '-';
+  const asked = `requested ${shortTime(r.requested_at)} by operator ${r.requested_by} (${r.reason})`;
+  if (r.awaiting_approval) return `${asked}, waiting for an approver or admin other than them to approve it`;
+  return r.approved_by ? `${asked}, approved by operator ${r.approved_by}` : asked;
+}
+
+export function statusLine(v: CampaignView): string {
   const c = v.counts;
   const parts = [
     `state ${v.state}`,
@@ -123,6 +133,7 @@ function statusLine(v: CampaignView): string {
   if (v.state === 'awaiting_approval') parts.push('waiting for a second operator to approve');
   if (v.state === 'draft' && v.guard.verdict === 'blocked') parts.push(`blocked by the guard: ${v.guard.reasons.join('; ')}`);
   if (v.halt_reason) parts.push(`halt reason: ${v.halt_reason}`);
+  if (v.revert?.awaiting_approval) parts.push(`revert ${revertText(v)}`);
   return parts.join(' | ');
 }
 
