@@ -91,6 +91,7 @@ import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
 import { verifyEmailPagesRoutes } from './web/verify-email-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
+import { accountLifecyclePagesRoutes, lifecycleSections } from './web/account-lifecycle-pages.routes.js';
 import { joinSections, securityPhrasePagesRoutes, securityPhraseSections } from './web/security-phrase-pages.js';
 import { secondFactorPagesRoutes, securitySections } from './web/second-factor-pages.routes.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
@@ -358,7 +359,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       verifyPagesRoutes({ verification, web }),
       verifyEmailPagesRoutes({ verification: emailVerification, web }),
       signinPagesRoutes({ accounts, signup, sessions, web, passwordMinLength: config.passwordMinLength }),
-      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases)) }),
+      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases), lifecycleSections({ secondFactor })) }),
+      accountLifecyclePagesRoutes({ emailChanges, deletion: accountDeletion, secondFactor, web }),
       secondFactorPagesRoutes({ secondFactor, accounts, devices: devicesStore, web }),
       securityPhrasePagesRoutes({ phrases: securityPhrases, web }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
