@@ -83,6 +83,14 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     const mine = events.map((e) => ({ event: e.event, data: JSON.parse(e.payload).data })).filter((e) => e.data.account_id === id);
     expect(mine.map((e) => e.event).sort()).toEqual(['account.email_change_undone', 'account.email_changed', 'holder.report']);
     for (const e of events) expect(e.payload).not.toMatch(/alice|example\.net/);
+
+    // The desk's timeline tells the story: the change, the undo, the sessions it ended.
+    const viewer = (await t.app.services.operators.create(`viewer ${kind}`, 'viewer')).key;
+    const timeline = (await t.app.http.inject({ method: 'GET', url: `/v1/admin/accounts/${id}/timeline?limit=100`, headers: bearer(viewer) })).json();
+    const kinds = timeline.items.map((i: { kind: string }) => i.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['email_changed', 'email_change_undone', 'session_ended']));
+    expect(timeline.items.find((i: { kind: string }) => i.kind === 'email_changed').summary).toContain('alice.new@example.net');
+    expect(timeline.items.find((i: { kind: string }) => i.kind === 'email_change_undone').summary).toContain('alice@example.com');
   });
 
   it('answers a taken address with the same 202, and nothing changes or is mailed', async () => {
@@ -168,11 +176,14 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     expect((await t.app.db.db.selectFrom('accounts').select('email').where('id', '=', id).executeTakeFirstOrThrow()).email).toBe('gina@example.com');
   });
 
-  it('asks for the second factor when it is on', async () => {
+  it('asks for the second factor when it is on (and GET /v1/me says whether it is)', async () => {
     const { token } = await signUpAndIn(t.app, 'hana@example.com', PASSWORD);
+    expect((await me(token)).json()).toMatchObject({ email_verified: true, second_factor: { state: 'off', recovery_codes_left: 0 } });
     const { secret } = (await post('/v1/me/totp', { password: PASSWORD }, bearer(token))).json();
+    expect((await me(token)).json().second_factor).toEqual({ state: 'pending', recovery_codes_left: 0 });
     const code = () => authenticator.clone({ epoch: clock.now() }).generate(secret);
     expect((await post('/v1/me/totp/confirm', { code: code() }, bearer(token))).statusCode).toBe(200);
+    expect((await me(token)).json().second_factor).toEqual({ state: 'on', recovery_codes_left: 10 });
     clock.advance(31_000);
     const without = await post('/v1/me/email', { new_email: 'hana2@example.com', password: PASSWORD }, bearer(token));
     expect(without.statusCode).toBe(401);

@@ -120,7 +120,10 @@ export const campaignShots: ShotProvider = async (scene) => {
   const firstReverted = await app.db.db.selectFrom('campaign_targets as t').innerJoin('accounts as a', 'a.id', 't.account_id').select('a.email').where('t.campaign_id', '=', reverted).orderBy('t.seq').executeTakeFirstOrThrow();
   await holderResets(scene, firstReverted.email);
   await backdate(app, reverted);
-  await app.services.reverter.revert(reverted, identity(scene, 'operator'), 'Wrong export: these accounts were never in the stuffing window', true);
+  // Over approval_threshold: the operator's revert is a request, and an approver runs it.
+  if ((await app.services.reverter.revert(reverted, identity(scene, 'operator'), 'Wrong export: these accounts were never in the stuffing window', true)) === 'awaiting_approval') {
+    await app.services.reverter.approve(reverted, identity(scene, 'approver'));
+  }
   await delivered(app, reverted);
 
   // Halted by its own health check: the canary's holder answered "I didn't expect this".
