@@ -245,6 +245,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const handleRequest = (job: QueuedRequest): Promise<unknown> => {
     if (job.kind === 'signup') return signup.complete(job.email, job.payload);
     if (job.kind === 'verify_resend') return emailVerification.resend(job.email);
+    if (job.kind === 'email_change') return emailChanges.complete(job.email, job.payload);
     return recovery.issueResetLink(job.email, job.ip);
   };
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -279,7 +280,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const holderReports = new HolderReports({ sessions: sessionsStore, findings, events: webhooks, holderReset, logger });
   const notMe = new NotMeService({ db: db.db, reports: holderReports, clock });
   const proof = holderProof({ passwords: accounts, secondFactor });
-  const emailChanges = new EmailChangeService({
+  const emailChanges: EmailChangeService = new EmailChangeService({
     db: db.db,
     accounts: accountsStore,
     tokens: accountTokens,
@@ -288,6 +289,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessions: sessionsStore,
     reports: holderReports,
     rates,
+    requests: resetRequests,
     settings,
     outbox,
     events: webhooks,
