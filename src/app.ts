@@ -29,6 +29,8 @@ import { SecondFactorService } from './accounts/second-factor/second-factor.serv
 import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
 import { secondFactorRoutes } from './accounts/second-factor/second-factor.routes.js';
 import type { Config } from './config.js';
+import { BreachDumpChunksStore } from './detection/breach-dumps/breach-dump-chunks.store.js';
+import { DumpSpool } from './detection/breach-dumps/breach-dump-spool.js';
 import { BreachDumpWorker } from './detection/breach-dumps/breach-dump-worker.js';
 import { breachDumpsRoutes } from './detection/breach-dumps/breach-dumps.routes.js';
 import { BreachDumpsService, MAX_UPLOAD_BYTES } from './detection/breach-dumps/breach-dumps.service.js';
@@ -259,7 +261,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const securityPhrases = new SecurityPhraseService({ db: db.db, store: securityPhraseStore, keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
-  const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
+  const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, new DumpSpool({ chunks: new BreachDumpChunksStore(db.db), keyring, clock }), clock, logger, { maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const desk = new DeskService({
     db,
     search: new AccountSearchStore(db.db, db.dialect),
