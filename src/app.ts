@@ -29,6 +29,8 @@ import { SecondFactorService } from './accounts/second-factor/second-factor.serv
 import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
 import { secondFactorRoutes } from './accounts/second-factor/second-factor.routes.js';
 import type { Config } from './config.js';
+import { BreachDumpChunksStore } from './detection/breach-dumps/breach-dump-chunks.store.js';
+import { DumpSpool } from './detection/breach-dumps/breach-dump-spool.js';
 import { BreachDumpWorker } from './detection/breach-dumps/breach-dump-worker.js';
 import { breachDumpsRoutes } from './detection/breach-dumps/breach-dumps.routes.js';
 import { BreachDumpsService, MAX_UPLOAD_BYTES } from './detection/breach-dumps/breach-dumps.service.js';
@@ -93,6 +95,7 @@ import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
 import { verifyEmailPagesRoutes } from './web/verify-email-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
+import { accountLifecyclePagesRoutes, lifecycleSections } from './web/account-lifecycle-pages.routes.js';
 import { joinSections, securityPhrasePagesRoutes, securityPhraseSections } from './web/security-phrase-pages.js';
 import { secondFactorPagesRoutes, securitySections } from './web/second-factor-pages.routes.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
@@ -249,6 +252,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const handleRequest = (job: QueuedRequest): Promise<unknown> => {
     if (job.kind === 'signup') return signup.complete(job.email, job.payload);
     if (job.kind === 'verify_resend') return emailVerification.resend(job.email);
+    if (job.kind === 'email_change') return emailChanges.complete(job.email, job.payload);
     return recovery.issueResetLink(job.email, job.ip);
   };
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -262,7 +266,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const securityPhrases = new SecurityPhraseService({ db: db.db, store: securityPhraseStore, keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
-  const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
+  const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, new DumpSpool({ chunks: new BreachDumpChunksStore(db.db), keyring, clock }), clock, logger, { maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const desk = new DeskService({
     db,
     search: new AccountSearchStore(db.db, db.dialect),
@@ -283,7 +287,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const holderReports = new HolderReports({ sessions: sessionsStore, findings, events: webhooks, holderReset, logger });
   const notMe = new NotMeService({ db: db.db, reports: holderReports, clock });
   const proof = holderProof({ passwords: accounts, secondFactor });
-  const emailChanges = new EmailChangeService({
+  const emailChanges: EmailChangeService = new EmailChangeService({
     db: db.db,
     accounts: accountsStore,
     tokens: accountTokens,
@@ -292,6 +296,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessions: sessionsStore,
     reports: holderReports,
     rates,
+    requests: resetRequests,
     settings,
     outbox,
     events: webhooks,
@@ -341,7 +346,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pageErrors: pageErrorRenderer({ pageSessions: web.sessions, console: consoleKit }),
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
-      accountsRoutes({ accounts, sessions, securityPhrases }),
+      accountsRoutes({ accounts, sessions, securityPhrases, secondFactor }),
       securityPhraseRoutes({ phrases: securityPhrases, sessions }),
       secondFactorRoutes({ secondFactor, accounts, sessions }),
       notMeRoutes({ notMe, web }),
@@ -364,7 +369,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       verifyPagesRoutes({ verification, web }),
       verifyEmailPagesRoutes({ verification: emailVerification, web }),
       signinPagesRoutes({ accounts, signup, sessions, web, passwordMinLength: config.passwordMinLength }),
-      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases)) }),
+      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases), lifecycleSections({ secondFactor })) }),
+      accountLifecyclePagesRoutes({ emailChanges, deletion: accountDeletion, secondFactor, web }),
       secondFactorPagesRoutes({ secondFactor, accounts, devices: devicesStore, web }),
       securityPhrasePagesRoutes({ phrases: securityPhrases, web }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),

@@ -67,6 +67,10 @@ describe.each(DIALECTS)('account deletion on %s', (kind) => {
     const events = await db().selectFrom('webhook_deliveries').select('payload').where('event', '=', 'account.deleted').execute();
     expect(events.map((e) => JSON.parse(e.payload).data)).toEqual([{ account_id: id, deleted_at: clock.now() }]);
 
+    const timeline = (await t.app.http.inject({ method: 'GET', url: `/v1/admin/accounts/${id}/timeline`, headers: bearer(operatorKey) })).json();
+    expect(timeline.items.find((i: { state?: string }) => i.state === 'account.deleted')).toMatchObject({ kind: 'operator_action', summary: expect.stringContaining('The holder deleted the account') });
+    expect(JSON.stringify(timeline.items.filter((i: { kind: string }) => i.kind !== 'notice'))).not.toContain('ivy@');
+
     // The address is free again: a new sign-up makes a new account, not the old one back.
     await signUpAndIn(t.app, 'ivy@example.com', 'a different long passphrase');
     expect((await db().selectFrom('accounts').select('id').where('email', '=', 'ivy@example.com').executeTakeFirstOrThrow()).id).not.toBe(id);

@@ -30,6 +30,7 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     t = await startTestApp(kind, { smtpUrl: sink.url, clock, logLevel: 'silent', env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
     await t.app.services.webhooks.create('http://127.0.0.1:9/hook', ['account.email_changed', 'account.email_change_undone', 'holder.report'], 'test');
     t.app.worker.start();
+    t.app.resetRequests.start(); // POST /v1/me/email answers before it looks: the queue does the rest
   });
   afterAll(async () => {
     await t.close();
@@ -83,16 +84,34 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     const mine = events.map((e) => ({ event: e.event, data: JSON.parse(e.payload).data })).filter((e) => e.data.account_id === id);
     expect(mine.map((e) => e.event).sort()).toEqual(['account.email_change_undone', 'account.email_changed', 'holder.report']);
     for (const e of events) expect(e.payload).not.toMatch(/alice|example\.net/);
+
+    // The desk's timeline tells the story: the change, the undo, the sessions it ended.
+    const viewer = (await t.app.services.operators.create(`viewer ${kind}`, 'viewer')).key;
+    const timeline = (await t.app.http.inject({ method: 'GET', url: `/v1/admin/accounts/${id}/timeline?limit=100`, headers: bearer(viewer) })).json();
+    const kinds = timeline.items.map((i: { kind: string }) => i.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['email_changed', 'email_change_undone', 'session_ended']));
+    expect(timeline.items.find((i: { kind: string }) => i.kind === 'email_changed').summary).toContain('alice.new@example.net');
+    expect(timeline.items.find((i: { kind: string }) => i.kind === 'email_change_undone').summary).toContain('alice@example.com');
   });
 
   it('answers a taken address with the same 202, and nothing changes or is mailed', async () => {
     await signUpAndIn(t.app, 'bob@example.com', PASSWORD);
     const { token } = await signUpAndIn(t.app, 'carol@example.com', PASSWORD);
     const before = await noticeCount();
-    const taken = await post('/v1/me/email', { new_email: 'bob@example.com', password: PASSWORD }, bearer(token));
-    const free = await post('/v1/me/email', { new_email: 'carol2@example.com', password: PASSWORD }, bearer(token));
-    expect(taken.statusCode).toBe(202);
-    expect(taken.body).toBe(free.body);
+    const jobs = async () => (await t.app.db.db.selectFrom('reset_request_jobs').select('id').execute()).length;
+    await t.app.resetRequests.stop(); // hold the queue to see what each request wrote
+    try {
+      const taken = await post('/v1/me/email', { new_email: 'bob@example.com', password: PASSWORD }, bearer(token));
+      expect(await jobs()).toBe(1);
+      const free = await post('/v1/me/email', { new_email: 'carol2@example.com', password: PASSWORD }, bearer(token));
+      expect(await jobs()).toBe(2); // the same write for both: the answer comes before the look
+      expect(taken.statusCode).toBe(202);
+      expect(taken.body).toBe(free.body);
+      expect(await noticeCount()).toBe(before);
+      await t.app.resetRequests.drain();
+    } finally {
+      t.app.resetRequests.start();
+    }
     expect(await noticeCount()).toBe(before + 1);
     const kinds = await t.app.db.db.selectFrom('notices').select('recipient').where('kind', '=', 'email_change_confirm').execute();
     expect(kinds.map((k) => k.recipient)).not.toContain('bob@example.com');
@@ -126,6 +145,7 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
       for (const bad of [['x'], 5, null, { a: 1 }]) expect((await post(url, { token: bad })).statusCode).toBe(400);
       for (const junk of ['', 'nope', 'A'.repeat(43), 'x'.repeat(500)]) expect((await post(url, { token: junk })).json().code).toBe('invalid_or_expired_token');
     }
+    await t.app.resetRequests.drain();
     expect(await noticeCount()).toBe(before);
     expect((await me(token)).json().email).toBe('dave@example.com');
   });
@@ -135,8 +155,8 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     await post('/v1/me/email', { new_email: 'erin-old-request@example.com', password: PASSWORD }, bearer(token));
     const stale = await mailedToken('erin-old-request@example.com', 'email_change_confirm', '/email-change');
     await post('/v1/me/email', { new_email: 'erin2@example.com', password: PASSWORD }, bearer(token));
-    expect((await post('/v1/email-changes/confirm', { token: stale })).json().code).toBe('invalid_or_expired_token');
     const link = await mailedToken('erin2@example.com', 'email_change_confirm', '/email-change');
+    expect((await post('/v1/email-changes/confirm', { token: stale })).json().code).toBe('invalid_or_expired_token');
     // A token is good only for its own purpose.
     expect((await post('/v1/email-changes/undo', { token: link })).json().code).toBe('invalid_or_expired_token');
     const answers = await Promise.all(Array.from({ length: 10 }, () => post('/v1/email-changes/confirm', { token: link })));
@@ -168,11 +188,14 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     expect((await t.app.db.db.selectFrom('accounts').select('email').where('id', '=', id).executeTakeFirstOrThrow()).email).toBe('gina@example.com');
   });
 
-  it('asks for the second factor when it is on', async () => {
+  it('asks for the second factor when it is on (and GET /v1/me says whether it is)', async () => {
     const { token } = await signUpAndIn(t.app, 'hana@example.com', PASSWORD);
+    expect((await me(token)).json()).toMatchObject({ email_verified: true, second_factor: { state: 'off', recovery_codes_left: 0 } });
     const { secret } = (await post('/v1/me/totp', { password: PASSWORD }, bearer(token))).json();
+    expect((await me(token)).json().second_factor).toEqual({ state: 'pending', recovery_codes_left: 0 });
     const code = () => authenticator.clone({ epoch: clock.now() }).generate(secret);
     expect((await post('/v1/me/totp/confirm', { code: code() }, bearer(token))).statusCode).toBe(200);
+    expect((await me(token)).json().second_factor).toEqual({ state: 'on', recovery_codes_left: 10 });
     clock.advance(31_000);
     const without = await post('/v1/me/email', { new_email: 'hana2@example.com', password: PASSWORD }, bearer(token));
     expect(without.statusCode).toBe(401);
@@ -181,6 +204,7 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     expect(wrong.json().code).toBe('invalid_second_factor');
     const ok = await post('/v1/me/email', { new_email: 'hana2@example.com', password: PASSWORD, totp_code: code() }, bearer(token));
     expect(ok.statusCode).toBe(202);
+    await t.app.resetRequests.drain();
     const notices = await t.app.db.db.selectFrom('notices').select('kind').where('recipient', '=', 'hana2@example.com').execute();
     expect(notices.map((n) => n.kind)).toEqual(['email_change_confirm']);
   });
