@@ -126,7 +126,7 @@ export function accountBody(d: AccountPageData): string {
   const base = accountLink(d.account.id);
   const rows = d.items.map((i) => `<tr><td data-label="When" class="nowrap">${timeTag(i.at)}</td><td data-label="What" class="wrap">${itemCell(i, d)}</td></tr>`);
   const table = rows.length
-    ? `<div class="table-scroll" role="region" aria-label="Timeline" tabindex="0"><table class="data stack"><caption class="visually-hidden">What happened to this account, newest first</caption>
+    ? `<div class="table-scroll" role="region" aria-label="Table: Timeline" tabindex="0"><table class="data stack"><caption class="visually-hidden">What happened to this account, newest first</caption>
 <thead><tr><th scope="col">When</th><th scope="col">What happened</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
     : '<p>Nothing has happened to this account yet.</p>';
   const pager = [
