@@ -297,6 +297,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     reports: holderReports,
     rates,
     requests: resetRequests,
+    secondFactors: secondFactorStore,
     settings,
     outbox,
     events: webhooks,

@@ -188,6 +188,51 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     expect((await t.app.db.db.selectFrom('accounts').select('email').where('id', '=', id).executeTakeFirstOrThrow()).email).toBe('gina@example.com');
   });
 
+  it('an undo takes the old address back from an unverified sign-up made with it meanwhile', async () => {
+    const { id, token } = await signUpAndIn(t.app, 'kim@example.com', PASSWORD);
+    await post('/v1/me/email', { new_email: 'kim-taker@example.com', password: PASSWORD }, bearer(token));
+    expect((await post('/v1/email-changes/confirm', { token: await mailedToken('kim-taker@example.com', 'email_change_confirm', '/email-change') })).statusCode).toBe(200);
+    // The taker squats the old address with a sign-up they cannot confirm.
+    expect((await post('/v1/accounts', { email: 'kim@example.com', password: 'the squatters passphrase' })).statusCode).toBe(202);
+    await t.app.resetRequests.drain();
+    const squatter = await t.app.db.db.selectFrom('accounts').select(['id', 'email_verified']).where('email', '=', 'kim@example.com').executeTakeFirstOrThrow();
+    expect(squatter.email_verified).toBe(0);
+
+    expect((await post('/v1/email-changes/undo', { token: await mailedToken('kim@example.com', 'email_changed', '/email-change/undo') })).statusCode).toBe(200);
+    const owner = await t.app.db.db.selectFrom('accounts').select('id').where('email', '=', 'kim@example.com').executeTakeFirstOrThrow();
+    expect(owner.id).toBe(id);
+    const gone = await t.app.db.db.selectFrom('accounts').select(['email', 'deleted_at']).where('id', '=', squatter.id).executeTakeFirstOrThrow();
+    expect(gone.deleted_at).not.toBeNull();
+    expect(gone.email).not.toContain('kim@');
+  });
+
+  it('an undo removes a second factor turned on after the change, and keeps one from before', async () => {
+    const totpOn = async (token: string) => {
+      const { secret } = (await post('/v1/me/totp', { password: PASSWORD }, bearer(token))).json();
+      expect((await post('/v1/me/totp/confirm', { code: authenticator.clone({ epoch: clock.now() }).generate(secret) }, bearer(token))).statusCode).toBe(200);
+      return secret as string;
+    };
+    const changeAndUndo = async (token: string, from: string, to: string, extra: Record<string, string> = {}) => {
+      expect((await post('/v1/me/email', { new_email: to, password: PASSWORD, ...extra }, bearer(token))).statusCode).toBe(202);
+      expect((await post('/v1/email-changes/confirm', { token: await mailedToken(to, 'email_change_confirm', '/email-change') }, bearer(token))).statusCode).toBe(200);
+      return async () => expect((await post('/v1/email-changes/undo', { token: await mailedToken(from, 'email_changed', '/email-change/undo') })).statusCode).toBe(200);
+    };
+    const factor = (id: string) => t.app.db.db.selectFrom('second_factors').select('account_id').where('account_id', '=', id).execute();
+
+    const taken = await signUpAndIn(t.app, 'ines@example.com', PASSWORD);
+    const undoTaken = await changeAndUndo(taken.token, 'ines@example.com', 'ines-taker@example.com');
+    await totpOn(taken.token); // the taker locks the door behind them
+    await undoTaken();
+    expect(await factor(taken.id)).toEqual([]);
+
+    const own = await signUpAndIn(t.app, 'jon@example.com', PASSWORD);
+    const secret = await totpOn(own.token);
+    clock.advance(31_000);
+    const undoOwn = await changeAndUndo(own.token, 'jon@example.com', 'jon2@example.com', { totp_code: authenticator.clone({ epoch: clock.now() }).generate(secret) });
+    await undoOwn();
+    expect(await factor(own.id)).toHaveLength(1);
+  });
+
   it('asks for the second factor when it is on (and GET /v1/me says whether it is)', async () => {
     const { token } = await signUpAndIn(t.app, 'hana@example.com', PASSWORD);
     expect((await me(token)).json()).toMatchObject({ email_verified: true, second_factor: { state: 'off', recovery_codes_left: 0 } });
