@@ -188,6 +188,24 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     expect((await t.app.db.db.selectFrom('accounts').select('email').where('id', '=', id).executeTakeFirstOrThrow()).email).toBe('gina@example.com');
   });
 
+  it('an undo takes the old address back from an unverified sign-up made with it meanwhile', async () => {
+    const { id, token } = await signUpAndIn(t.app, 'kim@example.com', PASSWORD);
+    await post('/v1/me/email', { new_email: 'kim-taker@example.com', password: PASSWORD }, bearer(token));
+    expect((await post('/v1/email-changes/confirm', { token: await mailedToken('kim-taker@example.com', 'email_change_confirm', '/email-change') })).statusCode).toBe(200);
+    // The taker squats the old address with a sign-up they cannot confirm.
+    expect((await post('/v1/accounts', { email: 'kim@example.com', password: 'the squatters passphrase' })).statusCode).toBe(202);
+    await t.app.resetRequests.drain();
+    const squatter = await t.app.db.db.selectFrom('accounts').select(['id', 'email_verified']).where('email', '=', 'kim@example.com').executeTakeFirstOrThrow();
+    expect(squatter.email_verified).toBe(0);
+
+    expect((await post('/v1/email-changes/undo', { token: await mailedToken('kim@example.com', 'email_changed', '/email-change/undo') })).statusCode).toBe(200);
+    const owner = await t.app.db.db.selectFrom('accounts').select('id').where('email', '=', 'kim@example.com').executeTakeFirstOrThrow();
+    expect(owner.id).toBe(id);
+    const gone = await t.app.db.db.selectFrom('accounts').select(['email', 'deleted_at']).where('id', '=', squatter.id).executeTakeFirstOrThrow();
+    expect(gone.deleted_at).not.toBeNull();
+    expect(gone.email).not.toContain('kim@');
+  });
+
   it('an undo removes a second factor turned on after the change, and keeps one from before', async () => {
     const totpOn = async (token: string) => {
       const { secret } = (await post('/v1/me/totp', { password: PASSWORD }, bearer(token))).json();

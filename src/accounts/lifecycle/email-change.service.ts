@@ -29,6 +29,7 @@ import type { RequestContext } from '../sessions.service.js';
 import type { SessionsStore } from '../sessions.store.js';
 import type { SignupGate } from '../signup-gate.js';
 import { invalidLink } from '../signup/email-verification.service.js';
+import { deletedPlaceholder } from './account-deletion.service.js';
 import type { HolderProof } from './holder-proof.js';
 
 const HOUR_MS = 3_600_000;
@@ -133,7 +134,12 @@ export class EmailChangeService {
     const report = { accountId: account.id, report: 'email_change_undo', evidence: { token_id: token.id }, dedupeKey: `holder_report:email_change_undo:${token.id}` };
     await this.d.db.transaction().execute(async (trx) => {
       if (!(await this.d.tokens.consume(trx, token.id, now))) throw invalidLink();
-      if (token.email !== account.email && !(await this.d.accounts.changeEmail(trx, account.id, token.email))) throw new AppError('email_taken', 'Another account holds your old address now, so it cannot be restored; nothing was changed. Contact support.');
+      if (token.email !== account.email) {
+        // Someone signing up with the old address meanwhile (without proving it) cannot block the undo:
+        // this link proves the mailbox, so that unverified account gives the address up.
+        await this.d.accounts.releaseUnverified(trx, token.email, deletedPlaceholder, now);
+        if (!(await this.d.accounts.changeEmail(trx, account.id, token.email))) throw new AppError('email_taken', 'Another account holds your old address now, so it cannot be restored; nothing was changed. Contact support.');
+      }
       // Later changes' links die with this undo (a taker who changed the address twice cannot undo back
       // to their own address); earlier ones, older addresses of the same holder, stay.
       await this.d.tokens.voidAll(trx, account.id, ['email_change', 'email_change_undo', 'verify_email'], now, { createdAtOrAfter: token.created_at });
