@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       await shot('account-lifecycle');
       await submit({ '#new-email': moved, '#email-password': PASSWORD }, 'section[aria-labelledby=email-title] button');
       await shot('email-change-requested');
+      await app.resetRequests.drain(); // the queued request mails the confirm link
       await page.goto(`/email-change?token=${await mailedToken(app, 'email_change_confirm', moved)}`);
       await shot('email-change');
       await submit({});

@@ -43,6 +43,8 @@ import { createBlocklist } from './detection/pwned/pwned.js';
 import { buildHttpServer } from './http/server.js';
 import { systemRoutes } from './system/system.routes.js';
 import { Housekeeper } from './limits/housekeeper.js';
+import { AuditCheckpoints } from './audit/audit-checkpoints.js';
+import { AuditKeys } from './audit/audit-hash.js';
 import { RateCounterStore } from './limits/rate-counters.store.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
@@ -170,6 +172,8 @@ export interface App {
   /** The outbox worker; started by `serve` unless --no-worker, or by `worker`. */
   worker: NoticeWorker;
   housekeeper: Housekeeper;
+  /** Signs and publishes checkpoints of the audit log's head; started alongside `worker`. */
+  auditCheckpoints: AuditCheckpoints;
   /** Webhook deliveries; started alongside `worker`. */
   webhookWorker: WebhookWorker;
   /** Advances running campaigns wave by wave; started alongside `worker`. */
@@ -188,7 +192,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ownsDb = !options.db;
   if (ownsDb) await ensureSchema(config.database);
   const db = options.db ?? openDatabase(config.database);
-  if (options.migrate ?? true) await migrateToLatest(db);
+  if (options.migrate ?? true) await migrateToLatest(db, { secrets: config.secrets });
   const keyring = new Keyring(config.secrets);
 
   // stores
@@ -210,7 +214,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const hasher = admittedHasher(options.hasher ?? createPasswordHasher(), hashAdmission);
   const blocklist = createBlocklist(config.pwned, { ...config.pwnedOptions, logger, registry: metrics.registry });
   const throttle = new SigninThrottle(db.db);
-  const audit = new AuditLog({ db, clock });
+  const auditKeys = new AuditKeys(config.secrets);
+  const audit = new AuditLog({ db, clock, keys: auditKeys });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
   const webhooks = new Webhooks({ db, keyring, clock, audit, allowPrivate: config.webhookAllowPrivate });
@@ -247,6 +252,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const handleRequest = (job: QueuedRequest): Promise<unknown> => {
     if (job.kind === 'signup') return signup.complete(job.email, job.payload);
     if (job.kind === 'verify_resend') return emailVerification.resend(job.email);
+    if (job.kind === 'email_change') return emailChanges.complete(job.email, job.payload);
     return recovery.issueResetLink(job.email, job.ip);
   };
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -281,7 +287,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const holderReports = new HolderReports({ sessions: sessionsStore, findings, events: webhooks, holderReset, logger });
   const notMe = new NotMeService({ db: db.db, reports: holderReports, clock });
   const proof = holderProof({ passwords: accounts, secondFactor });
-  const emailChanges = new EmailChangeService({
+  const emailChanges: EmailChangeService = new EmailChangeService({
     db: db.db,
     accounts: accountsStore,
     tokens: accountTokens,
@@ -290,6 +296,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessions: sessionsStore,
     reports: holderReports,
     rates,
+    requests: resetRequests,
+    secondFactors: secondFactorStore,
     settings,
     outbox,
     events: webhooks,
@@ -322,6 +330,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
   const campaignRunner = new CampaignRunner({ db, guard, campaigns, store: campaignsStore, waves: campaignWaves, settings, recorders, clock, logger, options: { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs } });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
+  const auditCheckpoints = new AuditCheckpoints({ db, keys: auditKeys, events: webhooks, logger, clock, ...config.auditCheckpoint });
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
   const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, allowPrivate: config.webhookAllowPrivate, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
@@ -393,6 +402,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     resetRequests,
     worker,
     housekeeper,
+    auditCheckpoints,
     webhookWorker,
     campaignRunner,
     breachDumpWorker,
@@ -402,6 +412,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webhookWorker.start();
       campaignRunner.start();
       housekeeper.start();
+      auditCheckpoints.start();
       breachDumpWorker.start();
       signInWatch.start();
     },
@@ -410,6 +421,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await breachDumpWorker.stop();
       await breachDumps.close();
       housekeeper.stop();
+      auditCheckpoints.stop();
       await http.close();
       // Successes batched for the stuffing counters, written while the database is still open.
       await signInWatch.stop();

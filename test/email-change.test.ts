@@ -30,6 +30,7 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     t = await startTestApp(kind, { smtpUrl: sink.url, clock, logLevel: 'silent', env: { RESETGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
     await t.app.services.webhooks.create('http://127.0.0.1:9/hook', ['account.email_changed', 'account.email_change_undone', 'holder.report'], 'test');
     t.app.worker.start();
+    t.app.resetRequests.start(); // POST /v1/me/email answers before it looks: the queue does the rest
   });
   afterAll(async () => {
     await t.close();
@@ -97,10 +98,20 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     await signUpAndIn(t.app, 'bob@example.com', PASSWORD);
     const { token } = await signUpAndIn(t.app, 'carol@example.com', PASSWORD);
     const before = await noticeCount();
-    const taken = await post('/v1/me/email', { new_email: 'bob@example.com', password: PASSWORD }, bearer(token));
-    const free = await post('/v1/me/email', { new_email: 'carol2@example.com', password: PASSWORD }, bearer(token));
-    expect(taken.statusCode).toBe(202);
-    expect(taken.body).toBe(free.body);
+    const jobs = async () => (await t.app.db.db.selectFrom('reset_request_jobs').select('id').execute()).length;
+    await t.app.resetRequests.stop(); // hold the queue to see what each request wrote
+    try {
+      const taken = await post('/v1/me/email', { new_email: 'bob@example.com', password: PASSWORD }, bearer(token));
+      expect(await jobs()).toBe(1);
+      const free = await post('/v1/me/email', { new_email: 'carol2@example.com', password: PASSWORD }, bearer(token));
+      expect(await jobs()).toBe(2); // the same write for both: the answer comes before the look
+      expect(taken.statusCode).toBe(202);
+      expect(taken.body).toBe(free.body);
+      expect(await noticeCount()).toBe(before);
+      await t.app.resetRequests.drain();
+    } finally {
+      t.app.resetRequests.start();
+    }
     expect(await noticeCount()).toBe(before + 1);
     const kinds = await t.app.db.db.selectFrom('notices').select('recipient').where('kind', '=', 'email_change_confirm').execute();
     expect(kinds.map((k) => k.recipient)).not.toContain('bob@example.com');
@@ -134,6 +145,7 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
       for (const bad of [['x'], 5, null, { a: 1 }]) expect((await post(url, { token: bad })).statusCode).toBe(400);
       for (const junk of ['', 'nope', 'A'.repeat(43), 'x'.repeat(500)]) expect((await post(url, { token: junk })).json().code).toBe('invalid_or_expired_token');
     }
+    await t.app.resetRequests.drain();
     expect(await noticeCount()).toBe(before);
     expect((await me(token)).json().email).toBe('dave@example.com');
   });
@@ -143,8 +155,8 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     await post('/v1/me/email', { new_email: 'erin-old-request@example.com', password: PASSWORD }, bearer(token));
     const stale = await mailedToken('erin-old-request@example.com', 'email_change_confirm', '/email-change');
     await post('/v1/me/email', { new_email: 'erin2@example.com', password: PASSWORD }, bearer(token));
-    expect((await post('/v1/email-changes/confirm', { token: stale })).json().code).toBe('invalid_or_expired_token');
     const link = await mailedToken('erin2@example.com', 'email_change_confirm', '/email-change');
+    expect((await post('/v1/email-changes/confirm', { token: stale })).json().code).toBe('invalid_or_expired_token');
     // A token is good only for its own purpose.
     expect((await post('/v1/email-changes/undo', { token: link })).json().code).toBe('invalid_or_expired_token');
     const answers = await Promise.all(Array.from({ length: 10 }, () => post('/v1/email-changes/confirm', { token: link })));
@@ -176,6 +188,51 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     expect((await t.app.db.db.selectFrom('accounts').select('email').where('id', '=', id).executeTakeFirstOrThrow()).email).toBe('gina@example.com');
   });
 
+  it('an undo takes the old address back from an unverified sign-up made with it meanwhile', async () => {
+    const { id, token } = await signUpAndIn(t.app, 'kim@example.com', PASSWORD);
+    await post('/v1/me/email', { new_email: 'kim-taker@example.com', password: PASSWORD }, bearer(token));
+    expect((await post('/v1/email-changes/confirm', { token: await mailedToken('kim-taker@example.com', 'email_change_confirm', '/email-change') })).statusCode).toBe(200);
+    // The taker squats the old address with a sign-up they cannot confirm.
+    expect((await post('/v1/accounts', { email: 'kim@example.com', password: 'the squatters passphrase' })).statusCode).toBe(202);
+    await t.app.resetRequests.drain();
+    const squatter = await t.app.db.db.selectFrom('accounts').select(['id', 'email_verified']).where('email', '=', 'kim@example.com').executeTakeFirstOrThrow();
+    expect(squatter.email_verified).toBe(0);
+
+    expect((await post('/v1/email-changes/undo', { token: await mailedToken('kim@example.com', 'email_changed', '/email-change/undo') })).statusCode).toBe(200);
+    const owner = await t.app.db.db.selectFrom('accounts').select('id').where('email', '=', 'kim@example.com').executeTakeFirstOrThrow();
+    expect(owner.id).toBe(id);
+    const gone = await t.app.db.db.selectFrom('accounts').select(['email', 'deleted_at']).where('id', '=', squatter.id).executeTakeFirstOrThrow();
+    expect(gone.deleted_at).not.toBeNull();
+    expect(gone.email).not.toContain('kim@');
+  });
+
+  it('an undo removes a second factor turned on after the change, and keeps one from before', async () => {
+    const totpOn = async (token: string) => {
+      const { secret } = (await post('/v1/me/totp', { password: PASSWORD }, bearer(token))).json();
+      expect((await post('/v1/me/totp/confirm', { code: authenticator.clone({ epoch: clock.now() }).generate(secret) }, bearer(token))).statusCode).toBe(200);
+      return secret as string;
+    };
+    const changeAndUndo = async (token: string, from: string, to: string, extra: Record<string, string> = {}) => {
+      expect((await post('/v1/me/email', { new_email: to, password: PASSWORD, ...extra }, bearer(token))).statusCode).toBe(202);
+      expect((await post('/v1/email-changes/confirm', { token: await mailedToken(to, 'email_change_confirm', '/email-change') }, bearer(token))).statusCode).toBe(200);
+      return async () => expect((await post('/v1/email-changes/undo', { token: await mailedToken(from, 'email_changed', '/email-change/undo') })).statusCode).toBe(200);
+    };
+    const factor = (id: string) => t.app.db.db.selectFrom('second_factors').select('account_id').where('account_id', '=', id).execute();
+
+    const taken = await signUpAndIn(t.app, 'ines@example.com', PASSWORD);
+    const undoTaken = await changeAndUndo(taken.token, 'ines@example.com', 'ines-taker@example.com');
+    await totpOn(taken.token); // the taker locks the door behind them
+    await undoTaken();
+    expect(await factor(taken.id)).toEqual([]);
+
+    const own = await signUpAndIn(t.app, 'jon@example.com', PASSWORD);
+    const secret = await totpOn(own.token);
+    clock.advance(31_000);
+    const undoOwn = await changeAndUndo(own.token, 'jon@example.com', 'jon2@example.com', { totp_code: authenticator.clone({ epoch: clock.now() }).generate(secret) });
+    await undoOwn();
+    expect(await factor(own.id)).toHaveLength(1);
+  });
+
   it('asks for the second factor when it is on (and GET /v1/me says whether it is)', async () => {
     const { token } = await signUpAndIn(t.app, 'hana@example.com', PASSWORD);
     expect((await me(token)).json()).toMatchObject({ email_verified: true, second_factor: { state: 'off', recovery_codes_left: 0 } });
@@ -192,6 +249,7 @@ describe.each(DIALECTS)('email change on %s', (kind) => {
     expect(wrong.json().code).toBe('invalid_second_factor');
     const ok = await post('/v1/me/email', { new_email: 'hana2@example.com', password: PASSWORD, totp_code: code() }, bearer(token));
     expect(ok.statusCode).toBe(202);
+    await t.app.resetRequests.drain();
     const notices = await t.app.db.db.selectFrom('notices').select('kind').where('recipient', '=', 'hana2@example.com').execute();
     expect(notices.map((n) => n.kind)).toEqual(['email_change_confirm']);
   });

@@ -69,6 +69,16 @@ export class AccountsStore {
     return true;
   }
 
+  /**
+   * Frees `email` from an account that never proved it (unverified, not deleted): that account is
+   * anonymised as a deletion would. True when one was released. Used when a holder proves the address
+   * by mail (undoing an email change) and someone signed up with it meanwhile.
+   */
+  async releaseUnverified(executor: Kysely<Database>, email: string, placeholderFor: (accountId: string) => string, now: number): Promise<boolean> {
+    const squatter = await executor.selectFrom('accounts').select('id').where('email', '=', email).where('email_verified', '=', 0).where('deleted_at', 'is', null).executeTakeFirst();
+    return squatter ? this.anonymize(executor, squatter.id, placeholderFor(squatter.id), now) : false;
+  }
+
   async findById(id: string): Promise<Account | undefined> {
     return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -141,8 +141,10 @@ export class DeskService {
     const link = LINK_KINDS.has(notice.kind);
     if (link) await this.#checkLinkStillTrue(notice, account);
     const now = this.d.clock.now();
+    // Read before the transaction: on SQLite a read outside it would wait for its one connection forever.
+    const settings = link ? await this.d.settings.get() : null;
     await this.d.db.db.transaction().execute(async (trx) => {
-      const change = link ? await this.#newLink(trx, notice, now) : {};
+      const change = settings ? await this.#newLink(trx, notice, settings, now) : {};
       if (!(await this.d.outbox.requeueSettled(trx, notice.id, change))) throw new AppError('notice_not_resendable', 'The notice changed state meanwhile; look again.');
       await this.d.audit.append(trx, {
         actor: actorOf(operator),
@@ -189,8 +191,7 @@ export class DeskService {
     if (campaign && (campaign.state === 'reverting' || campaign.state === 'reverted')) throw new AppError('notice_not_resendable', 'The campaign that sent this notice was reverted.');
   }
 
-  async #newLink(trx: Kysely<Database>, notice: Notice, now: number): Promise<{ secret: string; payload: Record<string, unknown> }> {
-    const settings = await this.d.settings.get();
+  async #newLink(trx: Kysely<Database>, notice: Notice, settings: Settings, now: number): Promise<{ secret: string; payload: Record<string, unknown> }> {
     const forced = notice.kind === 'forced_reset';
     const expiresAt = now + (forced ? settings.forced_reset_token_ttl_seconds : settings.reset_token_ttl_seconds) * 1000;
     const token = randomToken();

@@ -3,14 +3,11 @@
 // changes nothing), the old address gets the undo link, undo from it (one button), and the reset link
 // arrives at the restored address; delete the account from /account. axe-core checks the new pages at
 // desktop and phone width.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractResetToken } from '../support/app.js';
-import { chromiumMissing, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
+import { axeContext, chromiumMissing, seriousAxeViolations, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const mailedLink = (text: string, path: string) => new RegExp(`http://\\S+${path.replace('/', '\\/')}\\?token=[A-Za-z0-9_-]+`).exec(text)![0];
 
 describe.skipIf(chromiumMissing)('email change, undo and deletion in Chromium', () => {
@@ -28,7 +25,7 @@ describe.skipIf(chromiumMissing)('email change, undo and deletion in Chromium', 
     await Promise.all([page.waitForLoadState('load'), page.click(button)]);
   };
 
-  it('changes the email from /account, confirms by the mailed link, and the old address undoes it from its own link', { timeout: 60_000 }, async () => {
+  it('changes the email from /account, confirms by the mailed link, and the old address undoes it from its own link', { timeout: 90_000 }, async () => {
     const password = 'a lantern by the harbour';
     await signUpViaApi(h, 'mara@example.com', password);
     const page = await (await h.context()).newPage();
@@ -94,18 +91,13 @@ describe.skipIf(chromiumMissing)('email change, undo and deletion in Chromium', 
     const serious: string[] = [];
     let checks = 0;
     for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
-      const context = await h.context({ javaScriptEnabled: true, bypassCSP: true, viewport });
-      await context.addInitScript({ content: AXE_SOURCE });
+      const context = await axeContext(h, viewport);
       const page = await context.newPage();
       const email = `lifecycle-${viewport.width}@example.com`;
       await signUpViaApi(h, email, password);
       const check = async (name: string) => {
         checks++;
-        const found = await page.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
-          return (await axe.run(document, { resultTypes: ['violations'] })).violations.map((v) => ({ id: v.id, impact: v.impact }));
-        });
-        for (const v of found) if (v.impact === 'serious' || v.impact === 'critical') serious.push(`${name} @${viewport.width}: ${v.id}`);
+        for (const id of await seriousAxeViolations(page)) serious.push(`${name} @${viewport.width}: ${id}`);
       };
       await signInWithForm(page, email, password);
       await page.goto('/account#email-title');

@@ -1,12 +1,13 @@
 // Email change, undoable by the old address (issue 12):
-// - request: the password (and the second factor when on) re-proven; the NEW address is mailed an
-//   email_change_confirm link. An address another account holds gets the same 202 and nothing happens:
-//   the answer must not tell a signed-in stranger which addresses have accounts.
+// - request: the password (and the second factor when on) re-proven, then a queued job and 202 — the
+//   same work for every address (as reset requests and sign-ups do: the answer comes before the look).
+//   The job mails the NEW address an email_change_confirm link; for an address another account holds it
+//   does nothing: neither the answer nor its timing tells a signed-in stranger which addresses have accounts.
 // - confirm: the email switches, every other session is revoked, and the OLD address is mailed an
 //   email_changed notice whose undo link lives email_change_undo_days.
-// - undo: the old address comes back, every session is revoked, a holder_report is recorded and a
-//   password reset is forced (holder-initiated) and mailed to the restored address: whoever changed it
-//   is out, and only the old mailbox can get back in.
+// - undo: the old address comes back, every session is revoked, a second factor turned on since the
+//   change is removed, a holder_report is recorded and a password reset is forced (holder-initiated)
+//   and mailed to the restored address: whoever changed it is out, and only the old mailbox can get back in.
 // Tokens: account-tokens.store.ts (256-bit, HMAC at rest, single use by one conditional update).
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.js';
@@ -15,6 +16,7 @@ import type { EventSink } from '../../lib/events.js';
 import type { RateCounterStore } from '../../limits/rate-counters.store.js';
 import { sha256 } from '../../lib/secrets.js';
 import type { NoticeOutbox } from '../../notices/outbox.store.js';
+import type { ResetRequestQueue } from '../../recovery/reset-request-queue.js';
 import type { SettingsService } from '../../settings/settings.service.js';
 import type { Account, AccountToken, Database, Session } from '../../storage/schema.js';
 import type { AccountTokensStore } from '../account-tokens.store.js';
@@ -22,10 +24,12 @@ import type { AccountsStore } from '../accounts.store.js';
 import { maskEmail, normalizeEmail } from '../email.js';
 import type { HolderReports } from '../holder-report.js';
 import type { SecondFactorCode } from '../second-factor/codes.js';
+import type { SecondFactorStore } from '../second-factor/second-factor.store.js';
 import type { RequestContext } from '../sessions.service.js';
 import type { SessionsStore } from '../sessions.store.js';
 import type { SignupGate } from '../signup-gate.js';
 import { invalidLink } from '../signup/email-verification.service.js';
+import { deletedPlaceholder } from './account-deletion.service.js';
 import type { HolderProof } from './holder-proof.js';
 
 const HOUR_MS = 3_600_000;
@@ -45,6 +49,8 @@ export interface EmailChangeDeps {
   sessions: Pick<SessionsStore, 'revokeAllForAccount'>;
   reports: HolderReports;
   rates: Pick<RateCounterStore, 'hit'>;
+  requests: Pick<ResetRequestQueue, 'enqueue'>;
+  secondFactors: Pick<SecondFactorStore, 'find' | 'forget'>;
   settings: SettingsService;
   outbox: NoticeOutbox;
   events: EventSink;
@@ -54,7 +60,7 @@ export interface EmailChangeDeps {
 export class EmailChangeService {
   constructor(private readonly d: EmailChangeDeps) {}
 
-  /** POST /v1/me/email. Returns nothing: a free and a taken address answer alike. */
+  /** POST /v1/me/email. Returns nothing: a free and a taken address answer alike, after the same work. */
   async request(accountId: string, input: { newEmail: unknown; password: string; code: SecondFactorCode | null }, ctx: RequestContext): Promise<void> {
     const newEmail = normalizeEmail(input.newEmail);
     const account = await this.d.proof.prove(accountId, input.password, input.code, ctx);
@@ -62,10 +68,20 @@ export class EmailChangeService {
     await this.d.signupGate.admit(newEmail, undefined);
     const now = this.d.clock.now();
     const settings = await this.d.settings.get();
-    // Counted before the address is looked at, so a taken address spends the allowance like a free one.
+    // Per account: a stolen session cannot flood strangers' mailboxes with confirm links.
     const hit = await this.d.rates.hit(`email-change:${account.id}`, settings.reset_requests_per_account_per_hour, HOUR_MS, now);
     if (!hit.allowed) throw new AppError('rate_limited', 'Too many email change requests. Try again later.', { retry_after: Math.ceil(hit.retryAfterMs / 1000) });
-    if (await this.d.accounts.findByEmail(newEmail)) return;
+    await this.d.requests.enqueue(newEmail, ctx.ip, 'email_change', JSON.stringify({ account_id: account.id }));
+  }
+
+  /** The queued work behind a 202 request; returns what it did (tests look). */
+  async complete(newEmail: string, payload: string | null): Promise<'mailed' | 'taken' | 'gone'> {
+    const accountId = payload === null ? undefined : (JSON.parse(payload) as { account_id?: unknown }).account_id;
+    if (typeof accountId !== 'string') throw new Error('a queued email change names no account');
+    const account = await this.d.accounts.findById(accountId);
+    if (!account || account.deleted_at !== null || account.email === newEmail) return 'gone';
+    if (await this.d.accounts.findByEmail(newEmail)) return 'taken';
+    const now = this.d.clock.now();
     await this.d.db.transaction().execute(async (trx) => {
       // One pending change at a time: a new request kills the links of earlier ones.
       await this.d.tokens.voidAll(trx, account.id, ['email_change'], now);
@@ -80,6 +96,7 @@ export class EmailChangeService {
         idempotencyKey: `email_change_confirm:${account.id}:${sha256(secret).slice(0, 22)}`,
       });
     });
+    return 'mailed';
   }
 
   /**
@@ -117,15 +134,32 @@ export class EmailChangeService {
     const report = { accountId: account.id, report: 'email_change_undo', evidence: { token_id: token.id }, dedupeKey: `holder_report:email_change_undo:${token.id}` };
     await this.d.db.transaction().execute(async (trx) => {
       if (!(await this.d.tokens.consume(trx, token.id, now))) throw invalidLink();
-      if (token.email !== account.email && !(await this.d.accounts.changeEmail(trx, account.id, token.email))) throw new AppError('email_taken', 'Another account holds your old address now, so it cannot be restored; nothing was changed. Contact support.');
+      if (token.email !== account.email) {
+        // Someone signing up with the old address meanwhile (without proving it) cannot block the undo:
+        // this link proves the mailbox, so that unverified account gives the address up.
+        await this.d.accounts.releaseUnverified(trx, token.email, deletedPlaceholder, now);
+        if (!(await this.d.accounts.changeEmail(trx, account.id, token.email))) throw new AppError('email_taken', 'Another account holds your old address now, so it cannot be restored; nothing was changed. Contact support.');
+      }
       // Later changes' links die with this undo (a taker who changed the address twice cannot undo back
       // to their own address); earlier ones, older addresses of the same holder, stay.
       await this.d.tokens.voidAll(trx, account.id, ['email_change', 'email_change_undo', 'verify_email'], now, { createdAtOrAfter: token.created_at });
       const findingId = await this.d.reports.record(trx, report, now);
+      await this.#dropFactorSince(trx, account.id, token.created_at, now);
       await this.d.events.emit(trx, 'account.email_change_undone', { account_id: account.id, undone_at: now, finding_id: findingId }, `account.email_change_undone:${token.id}`);
     });
     await this.d.reports.forceReset(account.id, UNDO_REASON);
     return { status: 'email_restored', account_id: account.id };
+  }
+
+  /**
+   * A taker who turned two-step sign-in on after the change would keep the holder out even after the
+   * reset: a factor enabled since `since` goes (one from before stays: it is the holder's own).
+   */
+  async #dropFactorSince(trx: Kysely<Database>, accountId: string, since: number, now: number): Promise<void> {
+    const factor = await this.d.secondFactors.find(accountId, trx);
+    if (factor?.enabledAt == null || factor.enabledAt < since) return;
+    await this.d.secondFactors.forget(trx, accountId);
+    await this.d.events.emit(trx, 'account.second_factor_changed', { account_id: accountId, enabled: false }, `second_factor_disabled:${accountId}:${now}`);
   }
 
   async #usable(purpose: 'email_change' | 'email_change_undo', rawToken: string, now: number): Promise<{ token: AccountToken; account: Account }> {

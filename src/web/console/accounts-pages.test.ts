@@ -121,6 +121,9 @@ describe('console desk pages', () => {
     expect((await operator.post(path, { reason: 'Holder asked', confirm: 'yes', notice: 'not-a-notice' })).statusCode).toBe(404);
     expect((await t.app.db.db.selectFrom('notices').select('state').where('id', '=', noticeId).executeTakeFirstOrThrow()).state).toBe('sent');
 
+    // Past the settings cache (2 s): the new link's lifetime is read before the transaction, not
+    // inside it, where SQLite's one connection would wait for itself.
+    await new Promise((r) => setTimeout(r, 2_100));
     const done = await operator.post(path, { reason: 'Holder asked', confirm: 'yes', notice: noticeId });
     expect(done.statusCode).toBe(303);
     expect(done.headers.location).toBe(`/console/accounts/${target.id}?done=resent`);

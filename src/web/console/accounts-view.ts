@@ -51,7 +51,7 @@ const credentialWords = (r: AccountSummaryRow) => (r.locked_at !== null ? stateB
 export function searchBody(opts: { form: SearchForm; error: string | null; items: AccountSummaryRow[]; nextCursor: string | null; paged: boolean }): string {
   const { form, items } = opts;
   const rows = items.map(
-    (a) => `<tr><td data-label="Email" class="wrap"><a href="${accountLink(a.id)}">${escapeHtml(a.email)}</a></td>
+    (a) => `<tr><td data-label="Email" class="wrap email"><a href="${accountLink(a.id)}">${escapeHtml(a.email)}</a></td>
 <td data-label="State">${credentialWords(a)}</td>
 <td data-label="Two-step">${a.second_factor_at === null ? 'off' : 'on'}</td>
 <td data-label="Sessions" class="num">${a.sessions_active}</td>
@@ -85,7 +85,7 @@ function facts(a: AccountDetailRow, lockedByName: string | null): string {
   const lock = a.locked_at !== null ? `locked since ${timeTag(a.locked_at)}${lockedByName ? ` by ${escapeHtml(lockedByName)}` : ''}: ${escapeHtml(a.lock_reason ?? '')}` : 'not locked';
   return `<dl class="facts">
 <dt>Email</dt><dd class="wrap">${escapeHtml(a.email)}</dd>
-<dt>Account id</dt><dd><span class="code">${escapeHtml(a.id)}</span></dd>
+<dt>Account id</dt><dd class="wrap"><span class="code">${escapeHtml(a.id)}</span></dd>
 <dt>Password</dt><dd>${credentialWords(a)}; ${a.password_changed_at === null ? 'never changed' : `changed ${timeTag(a.password_changed_at)}`}</dd>
 <dt>Lock</dt><dd>${lock}</dd>
 <dt>Two-step sign-in</dt><dd>${a.second_factor_at === null ? 'off' : `on since ${timeTag(a.second_factor_at)}`}</dd>
@@ -109,11 +109,11 @@ function actions(d: AccountPageData): string {
 const RESENDABLE = new Set(['sent', 'failed']);
 
 function itemCell(item: TimelineItem, d: AccountPageData): string {
+  // The summary already says what happened (kind, state, reason) in words; the line under it carries
+  // what an operator reads out or follows: the code, the campaign, the address.
   const extra: string[] = [];
-  if (item.notice_kind) extra.push(`${escapeHtml(noticeKindWords(item.notice_kind))}, ${escapeHtml(noticeStateWords(item.state ?? ''))}`);
   if (item.verification_code) extra.push(`code <span class="code">${escapeHtml(item.verification_code)}</span>`);
-  if (item.campaign_id) extra.push(`<a href="/console/campaigns/${encodeURIComponent(item.campaign_id)}">campaign ${escapeHtml(item.campaign_id.slice(0, 8))}</a>`);
-  if (item.reason) extra.push(`reason: ${escapeHtml(item.reason)}`);
+  if (item.campaign_id) extra.push(`<a href="/console/campaigns/${encodeURIComponent(item.campaign_id)}">the campaign</a>`);
   if (item.ip) extra.push(`from ${escapeHtml(item.ip)}`);
   const resend =
     d.can.resend && item.kind === 'notice' && item.notice_id && RESENDABLE.has(item.state ?? '')
@@ -126,7 +126,7 @@ export function accountBody(d: AccountPageData): string {
   const base = accountLink(d.account.id);
   const rows = d.items.map((i) => `<tr><td data-label="When" class="nowrap">${timeTag(i.at)}</td><td data-label="What" class="wrap">${itemCell(i, d)}</td></tr>`);
   const table = rows.length
-    ? `<div class="table-scroll" role="region" aria-label="Timeline" tabindex="0"><table class="data stack"><caption class="visually-hidden">What happened to this account, newest first</caption>
+    ? `<div class="table-scroll" role="region" aria-label="Table: Timeline" tabindex="0"><table class="data stack"><caption class="visually-hidden">What happened to this account, newest first</caption>
 <thead><tr><th scope="col">When</th><th scope="col">What happened</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
     : '<p>Nothing has happened to this account yet.</p>';
   const pager = [

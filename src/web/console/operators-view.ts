@@ -33,7 +33,7 @@ export function operatorsBody(opts: { rows: OperatorRow[]; selfId: string; csrfF
   const rows = opts.rows.map((o) => {
     const actions =
       o.disabled_at === null
-        ? `<a href="${operatorLink(o.id, 'rotate-key')}">Rotate key…</a> · <a href="${operatorLink(o.id, 'disable')}">Disable…</a>`
+        ? `<a href="${operatorLink(o.id, 'rotate-key')}">Rotate key<span class="visually-hidden"> of ${escapeHtml(o.name)}</span>…</a> · <a href="${operatorLink(o.id, 'disable')}">Disable<span class="visually-hidden"> ${escapeHtml(o.name)}</span>…</a>`
         : '<span class="hint">none</span>';
     return `<tr><td data-label="Name" class="wrap">${escapeHtml(o.name)}${o.id === opts.selfId ? ' <span class="hint">(you)</span>' : ''}</td>
 <td data-label="Role">${escapeHtml(o.role)}</td>
