@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { reusableQuery } from '../storage/reusable-query.js';
 import type { Account, Credential, Database, NewAccount } from '../storage/schema.js';
 import type { FactorRow } from './second-factor/second-factor.store.js';
 
@@ -86,8 +87,9 @@ export class AccountsStore {
    * The account, its credential and its second factor in one round trip (sign-in's hot path: the
    * factor costs a primary-key join, not a query).
    */
-  async findByEmailWithCredential(email: string): Promise<AccountWithCredential | undefined> {
-    const row = await this.db
+  // Every sign-in runs it: built and compiled once (reusable-query.ts).
+  readonly #byEmailWithCredential = reusableQuery((param) =>
+    this.db
       .selectFrom('accounts')
       .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
       .leftJoin('account_locks', 'account_locks.account_id', 'accounts.id')
@@ -108,8 +110,11 @@ export class AccountsStore {
         'second_factors.enabled_at',
         'second_factors.last_step',
       ])
-      .where('accounts.email', '=', email)
-      .executeTakeFirst();
+      .where('accounts.email', '=', param<string>(0)),
+  );
+
+  async findByEmailWithCredential(email: string): Promise<AccountWithCredential | undefined> {
+    const [row] = await this.#byEmailWithCredential(this.db, email);
     if (!row) return undefined;
     const account = { id: row.id, email: row.email, created_at: row.created_at, password_changed_at: row.password_changed_at, email_verified: row.email_verified, deleted_at: row.deleted_at };
     const credential =
