@@ -16,7 +16,7 @@ import { databaseVersion } from './support/bench-app.js';
 import { QUICK, databases, type BenchResult } from './support/harness.js';
 import { machineInfo, markdown, printResult } from './support/report.js';
 
-const BENCHES = ['sign-in', 'peer', 'delivery', 'reset-request', 'growth', 'campaign-apply', 'breach-dump', 'pwned', 'load', 'metrics-scrape'] as const;
+const BENCHES = ['sign-in', 'peer', 'delivery', 'reset-request', 'growth', 'campaign-apply', 'breach-dump', 'pwned', 'load', 'metrics-scrape', 'desk'] as const;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {

@@ -3,6 +3,8 @@
 // The pages and their data come from test/browser/console-pages (the same list the console
 // accessibility test checks). Prints the README table rows at the end.
 // Run: npm run screenshots (both scripts) or node --import tsx scripts/console-screenshots.ts
+// SHOTS_ONLY=account,operators photographs only the shots whose names start with one of these words
+// (the scene is still built whole, so the pages show the same data as in a full run).
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { SHOT_PROVIDERS } from '../test/browser/console-pages/index.js';
@@ -16,6 +18,8 @@ async function main(): Promise<void> {
   const scene = await startConsoleScene();
   const shots: ConsoleShot[] = [];
   for (const provider of SHOT_PROVIDERS) shots.push(...(await provider(scene)));
+  const only = process.env.SHOTS_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (only) shots.splice(0, shots.length, ...shots.filter((s) => only.some((o) => s.name.startsWith(o))));
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   try {
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {

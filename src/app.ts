@@ -19,11 +19,18 @@ import { DevicesStore } from './accounts/devices/devices.store.js';
 import { NewDeviceWatch } from './accounts/devices/new-device.service.js';
 import { NotMeService } from './accounts/devices/not-me.service.js';
 import { notMeRoutes } from './accounts/devices/not-me.routes.js';
+import { HolderReports } from './accounts/holder-report.js';
+import { AccountDeletionService } from './accounts/lifecycle/account-deletion.service.js';
+import { EmailChangeService } from './accounts/lifecycle/email-change.service.js';
+import { holderProof } from './accounts/lifecycle/holder-proof.js';
+import { lifecycleRoutes } from './accounts/lifecycle/lifecycle.routes.js';
 import type { HolderResetPort } from './accounts/holder-reset-port.js';
 import { SecondFactorService } from './accounts/second-factor/second-factor.service.js';
 import { SecondFactorStore } from './accounts/second-factor/second-factor.store.js';
 import { secondFactorRoutes } from './accounts/second-factor/second-factor.routes.js';
 import type { Config } from './config.js';
+import { BreachDumpChunksStore } from './detection/breach-dumps/breach-dump-chunks.store.js';
+import { DumpSpool } from './detection/breach-dumps/breach-dump-spool.js';
 import { BreachDumpWorker } from './detection/breach-dumps/breach-dump-worker.js';
 import { breachDumpsRoutes } from './detection/breach-dumps/breach-dumps.routes.js';
 import { BreachDumpsService, MAX_UPLOAD_BYTES } from './detection/breach-dumps/breach-dumps.service.js';
@@ -36,6 +43,8 @@ import { createBlocklist } from './detection/pwned/pwned.js';
 import { buildHttpServer } from './http/server.js';
 import { systemRoutes } from './system/system.routes.js';
 import { Housekeeper } from './limits/housekeeper.js';
+import { AuditCheckpoints } from './audit/audit-checkpoints.js';
+import { AuditKeys } from './audit/audit-hash.js';
 import { RateCounterStore } from './limits/rate-counters.store.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
@@ -68,6 +77,8 @@ import { breachDumpsPagesRoutes } from './web/console/breach-dumps-pages.routes.
 import { auditPagesRoutes } from './web/console/audit-pages.routes.js';
 import { webhooksPagesRoutes } from './web/console/webhooks-pages.routes.js';
 import { settingsPagesRoutes } from './web/console/settings-pages.routes.js';
+import { accountsPagesRoutes } from './web/console/accounts-pages.routes.js';
+import { operatorsPagesRoutes } from './web/console/operators-pages.routes.js';
 import { createConsoleKit } from './web/console/console-kit.js';
 import { RecoveryService } from './recovery/recovery.service.js';
 import { ResetRequestQueue, type QueuedRequest } from './recovery/reset-request-queue.js';
@@ -84,6 +95,7 @@ import { resetPagesRoutes } from './web/reset-pages.routes.js';
 import { verifyPagesRoutes } from './web/verify-pages.routes.js';
 import { verifyEmailPagesRoutes } from './web/verify-email-pages.routes.js';
 import { accountPagesRoutes } from './web/account-pages.routes.js';
+import { accountLifecyclePagesRoutes, lifecycleSections } from './web/account-lifecycle-pages.routes.js';
 import { joinSections, securityPhrasePagesRoutes, securityPhraseSections } from './web/security-phrase-pages.js';
 import { secondFactorPagesRoutes, securitySections } from './web/second-factor-pages.routes.js';
 import { signinPagesRoutes } from './web/signin-pages.routes.js';
@@ -151,6 +163,8 @@ export interface App {
     securityPhrases: SecurityPhraseService;
     signup: SignupService;
     emailVerification: EmailVerificationService;
+    emailChanges: EmailChangeService;
+    accountDeletion: AccountDeletionService;
   };
   outbox: NoticeOutbox;
   /** Reset requests waiting for a worker; started with the outbox worker. */
@@ -158,6 +172,8 @@ export interface App {
   /** The outbox worker; started by `serve` unless --no-worker, or by `worker`. */
   worker: NoticeWorker;
   housekeeper: Housekeeper;
+  /** Signs and publishes checkpoints of the audit log's head; started alongside `worker`. */
+  auditCheckpoints: AuditCheckpoints;
   /** Webhook deliveries; started alongside `worker`. */
   webhookWorker: WebhookWorker;
   /** Advances running campaigns wave by wave; started alongside `worker`. */
@@ -176,7 +192,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ownsDb = !options.db;
   if (ownsDb) await ensureSchema(config.database);
   const db = options.db ?? openDatabase(config.database);
-  if (options.migrate ?? true) await migrateToLatest(db);
+  if (options.migrate ?? true) await migrateToLatest(db, { secrets: config.secrets });
   const keyring = new Keyring(config.secrets);
 
   // stores
@@ -198,7 +214,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const hasher = admittedHasher(options.hasher ?? createPasswordHasher(), hashAdmission);
   const blocklist = createBlocklist(config.pwned, { ...config.pwnedOptions, logger, registry: metrics.registry });
   const throttle = new SigninThrottle(db.db);
-  const audit = new AuditLog({ db, clock });
+  const auditKeys = new AuditKeys(config.secrets);
+  const audit = new AuditLog({ db, clock, keys: auditKeys });
   const settings = new SettingsService(db.db, settingsStore, clock, audit);
   const sessions = new SessionsService(sessionsStore, clock);
   const webhooks = new Webhooks({ db, keyring, clock, audit, allowPrivate: config.webhookAllowPrivate });
@@ -219,9 +236,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const deskStore = new DeskStore(db.db);
   const signupGate = createSignupGate({ rates, settings, clock, logger });
   const accounts = new AccountsService({ ...common, sessions, signInWatch, secondFactor: () => secondFactor, devices, signupGate, failureLog: deskStore });
+  const secondFactorStore = new SecondFactorStore(db.db);
   const secondFactor: SecondFactorService = new SecondFactorService({
     db: db.db,
-    store: new SecondFactorStore(db.db),
+    store: secondFactorStore,
     passwords: accounts,
     throttle,
     keyring,
@@ -234,6 +252,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const handleRequest = (job: QueuedRequest): Promise<unknown> => {
     if (job.kind === 'signup') return signup.complete(job.email, job.payload);
     if (job.kind === 'verify_resend') return emailVerification.resend(job.email);
+    if (job.kind === 'email_change') return emailChanges.complete(job.email, job.payload);
     return recovery.issueResetLink(job.email, job.ip);
   };
   const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
@@ -243,10 +262,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const signup = new SignupService({ ...common, signupGate, verification: emailVerification, settings, rates, outbox, events: webhooks, audit, requests: resetRequests });
   const operatorSessionsStore = new OperatorSessionsStore(db.db);
   const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
-  const securityPhrases = new SecurityPhraseService({ db: db.db, store: new SecurityPhraseStore(db.db), keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
+  const securityPhraseStore = new SecurityPhraseStore(db.db);
+  const securityPhrases = new SecurityPhraseService({ db: db.db, store: securityPhraseStore, keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
   const verification = new NoticeVerificationService(db.db, rates, clock);
   const feedback = new NoticeFeedbackService(db.db, clock);
-  const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, keyring, clock, logger, { spoolDir: join(config.dataDir, 'breach-dumps'), maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
+  const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, new DumpSpool({ chunks: new BreachDumpChunksStore(db.db), keyring, clock }), clock, logger, { maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const desk = new DeskService({
     db,
     search: new AccountSearchStore(db.db, db.dialect),
@@ -264,7 +284,41 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, outbox, recorders, clock });
   // Holder-initiated resets: a campaign of one approved by its holder (no tripwire budget; the kill switch applies).
   const holderReset = holderResetAdapter(campaigns);
-  const notMe = new NotMeService({ db: db.db, sessions: sessionsStore, findings, events: webhooks, holderReset, clock, logger });
+  const holderReports = new HolderReports({ sessions: sessionsStore, findings, events: webhooks, holderReset, logger });
+  const notMe = new NotMeService({ db: db.db, reports: holderReports, clock });
+  const proof = holderProof({ passwords: accounts, secondFactor });
+  const emailChanges: EmailChangeService = new EmailChangeService({
+    db: db.db,
+    accounts: accountsStore,
+    tokens: accountTokens,
+    proof,
+    signupGate,
+    sessions: sessionsStore,
+    reports: holderReports,
+    rates,
+    requests: resetRequests,
+    secondFactors: secondFactorStore,
+    settings,
+    outbox,
+    events: webhooks,
+    clock,
+  });
+  const accountDeletion = new AccountDeletionService({
+    db: db.db,
+    accounts: accountsStore,
+    proof,
+    sessions: sessionsStore,
+    accountTokens,
+    resetTokens: tokensStore,
+    secondFactors: secondFactorStore,
+    phrases: securityPhraseStore,
+    devices: devicesStore,
+    outbox,
+    audit,
+    events: webhooks,
+    keyring,
+    clock,
+  });
 
   // transports
   const transport = createMailTransport(config, db);
@@ -276,6 +330,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
   const campaignRunner = new CampaignRunner({ db, guard, campaigns, store: campaignsStore, waves: campaignWaves, settings, recorders, clock, logger, options: { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs } });
   const housekeeper = new Housekeeper(db.db, rates, clock, logger);
+  const auditCheckpoints = new AuditCheckpoints({ db, keys: auditKeys, events: webhooks, logger, clock, ...config.auditCheckpoint });
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.
   const webhookWorker = createWebhookWorker({ db, keyring, clock, logger, allowPrivate: config.webhookAllowPrivate, backoffBaseMs: config.delivery.backoffBaseMs, backoffCapMs: config.delivery.backoffCapMs, pollMs: config.delivery.pollMs });
@@ -292,10 +347,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pageErrors: pageErrorRenderer({ pageSessions: web.sessions, console: consoleKit }),
     routes: [
       systemRoutes({ db, metrics, guard, settings, clock, metricsToken: config.metricsToken }),
-      accountsRoutes({ accounts, sessions, securityPhrases }),
+      accountsRoutes({ accounts, sessions, securityPhrases, secondFactor }),
       securityPhraseRoutes({ phrases: securityPhrases, sessions }),
       secondFactorRoutes({ secondFactor, accounts, sessions }),
       notMeRoutes({ notMe, web }),
+      lifecycleRoutes({ emailChanges, deletion: accountDeletion, sessions }),
       signupRoutes({ signup, verification: emailVerification, operators }),
       recoveryRoutes({ recovery }),
       settingsRoutes({ settings, operators }),
@@ -314,19 +370,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       verifyPagesRoutes({ verification, web }),
       verifyEmailPagesRoutes({ verification: emailVerification, web }),
       signinPagesRoutes({ accounts, signup, sessions, web, passwordMinLength: config.passwordMinLength }),
-      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases)) }),
+      accountPagesRoutes({ accounts, sessions, notices: new AccountNoticesStore(db.db), web, passwordMinLength: config.passwordMinLength, sections: joinSections(securitySections({ secondFactor, devices: devicesStore }), securityPhraseSections(securityPhrases), lifecycleSections({ secondFactor })) }),
+      accountLifecyclePagesRoutes({ emailChanges, deletion: accountDeletion, secondFactor, web }),
       secondFactorPagesRoutes({ secondFactor, accounts, devices: devicesStore, web }),
       securityPhrasePagesRoutes({ phrases: securityPhrases, web }),
       consoleAuthRoutes({ kit: consoleKit, operatorSessions, rates, audit, db, clock }),
       dashboardRoutes({ kit: consoleKit, campaigns, store: campaignsStore, guard, findings, operators }),
       campaignNewRoutes({ kit: consoleKit, campaigns, settings, clock, publicUrl: config.publicUrl }),
       campaignPagesRoutes({ kit: consoleKit, campaigns, store: campaignsStore, timeline: new CampaignTimelineStore(db.db), guard, operators, clock }),
-      campaignRevertRoutes({ kit: consoleKit, campaigns, reverter }),
+      campaignRevertRoutes({ kit: consoleKit, campaigns, reverter, settings }),
       findingsPagesRoutes({ kit: consoleKit, findings }),
       breachDumpsPagesRoutes({ kit: consoleKit, breachDumps, operators: operatorsStore }),
       auditPagesRoutes({ kit: consoleKit, audit, operators: operatorsStore }),
       webhooksPagesRoutes({ kit: consoleKit, webhooks }),
       settingsPagesRoutes({ kit: consoleKit, settings }),
+      accountsPagesRoutes({ kit: consoleKit, desk, operators }),
+      operatorsPagesRoutes({ kit: consoleKit, operators }),
     ],
   });
 
@@ -338,11 +397,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     keyring,
     http,
-    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk, signup, emailVerification },
+    services: { accounts, sessions, recovery, operators, settings, audit, webhooks, guard, campaigns, reverter, feedback, findings, breachDumps, securityPhrases, desk, signup, emailVerification, emailChanges, accountDeletion },
     outbox,
     resetRequests,
     worker,
     housekeeper,
+    auditCheckpoints,
     webhookWorker,
     campaignRunner,
     breachDumpWorker,
@@ -352,6 +412,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webhookWorker.start();
       campaignRunner.start();
       housekeeper.start();
+      auditCheckpoints.start();
       breachDumpWorker.start();
       signInWatch.start();
     },
@@ -360,6 +421,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await breachDumpWorker.stop();
       await breachDumps.close();
       housekeeper.stop();
+      auditCheckpoints.stop();
       await http.close();
       // Successes batched for the stuffing counters, written while the database is still open.
       await signInWatch.stop();

@@ -34,6 +34,8 @@ export interface Config {
   trustedProxies: string[];
   /** RESETGUARD_WEBHOOK_ALLOW_PRIVATE=1: webhooks may call loopback/private addresses (development). */
   webhookAllowPrivate: boolean;
+  /** Signed checkpoints of the audit log's head: every this many entries or this long, whichever first. */
+  auditCheckpoint: { everyEntries: number; everyMs: number };
   /** When set, GET /metrics (API port and a worker's --metrics-port) wants `Authorization: Bearer <it>`. */
   metricsToken: string | null;
   /** HMAC keys; the first one signs, all of them verify (rotation). */
@@ -313,6 +315,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     trustedProxies: parseTrustedProxies(env.RESETGUARD_TRUSTED_PROXIES),
     metricsToken: parseMetricsToken(env.RESETGUARD_METRICS_TOKEN),
     webhookAllowPrivate: parseFlag(env, 'RESETGUARD_WEBHOOK_ALLOW_PRIVATE'),
+    auditCheckpoint: {
+      everyEntries: intEnv(env, 'RESETGUARD_AUDIT_CHECKPOINT_ENTRIES', 1_000, 1, 10_000_000),
+      everyMs: intEnv(env, 'RESETGUARD_AUDIT_CHECKPOINT_MINUTES', 60, 1, 10_080) * 60_000,
+    },
     secrets: loadSecrets(env.RESETGUARD_SECRET, dataDir, production),
     pwned: env.RESETGUARD_PWNED?.trim() || 'builtin',
     pwnedOptions: parsePwnedOptions(env),

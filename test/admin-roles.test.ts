@@ -30,6 +30,7 @@ const MINIMUM: Record<string, Role> = {
   'POST /v1/admin/campaigns/{id}/resume': 'operator',
   'POST /v1/admin/campaigns/{id}/cancel': 'operator',
   'POST /v1/admin/campaigns/{id}/revert': 'operator',
+  'POST /v1/admin/campaigns/{id}/revert/approve': 'approver',
   'GET /v1/admin/kill-switch': 'viewer',
   'POST /v1/admin/kill-switch': 'operator',
   'GET /v1/admin/guard': 'viewer',

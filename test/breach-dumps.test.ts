@@ -299,7 +299,7 @@ describe.each(DIALECTS)('HTTP upload through the worker on %s', (kind) => {
   let operator: string;
   let viewer: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'resetguard-breach-data-'));
-  const spoolDir = () => t.app.services.breachDumps.options.spoolDir;
+  const chunks = (id: string) => t.app.db.db.selectFrom('breach_dump_chunks').select('bytes').where('dump_id', '=', id).orderBy('seq').execute();
 
   beforeAll(async () => {
     t = await startTestApp(kind, { logLevel: 'trace', env: { RESETGUARD_DATA_DIR: dataDir } });
@@ -333,10 +333,10 @@ describe.each(DIALECTS)('HTTP upload through the worker on %s', (kind) => {
     expect(res.json()).toEqual({ id, state: 'queued', bytes_total: Buffer.byteLength(body) });
     expect(res.headers.location).toBe(`/v1/admin/breach-dumps/${id}`);
 
-    // Stored, but not in the clear.
-    const spool = join(spoolDir(), `${id}.enc`);
-    expect(spool.startsWith(t.app.config.dataDir)).toBe(true);
-    const raw = readFileSync(spool);
+    // Stored in the database (any worker can read it), but not in the clear; nothing in the data dir.
+    const raw = Buffer.concat((await chunks(id)).map((c) => Buffer.from(c.bytes)));
+    expect(raw.length).toBeGreaterThan(Buffer.byteLength(body));
+    expect(existsSync(join(dataDir, 'breach-dumps'))).toBe(false);
     expect(raw.includes(Buffer.from(canary))).toBe(false);
     expect(raw.includes(Buffer.from(victims[0]!.password))).toBe(false);
     expect(raw.includes(Buffer.from(victims[0]!.email))).toBe(false);
@@ -353,7 +353,7 @@ describe.each(DIALECTS)('HTTP upload through the worker on %s', (kind) => {
       counts: { lines: 600, invalid_lines: 0, matched_emails: 300, candidate_pairs: 300, verified: 300, confirmed_reuses: reusing.length },
       findings_source: `breach_dump:${id}`,
     });
-    expect(existsSync(spool)).toBe(false);
+    expect(await chunks(id)).toEqual([]);
 
     const listed = await t.app.http.inject({ method: 'GET', url: `/v1/admin/findings?source=breach_dump:${id}&limit=500`, headers: bearer(viewer) });
     expect(listed.json().items.map((f: { account_id: string }) => f.account_id).sort()).toEqual(reusing.map((v) => v.id).sort());
@@ -377,7 +377,7 @@ describe.each(DIALECTS)('HTTP upload through the worker on %s', (kind) => {
     const cancelled = await t.app.http.inject({ method: 'POST', url: `/v1/admin/breach-dumps/${id}/cancel`, headers: bearer(operator) });
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json()).toMatchObject({ state: 'cancelled', cancel_requested: true });
-    expect(existsSync(join(spoolDir(), `${id}.enc`))).toBe(false);
+    expect(await chunks(id)).toEqual([]);
     await t.app.breachDumpWorker.drain(10_000);
     expect((await t.app.services.breachDumps.view(id)).state).toBe('cancelled');
     // Cancelling again changes nothing; a completed dump cannot be cancelled.
@@ -400,7 +400,7 @@ describe.each(DIALECTS)('HTTP upload through the worker on %s', (kind) => {
     expect((await t.app.services.breachDumps.view(id)).interrupted).toBe(true);
     await t.app.breachDumpWorker.drain(10_000);
     expect(await t.app.services.breachDumps.view(id)).toMatchObject({ state: 'completed', counts: { lines: 1, confirmed_reuses: 1 } });
-    expect(existsSync(join(spoolDir(), `${id}.enc`))).toBe(false);
+    expect(await chunks(id)).toEqual([]);
   });
 
   it('refuses what is not a dump with a clear 4xx', async () => {
@@ -422,8 +422,9 @@ describe.each(DIALECTS)('HTTP upload through the worker on %s', (kind) => {
     expect(huge.statusCode).toBe(413);
     expect((await t.app.http.inject({ method: 'GET', url: '/v1/admin/breach-dumps/not-a-dump', headers: bearer(viewer) })).statusCode).toBe(404);
     expect((await t.app.http.inject({ method: 'GET', url: `/v1/admin/breach-dumps/${randomUUID()}`, headers: bearer(viewer) })).statusCode).toBe(404);
-    // Nothing of the refused uploads was left on disk.
-    expect(existsSync(spoolDir()) ? readdirSync(spoolDir()) : []).toEqual([]);
+    // Nothing of the refused uploads was left behind: the only spool chunks are those of dumps with a row.
+    const left = await t.app.db.db.selectFrom('breach_dump_chunks as c').leftJoin('breach_dumps as d', 'd.id', 'c.dump_id').select('c.dump_id').where('d.id', 'is', null).execute();
+    expect(left).toEqual([]);
   });
 });
 

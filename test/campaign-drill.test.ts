@@ -97,7 +97,11 @@ describe.each(DIALECTS)('the 2014 drill on %s', (kind) => {
     expect(view.counts.applied).toBe(100);
 
     // Revert: old passwords and sessions back, one correction per canary account, nobody else mailed.
-    const reverted = await api('POST', `/v1/admin/campaigns/${id}/revert`, keys.creator!, { reason: 'the selector was wrong' });
+    // 10,000 targets, over approval_threshold: the creator's revert waits for a second person.
+    const asked = await api('POST', `/v1/admin/campaigns/${id}/revert`, keys.creator!, { reason: 'the selector was wrong' });
+    expect(asked.statusCode).toBe(202);
+    expect(asked.json()).toMatchObject({ state: 'halted', revert: { awaiting_approval: true } });
+    const reverted = await api('POST', `/v1/admin/campaigns/${id}/revert/approve`, keys.approver!);
     expect(reverted.statusCode).toBe(200);
     expect(reverted.json()).toMatchObject({ state: 'reverted', counts: { reverted: 100 } });
     await t.app.worker.drain(30_000);

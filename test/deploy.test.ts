@@ -104,6 +104,21 @@ describe('deploy/', () => {
     expect(Object.keys(secret.stringData).sort()).toEqual(['RESETGUARD_DATABASE_URL', 'RESETGUARD_SECRET', 'RESETGUARD_SMTP_URL']);
   });
 
+  it('gives each API and worker pod its own data volume, which is safe because uploads are spooled in the database', () => {
+    const deployments = filesUnder(join(DEPLOY, 'kubernetes')).flatMap(load).filter((o) => o.kind === 'Deployment');
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['resetguard-api', 'resetguard-worker']);
+    for (const d of deployments) {
+      const data = d.spec.template.spec.volumes.find((v: Doc) => v.name === 'data');
+      expect(data, d.metadata.name).toEqual({ name: 'data', emptyDir: {} });
+    }
+    // A per-pod emptyDir is only right while nothing one pod writes to disk is needed by another: the
+    // breach-dump code (an upload received by an API pod, imported by a worker pod) must not write files.
+    const dir = join(ROOT, 'src/detection/breach-dumps');
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
+      expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/\b(writeFile|createWriteStream|mkdir|rename|appendFile)\w*\(|dataDir/);
+    }
+  });
+
   it('has a Compose file with PostgreSQL, a relay, a migration, two API processes and two workers', () => {
     const [compose] = load(join(DEPLOY, 'docker-compose.yml'));
     const services = compose.services as Record<string, Doc>;

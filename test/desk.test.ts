@@ -135,6 +135,13 @@ describe.each(DIALECTS)('operator desk on %s', (kind) => {
     expect((await t.app.http.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'locked@example.com', password: PASSWORD } })).statusCode).toBe(201);
     const actions = (await t.app.services.audit.list({ limit: 500 })).items.filter((e) => e.subject === `account:${holder.id}`).map((e) => e.action);
     expect(actions).toEqual(['account.locked', 'account.unlocked']);
+    // The lock above mailed nothing; asked to, a lock tells the holder (an account_locked notice).
+    const lockedMail = () => t.app.db.db.selectFrom('notices').select(['recipient', 'payload']).where('account_id', '=', holder.id).where('kind', '=', 'account_locked').execute();
+    expect(await lockedMail()).toEqual([]);
+    expect((await api('POST', `/v1/admin/accounts/${holder.id}/lock`, keys.admin!, { reason: 'Confirmed fraud', notify_holder: 'maybe' })).statusCode).toBe(400);
+    expect((await api('POST', `/v1/admin/accounts/${holder.id}/lock`, keys.admin!, { reason: 'Confirmed fraud', notify_holder: true })).json().locked).toBe(true);
+    expect(await lockedMail()).toMatchObject([{ recipient: 'locked@example.com' }]);
+    expect(JSON.stringify(await lockedMail())).not.toContain('Confirmed fraud');
   });
 
   it('resends a notice as the same notice (same Message-ID and code) with a working new link', async () => {

@@ -79,4 +79,21 @@ describe('error answers', () => {
     const big = await t.app.http.inject({ method: 'POST', url: '/console/signin', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
     expectPage(big, 413, 'payload_too_large');
   });
+  it('API: a schema refusal names the field in words (a missing reason, a missing body, a wrong type)', async () => {
+    const key = (await t.app.services.operators.create('words', 'admin')).key;
+    const post = (url: string, payload?: unknown) =>
+      t.app.http.inject({ method: 'POST', url, headers: { authorization: `Bearer ${key}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) });
+    const noReason = await post('/v1/admin/campaigns/c1/revert', {});
+    expectProblem(noReason, 400, 'invalid_request');
+    expect(noReason.json().detail).toMatch(/: reason is required\.$/);
+    expect(noReason.json().errors).toEqual([{ path: 'body/reason', message: 'is required' }]);
+    const noBody = await post('/v1/admin/campaigns/c1/revert');
+    expectProblem(noBody, 400, 'invalid_request');
+    expect(noBody.json().detail).toMatch(/the body must be a JSON object\.$/);
+    const nested = await post('/v1/admin/campaigns', { reason: 'r', targets: { findings: {} } });
+    expect(nested.json().detail).toMatch(/expected_count is required/);
+    const wrongType = await post('/v1/sessions', { email: ['a@example.com'], password: 'x' });
+    expectProblem(wrongType, 400, 'invalid_request');
+    expect(wrongType.json().detail).toMatch(/: email must be string\.$/);
+  });
 });

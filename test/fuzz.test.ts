@@ -25,7 +25,7 @@ const nasty = fc.oneof(
   fc.array(fc.string(), { maxLength: 5 }),
   fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
 );
-const knownKeys = ['email', 'password', 'token', 'current_password', 'new_password', 'code', 'totp_code', 'recovery_code', 'reason', 'canary_size', 'approval_threshold', 'notice_id', 'name', 'role'];
+const knownKeys = ['email', 'new_email', 'password', 'token', 'current_password', 'new_password', 'code', 'totp_code', 'recovery_code', 'reason', 'canary_size', 'approval_threshold', 'notice_id', 'name', 'role'];
 const body = fc.oneof(
   fc.dictionary(fc.constantFrom(...knownKeys), nasty, { maxKeys: 4 }),
   fc.record({ email: nasty, password: nasty }),

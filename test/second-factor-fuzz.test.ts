@@ -1,7 +1,8 @@
-// Fuzzing the second-factor and new-device routes with an account whose factor is ON (the generic run in
-// fuzz.test.ts signs in an account without one, and never sends DELETE with a session): codes of every
-// shape and type on sign-in, enrol, confirm, turn-off and "This wasn't me". Never a 5xx; every error is
-// problem+json with a known code; the factor is still on at the end.
+// Fuzzing the second-factor, new-device, email-change and deletion routes with an account whose factor
+// is ON (the generic run in fuzz.test.ts signs in an account without one, and never sends DELETE with a
+// session): codes of every shape and type on sign-in, enrol, confirm, turn-off, email change, deletion
+// and "This wasn't me". Never a 5xx; every error is problem+json with a known code; the factor is still
+// on (the account not deleted) at the end.
 import fc from 'fast-check';
 import { authenticator } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,11 @@ describe('fuzzing the second-factor routes', () => {
       ['POST', '/v1/me/totp', (v) => ({ password: v })],
       ['POST', '/v1/me/totp/confirm', (v) => ({ code: v })],
       ['DELETE', '/v1/me/totp', (v, w) => ({ password: w === null ? PASSWORD : w, code: v })],
+      // Email change and deletion ask for the factor too; a right password with a fuzzed code, or a fuzzed password.
+      ['POST', '/v1/me/email', (v, w) => ({ new_email: w === null ? 'fuzz-new@example.com' : w, password: PASSWORD, totp_code: v })],
+      ['POST', '/v1/me/email', (v, w) => ({ new_email: v, password: w, recovery_code: v })],
+      ['DELETE', '/v1/me', (v, w) => ({ password: PASSWORD, ...(w === null ? { totp_code: v } : { recovery_code: w }) })],
+      ['DELETE', '/v1/me', (v, w) => ({ password: w, totp_code: v })],
     ];
     for (const [method, url, make] of ops) {
       await fc.assert(

@@ -47,16 +47,17 @@ export class AccountTokensStore {
     return consumeToken(executor, 'account_tokens', id, now);
   }
 
-  /** Voids the account's outstanding tokens of these purposes; returns how many. */
-  async voidAll(executor: Kysely<Database>, accountId: string, purposes: AccountTokenPurpose[], now: number): Promise<number> {
-    const r = await executor
+  /** Voids the account's outstanding tokens of these purposes (only those issued since, with `createdAtOrAfter`); returns how many. */
+  async voidAll(executor: Kysely<Database>, accountId: string, purposes: AccountTokenPurpose[], now: number, opts: { createdAtOrAfter?: number } = {}): Promise<number> {
+    let q = executor
       .updateTable('account_tokens')
       .set({ voided_at: now })
       .where('account_id', '=', accountId)
       .where('purpose', 'in', purposes)
       .where('used_at', 'is', null)
-      .where('voided_at', 'is', null)
-      .executeTakeFirst();
+      .where('voided_at', 'is', null);
+    if (opts.createdAtOrAfter !== undefined) q = q.where('created_at', '>=', opts.createdAtOrAfter);
+    const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
 

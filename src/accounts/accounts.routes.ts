@@ -6,6 +6,7 @@ import { requireSession, sessionOf } from './require-session.js';
 import { problems } from '../http/problem.js';
 import type { AccountsService } from './accounts.service.js';
 import { parseSignInCode } from './second-factor/codes.js';
+import type { SecondFactorService } from './second-factor/second-factor.service.js';
 import type { RequestContext, SessionsService } from './sessions.service.js';
 
 // Generous caps: policy decides what is too long (1024 code points); these only stop absurd bodies.
@@ -30,7 +31,12 @@ export function requestContext(request: FastifyRequest): RequestContext {
   return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
 }
 
-export function accountsRoutes(deps: { accounts: AccountsService; sessions: SessionsService; securityPhrases: { isSet(accountId: string): Promise<boolean> } }) {
+export function accountsRoutes(deps: {
+  accounts: AccountsService;
+  sessions: SessionsService;
+  securityPhrases: { isSet(accountId: string): Promise<boolean> };
+  secondFactor: Pick<SecondFactorService, 'status'>;
+}) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const authenticated = requireSession(deps.sessions);
@@ -72,6 +78,10 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
               password_changed_at: Type.Union([Type.String(), Type.Null()]),
               credential_state: Type.String(),
               security_phrase_set: Type.Boolean({ description: 'Whether notices show a security phrase (the phrase itself is never returned)' }),
+              second_factor: Type.Object({
+                state: Type.Union([Type.Literal('off'), Type.Literal('pending'), Type.Literal('on')], { description: 'pending: enrolled, waiting for its first code' }),
+                recovery_codes_left: Type.Integer(),
+              }),
             }),
             ...problems(401),
           },
@@ -79,7 +89,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
       },
       async (request) => {
         const accountId = sessionOf(request).account_id;
-        const [{ account, credentialState }, phraseSet] = await Promise.all([deps.accounts.me(accountId), deps.securityPhrases.isSet(accountId)]);
+        const [{ account, credentialState }, phraseSet, factor] = await Promise.all([deps.accounts.me(accountId), deps.securityPhrases.isSet(accountId), deps.secondFactor.status(accountId)]);
         return {
           id: account.id,
           email: account.email,
@@ -88,6 +98,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; sessions: Sess
           password_changed_at: account.password_changed_at === null ? null : iso(account.password_changed_at),
           credential_state: credentialState,
           security_phrase_set: phraseSet,
+          second_factor: { state: factor.state, recovery_codes_left: factor.recoveryCodesLeft },
         };
       },
     );

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { reusableQuery } from '../storage/reusable-query.js';
 import type { Account, Credential, Database, NewAccount } from '../storage/schema.js';
 import type { FactorRow } from './second-factor/second-factor.store.js';
 
@@ -68,6 +69,16 @@ export class AccountsStore {
     return true;
   }
 
+  /**
+   * Frees `email` from an account that never proved it (unverified, not deleted): that account is
+   * anonymised as a deletion would. True when one was released. Used when a holder proves the address
+   * by mail (undoing an email change) and someone signed up with it meanwhile.
+   */
+  async releaseUnverified(executor: Kysely<Database>, email: string, placeholderFor: (accountId: string) => string, now: number): Promise<boolean> {
+    const squatter = await executor.selectFrom('accounts').select('id').where('email', '=', email).where('email_verified', '=', 0).where('deleted_at', 'is', null).executeTakeFirst();
+    return squatter ? this.anonymize(executor, squatter.id, placeholderFor(squatter.id), now) : false;
+  }
+
   async findById(id: string): Promise<Account | undefined> {
     return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -76,8 +87,9 @@ export class AccountsStore {
    * The account, its credential and its second factor in one round trip (sign-in's hot path: the
    * factor costs a primary-key join, not a query).
    */
-  async findByEmailWithCredential(email: string): Promise<AccountWithCredential | undefined> {
-    const row = await this.db
+  // Every sign-in runs it: built and compiled once (reusable-query.ts).
+  readonly #byEmailWithCredential = reusableQuery((param) =>
+    this.db
       .selectFrom('accounts')
       .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
       .leftJoin('account_locks', 'account_locks.account_id', 'accounts.id')
@@ -98,8 +110,11 @@ export class AccountsStore {
         'second_factors.enabled_at',
         'second_factors.last_step',
       ])
-      .where('accounts.email', '=', email)
-      .executeTakeFirst();
+      .where('accounts.email', '=', param<string>(0)),
+  );
+
+  async findByEmailWithCredential(email: string): Promise<AccountWithCredential | undefined> {
+    const [row] = await this.#byEmailWithCredential(this.db, email);
     if (!row) return undefined;
     const account = { id: row.id, email: row.email, created_at: row.created_at, password_changed_at: row.password_changed_at, email_verified: row.email_verified, deleted_at: row.deleted_at };
     const credential =

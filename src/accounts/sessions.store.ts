@@ -1,11 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { Database, Session } from '../storage/schema.js';
+import { reusableQuery } from '../storage/reusable-query.js';
+
+const SESSION_COLUMNS = ['id', 'account_id', 'token_hash', 'created_at', 'expires_at', 'last_seen_at', 'revoked_at', 'revoked_reason', 'ip', 'user_agent', 'revoked_by_campaign'] as const satisfies ReadonlyArray<keyof Session>;
 
 export class SessionsStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  // Every sign-in writes one: built and compiled once (reusable-query.ts), values in SESSION_COLUMNS order.
+  readonly #insert = reusableQuery((param) =>
+    this.db.insertInto('sessions').values(Object.fromEntries(SESSION_COLUMNS.map((c, i) => [c, param(i)])) as unknown as Session),
+  );
+
   async insert(session: Session): Promise<void> {
-    await this.db.insertInto('sessions').values(session).execute();
+    await this.#insert(this.db, ...SESSION_COLUMNS.map((c) => session[c]));
   }
 
   async findActiveByTokenHash(tokenHash: string, now: number): Promise<Session | undefined> {
@@ -53,6 +61,11 @@ export class SessionsStore {
     if (keepId) q = q.where('id', '!=', keepId);
     const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows);
+  }
+
+  /** Deletion: the ended sessions keep when they were, not where from (client address and browser). */
+  async forgetClients(executor: Kysely<Database>, accountId: string): Promise<void> {
+    await executor.updateTable('sessions').set({ ip: null, user_agent: null }).where('account_id', '=', accountId).execute();
   }
 
   /**

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { registerAuditCommand } from '../cli/audit.js';
 import { ManualClock } from '../lib/clock.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
+import { TEST_AUDIT_KEYS } from '../../test/support/app.js';
+import { checkpointSignature } from './audit-hash.js';
 import { AuditLog } from './audit.service.js';
 
 const ENV_KEYS = ['RESETGUARD_DATABASE_URL', 'RESETGUARD_SECRET'] as const;
@@ -16,7 +18,7 @@ describe.each(DIALECTS)('resetguard audit verify on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
-    log = new AuditLog({ db: t.db, clock: new ManualClock() });
+    log = new AuditLog({ db: t.db, clock: new ManualClock(), keys: TEST_AUDIT_KEYS });
     for (const k of ENV_KEYS) saved[k] = process.env[k];
     process.env.RESETGUARD_DATABASE_URL = t.url;
     process.env.RESETGUARD_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -30,6 +32,7 @@ describe.each(DIALECTS)('resetguard audit verify on %s', (kind) => {
   });
   beforeEach(async () => {
     await t.db.db.deleteFrom('audit_log').execute();
+    await t.db.db.deleteFrom('audit_checkpoints').execute();
   });
   afterEach(() => {
     process.exitCode = undefined;
@@ -67,7 +70,7 @@ describe.each(DIALECTS)('resetguard audit verify on %s', (kind) => {
   it('reports tampering and exits 1', async () => {
     await fill(5);
     await t.db.db.deleteFrom('audit_log').where('seq', '=', 2).execute();
-    expect(await run()).toEqual({ stdout: 'audit log TAMPERED: first bad entry seq 3 (of 4)\n', exitCode: 1 });
+    expect(await run()).toEqual({ stdout: 'audit log TAMPERED: first bad entry seq 3 (of 4): entry 3 does not match its hash or its place in the chain\n', exitCode: 1 });
   });
 
   it('--json prints the head; --expect-head catches entries deleted from the end', async () => {
@@ -82,7 +85,18 @@ describe.each(DIALECTS)('resetguard audit verify on %s', (kind) => {
 
     await t.db.db.deleteFrom('audit_log').where('seq', '=', 4).execute();
     expect((await run()).exitCode).toBe(0); // the limit of a chain on its own
-    expect(await run('--expect-head', anchor)).toEqual({ stdout: 'audit log TAMPERED: first bad entry seq 4 (of 3)\n', exitCode: 1 });
+    expect(await run('--expect-head', anchor)).toEqual({ stdout: 'audit log TAMPERED: first bad entry seq 4 (of 3): the log ends at 3, before the expected head 4\n', exitCode: 1 });
+  });
+
+  it('catches entries deleted from the end without --expect-head once a signed checkpoint covers them', async () => {
+    await fill(4);
+    const head = await t.db.db.selectFrom('audit_log').select(['seq', 'hash']).where('seq', '=', 4).executeTakeFirstOrThrow();
+    const at = Date.UTC(2026, 0, 1);
+    const fields = { seq: 4, head_hash: head.hash, at: new Date(at).toISOString(), key_id: TEST_AUDIT_KEYS.signing.id };
+    await t.db.db.insertInto('audit_checkpoints').values({ seq: 4, hash: head.hash, at, key_id: fields.key_id, signature: checkpointSignature(TEST_AUDIT_KEYS.signing.key, fields) }).execute();
+    expect((await run()).exitCode).toBe(0);
+    await t.db.db.deleteFrom('audit_log').where('seq', '=', 4).execute();
+    expect(await run()).toEqual({ stdout: 'audit log TAMPERED: first bad entry seq 4 (of 3): the log ends at 3, before its signed checkpoint at 4: the newest entries were removed\n', exitCode: 1 });
   });
 
   it('refuses a malformed --expect-head', async () => {

@@ -9,6 +9,7 @@ import { OperatorsService } from '../operators/operators.service.js';
 import { OperatorSessionsStore } from '../operators/operator-sessions.store.js';
 import { OperatorsStore } from '../operators/operators.store.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
+import { TEST_AUDIT_KEYS } from '../../test/support/app.js';
 import { auditRoutes } from './audit.routes.js';
 import { AuditLog } from './audit.service.js';
 
@@ -23,7 +24,7 @@ describe.each(DIALECTS)('audit API on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
-    audit = new AuditLog({ db: t.db, clock });
+    audit = new AuditLog({ db: t.db, clock, keys: TEST_AUDIT_KEYS });
     const operators = new OperatorsService({ db: t.db, store: new OperatorsStore(t.db.db), audit: { append: async () => ({}) }, consoleSessions: new OperatorSessionsStore(t.db.db), clock });
     for (const role of ['viewer', 'admin']) keys[role] = (await operators.create(`${role} person`, role)).key;
     http = Fastify({ ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } } }).withTypeProvider<TypeBoxTypeProvider>();
@@ -105,6 +106,6 @@ describe.each(DIALECTS)('audit API on %s', (kind) => {
     await fill(4);
     expect(await verify()).toEqual({ ok: true, entries: 4 });
     await t.db.db.updateTable('audit_log').set({ reason: 'rewritten' }).where('seq', '=', 3).execute();
-    expect(await verify()).toEqual({ ok: false, entries: 4, first_bad_seq: 3 });
+    expect(await verify()).toEqual({ ok: false, entries: 4, first_bad_seq: 3, problem: 'entry 3 does not match its hash or its place in the chain' });
   });
 });

@@ -22,7 +22,7 @@ const AuditEntry = Type.Object({
   subject: Nullable(Type.String()),
   reason: Nullable(Type.String()),
   data: Type.Record(Type.String(), Type.Unknown()),
-  hash: Type.String({ description: 'hex SHA-256 of prev_hash followed by the RFC 8785 JSON of {seq, at (epoch ms), actor, action, subject, reason, data}' }),
+  hash: Type.String({ description: 'hex HMAC-SHA256, under the chain key derived from RESETGUARD_SECRET, of prev_hash followed by the RFC 8785 JSON of {seq, at (epoch ms), actor, action, subject, reason, data} (src/audit/audit-hash.ts)' }),
   prev_hash: Type.String({ description: "the previous entry's hash; 64 zeros for the first entry" }),
 });
 
@@ -37,7 +37,8 @@ const ListQuery = Type.Object({
 const VerifyReport = Type.Object({
   ok: Type.Boolean(),
   entries: Type.Integer({ minimum: 0 }),
-  first_bad_seq: Type.Optional(Type.Integer({ description: 'the first entry that fails the check (absent when ok)' })),
+  first_bad_seq: Type.Optional(Type.Integer({ description: 'the first entry that fails the check (absent when ok, or when a checkpoint itself is forged)' })),
+  problem: Type.Optional(Type.String({ description: 'what failed, in words (absent when ok)' })),
 });
 
 export function auditRoutes(deps: { audit: AuditLog; operators: OperatorsService }) {
@@ -70,14 +71,14 @@ export function auditRoutes(deps: { audit: AuditLog; operators: OperatorsService
         onRequest: requireOperator(deps.operators, 'viewer'),
         schema: {
           tags: ['admin'],
-          summary: 'Check the whole hash chain (reads every entry)',
+          summary: 'Check the whole keyed hash chain (reads every entry) and its head against the signed checkpoints',
           security: [{ operator: [] }],
           response: { 200: VerifyReport, ...problems(401) },
         },
       },
       async () => {
         const r = await deps.audit.verify();
-        return { ok: r.ok, entries: r.entries, ...(r.first_bad_seq !== undefined ? { first_bad_seq: r.first_bad_seq } : {}) };
+        return { ok: r.ok, entries: r.entries, ...(r.first_bad_seq !== undefined ? { first_bad_seq: r.first_bad_seq } : {}), ...(r.problem !== undefined ? { problem: r.problem } : {}) };
       },
     );
   };

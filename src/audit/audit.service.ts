@@ -11,22 +11,26 @@
 // SERIALIZABLE its snapshot may predate the previous append, and the insert of a taken seq then fails on
 // the primary key (safely, but it fails).
 //
-// What the chain cannot see: an attacker who can write to the database can delete the newest entries,
-// or rewrite an entry and re-hash every entry after it, and the remaining chain is still internally
-// valid. Only a (seq, hash) recorded elsewhere beforehand catches that: `verify({ expectHead })`
-// (`resetguard audit verify --expect-head SEQ:HASH`) checks the log still contains exactly that entry.
+// The chain is keyed (an HMAC under a key derived from RESETGUARD_SECRET, audit-hash.ts), so whoever can
+// write the database without the secret cannot rewrite an entry and re-hash the ones after it. Cutting
+// the newest entries off still leaves a valid chain: signed checkpoints of the head (audit-checkpoints.ts,
+// kept in audit_checkpoints and published as webhook events and log lines) show that, and so does a
+// (seq, hash) recorded elsewhere: `verify({ expectHead })` (`resetguard audit verify --expect-head
+// SEQ:HASH`). docs/architecture.md has the threat model.
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import { prepareEntry, type AuditEntryInput, type PreparedEntry } from './audit-data.js';
-import { GENESIS_HASH, entryHash } from './audit-hash.js';
-import { AuditStore, type AuditRow } from './audit.store.js';
+import { GENESIS_HASH, checkpointSignature, entryHash, type AuditKeys } from './audit-hash.js';
+import { AuditStore, type AuditRow, type CheckpointRow } from './audit.store.js';
 
 export { AuditDataError, type AuditEntryInput } from './audit-data.js';
 
 /** Names the chain for the dialect's append lock. */
 export const AUDIT_LOCK_KEY = 'resetguard:audit_log';
+/** Checkpoints kept (and checked by verify); older ones are pruned. */
+export const CHECKPOINTS_KEPT = 100;
 
 export interface AuditEntryView {
   seq: number;
@@ -62,6 +66,8 @@ export interface VerifyResult {
    * end, or expectHead.seq when that entry changed (something at or before it was rewritten).
    */
   first_bad_seq?: number;
+  /** What failed, in words, when not ok. */
+  problem?: string;
   /** The last entry checked, when the log is intact: record it somewhere else to use as expectHead. */
   head?: { seq: number; hash: string } | null;
 }
@@ -80,21 +86,39 @@ function toView(row: AuditRow): AuditEntryView {
   };
 }
 
-/** Recomputes a stored row's hash; a row whose data is not a JSON object cannot be the one we wrote. */
-function rowHashMatches(row: AuditRow, prevHash: string): boolean {
+/**
+ * Recomputes a stored row's hash under the key it names; a row no configured key signed, or whose data
+ * is not a JSON object, cannot be one we wrote.
+ */
+function rowHashMatches(keys: AuditKeys, row: AuditRow, prevHash: string): boolean {
+  const key = keys.byId(row.key_id);
+  if (!key) return false;
   try {
     const data: unknown = JSON.parse(row.data);
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
-    return entryHash(prevHash, { ...row, data: data as Record<string, unknown> }) === row.hash;
+    return entryHash(key, prevHash, { ...row, data: data as Record<string, unknown> }) === row.hash;
   } catch {
     return false;
   }
 }
 
+/** A stored checkpoint's signature checks under the key it names. */
+export function checkpointValid(keys: AuditKeys, c: CheckpointRow): boolean {
+  const key = keys.byId(c.key_id);
+  return key !== undefined && checkpointSignature(key, { seq: c.seq, head_hash: c.hash, at: new Date(c.at).toISOString(), key_id: c.key_id }) === c.signature;
+}
+
+export interface AuditLogDeps {
+  db: Db;
+  clock: Clock;
+  /** The chain keys (from RESETGUARD_SECRET): the first signs, all verify. */
+  keys: AuditKeys;
+}
+
 export class AuditLog {
   readonly #store: AuditStore;
 
-  constructor(private readonly deps: { db: Db; clock: Clock }) {
+  constructor(private readonly deps: AuditLogDeps) {
     this.#store = new AuditStore(deps.db.db);
   }
 
@@ -116,8 +140,9 @@ export class AuditLog {
     const prev_hash = last?.hash ?? GENESIS_HASH;
     const at = Math.floor(this.deps.clock.now());
     const { actor, action, subject, reason } = entry;
-    const hash = entryHash(prev_hash, { seq, at, actor, action, subject, reason, data: entry.data });
-    await this.#store.insert(trx, { seq, at, actor, action, subject, reason, data: entry.dataJson, prev_hash, hash });
+    const key = this.deps.keys.signing;
+    const hash = entryHash(key.key, prev_hash, { seq, at, actor, action, subject, reason, data: entry.data });
+    await this.#store.insert(trx, { seq, at, actor, action, subject, reason, data: entry.dataJson, prev_hash, hash, key_id: key.id });
     return { seq, hash };
   }
 
@@ -147,21 +172,29 @@ export class AuditLog {
     return { items: rows.map(toView), older: olderRow.length > 0 ? oldest : null, newer: newerRow.length > 0 ? newest : null };
   }
 
-  /** Walks the whole log in seq order, a page at a time, and names the first entry that fails. */
+  /**
+   * Walks the whole log in seq order, a page at a time, and names the first entry that fails; then holds
+   * the head against the stored checkpoints (and `expectHead`): entries cut off the end show there.
+   */
   async verify(opts: VerifyOptions = {}): Promise<VerifyResult> {
     const pageSize = opts.pageSize ?? 1000;
     const anchor = opts.expectHead;
+    const stored = await this.#store.checkpoints(CHECKPOINTS_KEPT);
+    const bad = async (seq: number | undefined, problem: string): Promise<VerifyResult> => ({ ok: false, entries: await this.#store.count(), ...(seq === undefined ? {} : { first_bad_seq: seq }), problem });
+    const forged = stored.find((c) => !checkpointValid(this.deps.keys, c));
+    if (forged) return bad(undefined, `checkpoint ${forged.seq} does not carry a valid signature (forged, or signed under a secret no longer configured)`);
+    const pinned = new Map(stored.map((c) => [c.seq, c.hash]));
     let expected = 1;
     let prevHash = GENESIS_HASH;
     let checked = 0;
     let after: number | undefined; // the first page has no lower bound: a row with seq <= 0 is bad too
-    const bad = async (seq: number): Promise<VerifyResult> => ({ ok: false, entries: await this.#store.count(), first_bad_seq: seq });
 
     for (;;) {
       const rows = await this.#store.page(after, pageSize);
       for (const row of rows) {
-        if (row.seq !== expected || row.prev_hash !== prevHash || !rowHashMatches(row, prevHash)) return bad(row.seq);
-        if (anchor && row.seq === anchor.seq && row.hash !== anchor.hash) return bad(row.seq);
+        if (row.seq !== expected || row.prev_hash !== prevHash || !rowHashMatches(this.deps.keys, row, prevHash)) return bad(row.seq, `entry ${row.seq} does not match its hash or its place in the chain`);
+        if (anchor && row.seq === anchor.seq && row.hash !== anchor.hash) return bad(row.seq, `entry ${row.seq} is not the expected head`);
+        if ((pinned.get(row.seq) ?? row.hash) !== row.hash) return bad(row.seq, `entry ${row.seq} differs from its signed checkpoint`);
         prevHash = row.hash;
         expected += 1;
         checked += 1;
@@ -170,8 +203,10 @@ export class AuditLog {
       if (rows.length < pageSize) break;
       after = rows[rows.length - 1]!.seq;
     }
-    // Entries deleted from the end leave a valid, shorter chain: only a recorded head shows it.
-    if (anchor && anchor.seq > checked) return bad(checked + 1);
+    // Entries deleted from the end leave a valid, shorter chain: a checkpoint or a recorded head shows it.
+    if (anchor && anchor.seq > checked) return bad(checked + 1, `the log ends at ${checked}, before the expected head ${anchor.seq}`);
+    const newest = stored[0];
+    if (newest && newest.seq > checked) return bad(checked + 1, `the log ends at ${checked}, before its signed checkpoint at ${newest.seq}: the newest entries were removed`);
     return { ok: true, entries: checked, head: checked > 0 ? { seq: checked, hash: prevHash } : null };
   }
 }

@@ -1,9 +1,12 @@
-// Queries on audit_log. Only inserts and reads: nothing in the application updates or deletes entries.
+// Queries on audit_log and audit_checkpoints. Entries are only inserted and read: nothing in the
+// application updates or deletes them (migration 0018 re-keyed them once). Checkpoints beyond the newest
+// few are pruned.
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../storage/schema.js';
-import type { AuditLogTable } from './audit.schema.js';
+import type { AuditCheckpointsTable, AuditLogTable } from './audit.schema.js';
 
 export type AuditRow = Selectable<AuditLogTable>;
+export type CheckpointRow = Selectable<AuditCheckpointsTable>;
 
 export class AuditStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -34,5 +37,19 @@ export class AuditStore {
   async count(): Promise<number> {
     const row = await this.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** The newest checkpoints, newest first. */
+  async checkpoints(limit: number): Promise<CheckpointRow[]> {
+    const rows = await this.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ ...r, seq: Number(r.seq), at: Number(r.at) }));
+  }
+
+  /** Records a checkpoint (a second process checkpointing the same head changes nothing) and keeps the newest `keep`. */
+  async addCheckpoint(executor: Kysely<Database>, row: CheckpointRow, keep: number): Promise<boolean> {
+    const r = await executor.insertInto('audit_checkpoints').values(row).onConflict((oc) => oc.column('seq').doNothing()).executeTakeFirst();
+    const oldest = await executor.selectFrom('audit_checkpoints').select('seq').orderBy('seq', 'desc').offset(keep - 1).limit(1).executeTakeFirst();
+    if (oldest) await executor.deleteFrom('audit_checkpoints').where('seq', '<', oldest.seq).execute();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 }

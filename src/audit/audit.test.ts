@@ -1,8 +1,9 @@
 // The audit chain on both databases: how entries are hashed, that concurrent appenders (connections and
 // whole processes) keep one gapless chain, that each kind of tampering is caught and the right entry
 // named, that entries commit and roll back with their transaction, and that secrets are refused.
+import { TEST_AUDIT_KEYS, TEST_SECRET } from '../../test/support/app.js';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { ManualClock } from '../lib/clock.js';
 import { openDatabase, type Db } from '../storage/database.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
 import { AuditDataError, AuditLog } from './audit.service.js';
-import { entryHash, GENESIS_HASH } from './audit-hash.js';
+import { checkpointSignature, entryHash, GENESIS_HASH, legacyEntryHash } from './audit-hash.js';
 import { isSecretKey } from './audit-data.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,8 +22,9 @@ function appendFromChildProcess(url: string, count: number, tag: string): Promis
     const { parseDatabaseUrl } = await import(${JSON.stringify(ROOT + 'src/config.ts')});
     const { openDatabase } = await import(${JSON.stringify(ROOT + 'src/storage/database.ts')});
     const { AuditLog } = await import(${JSON.stringify(ROOT + 'src/audit/audit.service.ts')});
+    const { AuditKeys } = await import(${JSON.stringify(ROOT + 'src/audit/audit-hash.ts')});
     const db = openDatabase(parseDatabaseUrl(process.env.AUDIT_TEST_DB), { poolSize: 5 });
-    const log = new AuditLog({ db, clock: { now: () => Date.now() } });
+    const log = new AuditLog({ db, clock: { now: () => Date.now() }, keys: new AuditKeys([Buffer.from(${JSON.stringify(TEST_SECRET)})]) });
     await Promise.all(Array.from({ length: ${count} }, (_, i) => log.append(db.db, { actor: 'system', action: 'test.process', data: { tag: ${JSON.stringify(tag)}, i } })));
     await db.close();
   `;
@@ -47,13 +49,14 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
   beforeAll(async () => {
     t = await createTestDatabase(kind, kind === 'postgres' ? { poolSize: 10 } : {});
     clock = new ManualClock();
-    log = new AuditLog({ db: t.db, clock });
+    log = new AuditLog({ db: t.db, clock, keys: TEST_AUDIT_KEYS });
   });
   afterAll(async () => {
     await t?.drop();
   });
   beforeEach(async () => {
     await t.db.db.deleteFrom('audit_log').execute();
+    await t.db.db.deleteFrom('audit_checkpoints').execute();
     await t.db.db.deleteFrom('settings').execute();
   });
 
@@ -74,7 +77,7 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
   }
 
   describe('the chain', () => {
-    it('hashes each entry as sha256(prev_hash + RFC 8785 JSON of its fields), the first over 64 zeros', async () => {
+    it('hashes each entry as HMAC-SHA256(chain key, prev_hash + RFC 8785 JSON of its fields), the first over 64 zeros', async () => {
       clock.set(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
       const first = await log.append(db(), { actor: 'operator:ada', action: 'settings.changed', reason: 'tighten', data: { changed: { canary_size: 5 }, b: 1, a: [true, null] } });
       expect(first.seq).toBe(1);
@@ -85,7 +88,11 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
       const canonical =
         '{"action":"settings.changed","actor":"operator:ada","at":1767323045006,"data":{"a":[true,null],"b":1,"changed":{"canary_size":5}},"reason":"tighten","seq":1,"subject":null}';
       expect(canonicalize({ seq: 1, at: stored.at, actor: stored.actor, action: stored.action, subject: null, reason: 'tighten', data: JSON.parse(stored.data) })).toBe(canonical);
-      expect(stored.hash).toBe(createHash('sha256').update(GENESIS_HASH + canonical).digest('hex'));
+      // The chain key and its id, derived by hand from the secret as audit-hash.ts documents them.
+      const key = Buffer.from(hkdfSync('sha256', Buffer.from(TEST_SECRET), Buffer.alloc(0), 'resetguard audit chain v1', 32));
+      expect(stored.key_id).toBe(createHash('sha256').update(key).digest('hex').slice(0, 8));
+      expect(stored.hash).toBe(createHmac('sha256', key).update(GENESIS_HASH + canonical).digest('hex'));
+      expect(stored.hash).not.toBe(createHash('sha256').update(GENESIS_HASH + canonical).digest('hex'));
       expect(first.hash).toBe(stored.hash);
       expect(stored.data).toBe('{"a":[true,null],"b":1,"changed":{"canary_size":5}}');
 
@@ -95,7 +102,7 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
       expect(s2.prev_hash).toBe(first.hash);
       expect(s2.subject).toBeNull();
       expect(s2.data).toBe('{}');
-      expect(s2.hash).toBe(entryHash(first.hash, { ...s2, data: {} }));
+      expect(s2.hash).toBe(entryHash(TEST_AUDIT_KEYS.signing.key, first.hash, { ...s2, data: {} }));
     });
 
     it('verifies a long chain page by page, and an empty log', async () => {
@@ -131,7 +138,7 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
       // processes are exercised in the next test.
       const other: Db | null = kind === 'postgres' ? openDatabase(t.config, { poolSize: 10 }) : null;
       try {
-        const log2 = other ? new AuditLog({ db: other, clock }) : log;
+        const log2 = other ? new AuditLog({ db: other, clock, keys: TEST_AUDIT_KEYS }) : log;
         const results = await Promise.all(
           Array.from({ length: 50 }, (_, i) =>
             (i % 2 ? log2 : log).append(i % 2 && other ? other.db : db(), { actor: i % 2 ? 'system:b' : 'system:a', action: 'test.concurrent', data: { i } }),
@@ -162,9 +169,9 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
     it('an edited data or actor column', async () => {
       await fill(10);
       await db().updateTable('audit_log').set({ data: '{"i":999}' }).where('seq', '=', 4).execute();
-      expect(await log.verify({ pageSize: 3 })).toEqual({ ok: false, entries: 10, first_bad_seq: 4 });
+      expect(await log.verify({ pageSize: 3 })).toMatchObject({ ok: false, entries: 10, first_bad_seq: 4 });
       await db().updateTable('audit_log').set({ actor: 'operator:someone-else' }).where('seq', '=', 2).execute();
-      expect(await log.verify({ pageSize: 3 })).toEqual({ ok: false, entries: 10, first_bad_seq: 2 });
+      expect(await log.verify({ pageSize: 3 })).toMatchObject({ ok: false, entries: 10, first_bad_seq: 2 });
     });
 
     it('an edited subject, reason or time, or data that is no longer JSON', async () => {
@@ -182,7 +189,7 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
     it('a deleted entry in the middle: the one after the gap is named', async () => {
       await fill(10);
       await db().deleteFrom('audit_log').where('seq', '=', 5).execute();
-      expect(await log.verify({ pageSize: 4 })).toEqual({ ok: false, entries: 9, first_bad_seq: 6 });
+      expect(await log.verify({ pageSize: 4 })).toMatchObject({ ok: false, entries: 9, first_bad_seq: 6 });
     });
 
     it('two entries swapped, by contents or by seq', async () => {
@@ -193,49 +200,63 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
       const { seq: _b, ...bFields } = b;
       await db().updateTable('audit_log').set(bFields).where('seq', '=', 3).execute();
       await db().updateTable('audit_log').set(aFields).where('seq', '=', 7).execute();
-      expect(await log.verify()).toEqual({ ok: false, entries: 10, first_bad_seq: 3 });
+      expect(await log.verify()).toMatchObject({ ok: false, entries: 10, first_bad_seq: 3 });
 
       await db().deleteFrom('audit_log').execute();
       await fill(10);
       await db().updateTable('audit_log').set({ seq: -3 }).where('seq', '=', 3).execute();
       await db().updateTable('audit_log').set({ seq: 3 }).where('seq', '=', 7).execute();
       await db().updateTable('audit_log').set({ seq: 7 }).where('seq', '=', -3).execute();
-      expect(await log.verify()).toEqual({ ok: false, entries: 10, first_bad_seq: 3 });
+      expect(await log.verify()).toMatchObject({ ok: false, entries: 10, first_bad_seq: 3 });
     });
 
     it('a changed hash, or a changed prev_hash link', async () => {
       await fill(10);
       await db().updateTable('audit_log').set({ hash: 'f'.repeat(64) }).where('seq', '=', 7).execute();
-      expect(await log.verify()).toEqual({ ok: false, entries: 10, first_bad_seq: 7 });
+      expect(await log.verify()).toMatchObject({ ok: false, entries: 10, first_bad_seq: 7 });
 
       await db().deleteFrom('audit_log').execute();
       await fill(10);
       await db().updateTable('audit_log').set({ prev_hash: GENESIS_HASH }).where('seq', '=', 8).execute();
-      expect(await log.verify()).toEqual({ ok: false, entries: 10, first_bad_seq: 8 });
+      expect(await log.verify()).toMatchObject({ ok: false, entries: 10, first_bad_seq: 8 });
     });
 
-    it('an entry rewritten with a recomputed hash: the broken link is at the NEXT entry', async () => {
+    it('an entry edited and every later hash recomputed with plain SHA-256 (no secret): the edited entry is named', async () => {
+      await fill(10);
+      // What the unkeyed chain of before allowed: anyone who can write the database re-hashes the tail.
+      let prev = (await row(3)).hash;
+      for (let seq = 4; seq <= 10; seq++) {
+        const r = await row(seq);
+        const data = seq === 4 ? { i: 4, edited: true } : (JSON.parse(r.data) as Record<string, unknown>);
+        const hash = legacyEntryHash(prev, { ...r, data });
+        await db().updateTable('audit_log').set({ data: JSON.stringify(data), prev_hash: prev, hash }).where('seq', '=', seq).execute();
+        prev = hash;
+      }
+      expect(await log.verify()).toMatchObject({ ok: false, entries: 10, first_bad_seq: 4 });
+    });
+
+    it('an entry rewritten with a hash recomputed under the key: the broken link is at the NEXT entry', async () => {
       await fill(10);
       const r4 = await row(4);
       const data = { i: 4, edited: true };
       await db()
         .updateTable('audit_log')
-        .set({ data: JSON.stringify(data), hash: entryHash(r4.prev_hash, { ...r4, data }) })
+        .set({ data: JSON.stringify(data), hash: entryHash(TEST_AUDIT_KEYS.signing.key, r4.prev_hash, { ...r4, data }) })
         .where('seq', '=', 4)
         .execute();
       // Entry 4 is self-consistent now; only entry 5's prev_hash shows it changed. The chain cannot say
       // which side of a broken link was altered: the entry before first_bad_seq is suspect too.
-      expect(await log.verify()).toEqual({ ok: false, entries: 10, first_bad_seq: 5 });
+      expect(await log.verify()).toMatchObject({ ok: false, entries: 10, first_bad_seq: 5 });
     });
 
     it('an entry inserted before the first one', async () => {
       await fill(3);
       const r1 = await row(1);
       await db().insertInto('audit_log').values({ ...r1, seq: 0 }).execute();
-      expect(await log.verify()).toEqual({ ok: false, entries: 4, first_bad_seq: 0 });
+      expect(await log.verify()).toMatchObject({ ok: false, entries: 4, first_bad_seq: 0 });
     });
 
-    it('LIMIT: deleted newest entries leave a valid chain; only a head recorded elsewhere catches it', async () => {
+    it('LIMIT: without a checkpoint, deleted newest entries leave a valid chain; a head recorded elsewhere catches it', async () => {
       const hashes = await fill(10);
       const head = { seq: 10, hash: hashes[9]! };
       expect(await log.verify({ expectHead: head })).toMatchObject({ ok: true, entries: 10 });
@@ -243,21 +264,21 @@ describe.each(DIALECTS)('audit log on %s', (kind) => {
       // Nothing in the database says there ever was an entry 9 or 10: the chain alone cannot tell.
       expect(await log.verify()).toEqual({ ok: true, entries: 8, head: { seq: 8, hash: hashes[7] } });
       // Against the head recorded before (e.g. from `audit verify --json`), the first missing entry is named.
-      expect(await log.verify({ expectHead: head })).toEqual({ ok: false, entries: 8, first_bad_seq: 9 });
+      expect(await log.verify({ expectHead: head })).toMatchObject({ ok: false, entries: 8, first_bad_seq: 9 });
     });
 
-    it('LIMIT: a tail rewritten and re-hashed end to end is only caught by a recorded head', async () => {
+    it('LIMIT: with the secret, a tail rewritten and re-hashed end to end is only caught by a recorded head', async () => {
       const hashes = await fill(6);
       let prev = (await row(3)).hash;
       for (let seq = 4; seq <= 6; seq++) {
         const r = await row(seq);
         const data = { i: seq, forged: true };
-        const hash = entryHash(prev, { ...r, data });
+        const hash = entryHash(TEST_AUDIT_KEYS.signing.key, prev, { ...r, data });
         await db().updateTable('audit_log').set({ data: JSON.stringify(data), prev_hash: prev, hash }).where('seq', '=', seq).execute();
         prev = hash;
       }
       expect(await log.verify()).toMatchObject({ ok: true, entries: 6 });
-      expect(await log.verify({ expectHead: { seq: 6, hash: hashes[5]! } })).toEqual({ ok: false, entries: 6, first_bad_seq: 6 });
+      expect(await log.verify({ expectHead: { seq: 6, hash: hashes[5]! } })).toMatchObject({ ok: false, entries: 6, first_bad_seq: 6 });
       // An older anchor that the forgery did not reach still checks out.
       expect(await log.verify({ expectHead: { seq: 3, hash: hashes[2]! } })).toMatchObject({ ok: true });
     });

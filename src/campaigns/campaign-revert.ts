@@ -64,9 +64,24 @@ export class CampaignReverter {
     ({ db: this.db, campaigns: this.campaigns, store: this.store, targets: this.targets, waves: this.waves, outbox: this.outbox, recorders: this.recorders, clock: this.clock } = deps);
   }
 
-  async revert(id: string, operator: OperatorIdentity, reason: string, notify: boolean): Promise<void> {
-    const state = await this.campaigns.beginRevert(id, operator, reason);
-    if (state === 'reverted') return; // idempotent
+  /**
+   * Reverts at once, or (over approval_threshold targets) only records the request and returns
+   * 'awaiting_approval': then `approve` by another approver or admin runs it.
+   */
+  async revert(id: string, operator: OperatorIdentity, reason: string, notify: boolean): Promise<'reverted' | 'awaiting_approval'> {
+    const state = await this.campaigns.beginRevert(id, operator, reason, notify);
+    if (state === 'awaiting_approval') return state;
+    if (state === 'reverting') await this.#run(id, operator, reason, notify); // 'reverted': idempotent
+    return 'reverted';
+  }
+
+  /** Approves the waiting request (CampaignsService.approveRevert checks who) and runs it as it was asked for. */
+  async approve(id: string, operator: OperatorIdentity): Promise<void> {
+    const { reason, notify } = await this.campaigns.approveRevert(id, operator);
+    await this.#run(id, operator, reason, notify);
+  }
+
+  async #run(id: string, operator: OperatorIdentity, reason: string, notify: boolean): Promise<void> {
     await cancelUnsent(this.db.db, { campaignId: id, now: this.clock.now(), kinds: ['forced_reset'] });
     while ((await this.#batch(id, notify)) > 0);
     await this.db.db.transaction().execute(async (trx) => {

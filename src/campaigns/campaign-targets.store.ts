@@ -43,8 +43,9 @@ export class CampaignTargetsStore {
   }
 
   /**
-   * Skips the range's targets that cannot be reset: the account is gone, or its credential was already
-   * reset by another campaign and not yet completed by its holder (never reset twice). ONE statement:
+   * Skips the range's targets that cannot be reset: the account was deleted by its holder (which deletes
+   * its credential) or is gone, or its credential was already reset by another campaign and not yet
+   * completed by its holder (never reset twice). ONE statement:
    * the range's active credentials are looked up by key (`inSubquery`, so PostgreSQL probes the primary
    * key instead of hashing the whole credentials table for every batch), and the reason is worked out
    * only for the few rows skipped. Returns how many.
@@ -55,7 +56,10 @@ export class CampaignTargetsStore {
     const active = sql`select c.account_id from credentials c where ${this.dialect.inSubquery(sql`c.account_id`, pending)} and c.state = 'active'`;
     const res = await sql`
       update campaign_targets set state = ${to}, wave = ${r.wave},
-        skip_reason = case when exists (select 1 from credentials c where c.account_id = campaign_targets.account_id) then 'already_reset' else 'account_missing' end
+        skip_reason = case
+          when exists (select 1 from accounts a where a.id = campaign_targets.account_id and a.deleted_at is not null) then 'account_deleted'
+          when exists (select 1 from credentials c where c.account_id = campaign_targets.account_id) then 'already_reset'
+          else 'account_missing' end
       where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]} and account_id not in (${active})`.execute(trx);
     return Number(res.numAffectedRows ?? 0);
   }

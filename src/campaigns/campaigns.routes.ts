@@ -60,6 +60,17 @@ const CampaignView = Type.Object({
   approved_at: Nullable(Type.String()),
   started_at: Nullable(Type.String()),
   completed_at: Nullable(Type.String()),
+  revert: Type.Union([
+    Type.Object({
+      requested_by: Type.String(),
+      requested_at: Type.String(),
+      reason: Type.String(),
+      notify: Type.Boolean(),
+      awaiting_approval: Type.Boolean(),
+      approved_by: Nullable(Type.String()),
+    }),
+    Type.Null(),
+  ]),
 });
 const Targets = Type.Union([
   Type.Object({ account_ids: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 5_000_000 }) }, { additionalProperties: false }),
@@ -187,10 +198,29 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       '/v1/admin/campaigns/:id/revert',
       {
         onRequest: role('operator'),
-        schema: { ...admin, summary: 'Revert a campaign and send corrections', params: IdParams, body: Type.Object({ reason: Reason, notify: Type.Optional(Type.Boolean()) }), response: { 200: CampaignView, ...problems(400, 401, 403, 404, 409) } },
+        schema: {
+          ...admin,
+          summary: 'Revert a campaign and send corrections; over approval_threshold targets, ask for a revert that another approver or admin approves (202)',
+          params: IdParams,
+          body: Type.Object({ reason: Reason, notify: Type.Optional(Type.Boolean()) }),
+          response: { 200: CampaignView, 202: CampaignView, ...problems(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const done = await deps.reverter.revert(request.params.id, operatorOf(request), request.body.reason, request.body.notify !== false);
+        return reply.code(done === 'awaiting_approval' ? 202 : 200).send(await view(request.params.id));
+      },
+    );
+
+    app.post(
+      '/v1/admin/campaigns/:id/revert/approve',
+      {
+        onRequest: role(minimumRole('approve_revert')),
+        // No body schema: it takes none (the reason and notify are the request's).
+        schema: { ...admin, summary: 'Approve the revert another operator asked for, and run it', params: IdParams, response: { 200: CampaignView, ...problems(401, 403, 404, 409) } },
       },
       async (request) => {
-        await deps.reverter.revert(request.params.id, operatorOf(request), request.body.reason, request.body.notify !== false);
+        await deps.reverter.approve(request.params.id, operatorOf(request));
         return view(request.params.id);
       },
     );

@@ -28,6 +28,12 @@ export interface CampaignsTable {
   started_at: number | null;
   completed_at: number | null;
   updated_at: number;
+  /** A revert asked for and waiting for a second person (over approval_threshold targets), or approved. */
+  revert_requested_by: string | null;
+  revert_requested_at: number | null;
+  revert_reason: string | null;
+  revert_notify: number | null;
+  revert_approved_by: string | null;
 }
 
 /** The frozen target set: what was previewed is exactly what runs. */

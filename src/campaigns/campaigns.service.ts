@@ -71,6 +71,18 @@ export function holderIdentity(accountId: string): OperatorIdentity {
   return { id: `${HOLDER_PREFIX}${accountId}`, name: 'account holder', role: 'operator' };
 }
 
+/** A revert asked for over approval_threshold: waiting for a second person until someone else approves it. */
+function revertView(c: CampaignRow) {
+  return {
+    requested_by: c.revert_requested_by!,
+    requested_at: new Date(c.revert_requested_at ?? 0).toISOString(),
+    reason: c.revert_reason ?? '',
+    notify: c.revert_notify !== 0,
+    awaiting_approval: c.revert_approved_by === null && (CAMPAIGN_TRANSITIONS.approve_revert.from as readonly string[]).includes(c.state),
+    approved_by: c.revert_approved_by,
+  };
+}
+
 export class CampaignsService {
   constructor(
     private readonly db: Db,
@@ -138,6 +150,11 @@ export class CampaignsService {
       started_at: null,
       completed_at: null,
       updated_at: now,
+      revert_requested_by: null,
+      revert_requested_at: null,
+      revert_reason: null,
+      revert_notify: null,
+      revert_approved_by: null,
     };
     await this.db.db.transaction().execute(async (trx) => {
       await this.store.insert(trx, row, accountIds);
@@ -252,12 +269,40 @@ export class CampaignsService {
     return this.#move(id, 'cancel', operator, 'campaign.cancelled');
   }
 
-  /** Moves a campaign into 'reverting' (or finds it there or already reverted); returns that state. */
-  async beginRevert(id: string, operator: OperatorIdentity, reason: string): Promise<'reverting' | 'reverted'> {
+  /**
+   * Moves a campaign into 'reverting' (or finds it there or already reverted) and returns that state. Over
+   * approval_threshold targets it only records the request (once; asking again changes nothing) and
+   * returns 'awaiting_approval': putting back passwords that may be breached takes a second person.
+   */
+  async beginRevert(id: string, operator: OperatorIdentity, reason: string, notify: boolean): Promise<'reverting' | 'reverted' | 'awaiting_approval'> {
     const current = await this.#get(id);
     if (current.state === 'reverted' || current.state === 'reverting') return current.state;
-    await this.#move(id, 'begin_revert', operator, 'campaign.revert_started', reason);
-    return 'reverting';
+    const { approval_threshold } = await this.settings.get();
+    if (current.target_count <= approval_threshold) {
+      await this.#move(id, 'begin_revert', operator, 'campaign.revert_started', reason);
+      return 'reverting';
+    }
+    if (current.revert_requested_by !== null) return 'awaiting_approval';
+    await this.db.db.transaction().execute(async (trx) => {
+      await this.guard.lock(trx);
+      if (!(await this.store.requestRevert(trx, id, { by: operator.id, reason, notify }, this.clock.now()))) {
+        const state = (await this.store.get(trx, id))?.state ?? current.state;
+        throw new AppError('invalid_transition', `A ${state} campaign cannot be reverted.`, { state });
+      }
+      const data = { target_count: current.target_count, approval_threshold, notify };
+      await this.recorders.audit.append(trx, { actor: actorOf(operator), action: 'campaign.revert_requested', subject: `campaign:${id}`, reason, data });
+    });
+    return 'awaiting_approval';
+  }
+
+  /** Approves the waiting revert request (another approver or admin) and moves the campaign into 'reverting'. */
+  async approveRevert(id: string, operator: OperatorIdentity): Promise<{ reason: string; notify: boolean }> {
+    if (!roleAtLeast(operator.role, 'approver')) throw new AppError('forbidden', 'Approving a revert needs the approver role or higher.');
+    const current = await this.#get(id);
+    if (current.revert_requested_by === null || current.revert_approved_by !== null || current.revert_reason === null) throw new AppError('no_revert_requested');
+    if (current.revert_requested_by === operator.id) throw new AppError('requester_cannot_approve');
+    await this.#move(id, 'approve_revert', operator, 'campaign.revert_approved', current.revert_reason, { revert_approved_by: operator.id });
+    return { reason: current.revert_reason, notify: current.revert_notify !== 0 };
   }
 
   async #get(id: string): Promise<CampaignRow> {
@@ -322,6 +367,7 @@ export class CampaignsService {
       approved_at: iso(c.approved_at),
       started_at: iso(c.started_at),
       completed_at: iso(c.completed_at),
+      revert: c.revert_requested_by === null ? null : revertView(c),
     };
   }
 }

@@ -106,6 +106,21 @@ export class CampaignsStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * Records a revert request waiting for a second person; false when the campaign is not in a state a
+   * revert starts from, or a request is already recorded (the row count decides, as for transitions).
+   */
+  async requestRevert(executor: Kysely<Database>, id: string, request: { by: string; reason: string; notify: boolean }, now: number): Promise<boolean> {
+    const r = await executor
+      .updateTable('campaigns')
+      .set({ revert_requested_by: request.by, revert_requested_at: now, revert_reason: request.reason, revert_notify: request.notify ? 1 : 0, updated_at: now })
+      .where('id', '=', id)
+      .where('state', 'in', CAMPAIGN_TRANSITIONS.approve_revert.from)
+      .where('revert_requested_by', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /** Halts every running campaign (kill switch, tripwire); returns their ids. */
   async haltAllRunning(executor: Kysely<Database>, reason: string, now: number): Promise<string[]> {
     const { from, to } = CAMPAIGN_TRANSITIONS.halt;

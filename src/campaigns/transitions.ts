@@ -24,7 +24,10 @@ export const CAMPAIGN_TRANSITIONS = {
   resume: { from: ['halted'], to: 'running', by: ['operator'] },
   cancel: { from: ['draft', 'awaiting_approval', 'ready'], to: 'cancelled', by: ['operator'] },
   complete: { from: ['running'], to: 'completed', by: ['system'] },
+  /** At or under approval_threshold targets; over it, an operator's request waits for approve_revert. */
   begin_revert: { from: ['running', 'halted', 'completed'], to: 'reverting', by: ['operator'] },
+  /** A requested revert, by an approver other than the one who asked (campaigns.service checks the person). */
+  approve_revert: { from: ['running', 'halted', 'completed'], to: 'reverting', by: ['approver'] },
   finish_revert: { from: ['reverting'], to: 'reverted', by: ['system'] },
 } as const satisfies Record<string, Transition<CampaignState>>;
 export type CampaignTransition = keyof typeof CAMPAIGN_TRANSITIONS;

@@ -3,6 +3,7 @@
 // main.ts, which reports them with its own codes.
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
+import { AuditKeys } from '../audit/audit-hash.js';
 import { AuditLog } from '../audit/audit.service.js';
 import { AuditStore } from '../audit/audit.store.js';
 import { loadConfig } from '../config.js';
@@ -32,7 +33,7 @@ export function registerAuditCommand(program: Command): void {
       const db = openDatabase(config.database, { poolSize: 1 });
       let bar: cliProgress.SingleBar | null = null;
       try {
-        await migrateToLatest(db);
+        await migrateToLatest(db, { secrets: config.secrets });
         // A bar only for a person watching a long check: in a pipe or a log it would be noise.
         if (process.stderr.isTTY) {
           const total = await new AuditStore(db.db).count();
@@ -44,7 +45,7 @@ export function registerAuditCommand(program: Command): void {
             bar.start(total, 0);
           }
         }
-        const log = new AuditLog({ db, clock: systemClock });
+        const log = new AuditLog({ db, clock: systemClock, keys: new AuditKeys(config.secrets) });
         const result = await log.verify({
           ...(opts.expectHead ? { expectHead: opts.expectHead } : {}),
           // Entries appended during the check are checked too: let the bar's end move with them.
@@ -58,7 +59,7 @@ export function registerAuditCommand(program: Command): void {
         bar = null;
         if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
         else if (result.ok) process.stdout.write(`audit log OK: ${result.entries} entries\n`);
-        else process.stdout.write(`audit log TAMPERED: first bad entry seq ${result.first_bad_seq} (of ${result.entries})\n`);
+        else process.stdout.write(`audit log TAMPERED: ${result.first_bad_seq !== undefined ? `first bad entry seq ${result.first_bad_seq} (of ${result.entries}): ` : ''}${result.problem ?? ''}\n`);
         if (!result.ok) process.exitCode = 1;
       } finally {
         bar?.stop();

@@ -87,6 +87,7 @@ export function describeCampaign(v: CampaignView): string {
     `  counts        applied ${c.applied}, skipped ${c.skipped}, notices sent ${c.notices_sent}, failed ${c.notices_failed}`,
     `                user completed ${c.user_completed}, reverted ${c.reverted}, corrections sent ${c.corrections_sent}`,
     `  halt reason   ${v.halt_reason ?? '-'}`,
+    `  revert        ${revertText(v)}`,
   ];
   if (v.waves.length === 0) {
     lines.push(`  waves         ${v.kind === 'single' ? 'none (a single-account reset is applied at once)' : FINISHED.has(v.state) ? 'none' : 'none yet'}`);
@@ -112,7 +113,57 @@ function waveProgress(v: CampaignView, wave: CampaignView['waves'][number]): num
   return Math.min(wave.size, Math.max(0, processed - (wave.first_seq - 1)));
 }
 
-function statusLine(v: CampaignView): string {
+/** The revert asked for over approval_threshold: waiting for a second person, or approved by whom. */
+function revertText(v: CampaignView): string {
+  const r = v.revert;
+  if (!r) return '-';
+  const asked = `requested ${shortTime(r.requested_at)} by operator ${r.requested_by} (${r.reason})`;
+  if (r.awaiting_approval) return `${asked}, waiting for an approver or admin other than them to approve it`;
+  return r.approved_by ? `${asked}, approved by operator ${r.approved_by}` : asked;
+}
+
+const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19) + ' UTC';
+
+/** How long until `ms`, coarse enough that a log line printed on change does not change every poll. */
+function untilText(ms: number, now: number): string {
+  const left = ms - now;
+  if (left <= 0) return 'due now';
+  if (left < 60_000) return 'under a minute';
+  return `${Math.round(left / 60_000)} min`;
+}
+
+/**
+ * What the campaign waits for and when its next step is due, in words: a watch that only printed
+ * counts sat silent through a ten-minute hold and looked stuck.
+ */
+export function nextStep(v: CampaignView, now: number): string | null {
+  switch (v.state) {
+    case 'draft':
+      return v.guard.verdict === 'blocked' ? null : 'a draft: an operator starts it (or asks for approval)';
+    case 'awaiting_approval':
+      return 'waiting for a second operator to approve';
+    case 'ready':
+      return 'ready: waiting for an operator to start it (POST /v1/admin/campaigns/ID/start)';
+    case 'reverting':
+      return 'reverting: previous passwords and sessions are being put back';
+    case 'running':
+      break;
+    default:
+      return null;
+  }
+  const wave = v.waves.at(-1);
+  if (!wave) return v.kind === 'single' ? 'applying the reset' : 'waiting for a worker to open wave 1';
+  if (wave.state === 'applying') return `wave ${wave.wave} applying (${waveProgress(v, wave)}/${wave.size})`;
+  if (wave.state === 'holding' && wave.hold_until) {
+    const until = Date.parse(wave.hold_until);
+    const last = wave.last_seq >= v.target_count;
+    const then = last ? 'the campaign completes then' : `wave ${wave.wave + 1} starts then`;
+    return `wave ${wave.wave} holding until ${clockTime(until)} (${untilText(until, now)}): ${then}, unless its health check halts it`;
+  }
+  return wave.last_seq >= v.target_count ? 'completing' : `waiting for a worker to open wave ${wave.wave + 1}`;
+}
+
+export function statusLine(v: CampaignView): string {
   const c = v.counts;
   const parts = [
     `state ${v.state}`,
@@ -120,9 +171,11 @@ function statusLine(v: CampaignView): string {
     `user completed ${c.user_completed}`,
   ];
   if (c.reverted || c.corrections_sent) parts.push(`reverted ${c.reverted}, corrections ${c.corrections_sent}`);
-  if (v.state === 'awaiting_approval') parts.push('waiting for a second operator to approve');
+  const next = nextStep(v, Date.now());
+  if (next) parts.push(next);
   if (v.state === 'draft' && v.guard.verdict === 'blocked') parts.push(`blocked by the guard: ${v.guard.reasons.join('; ')}`);
   if (v.halt_reason) parts.push(`halt reason: ${v.halt_reason}`);
+  if (v.revert?.awaiting_approval) parts.push(`revert ${revertText(v)}`);
   return parts.join(' | ');
 }
 

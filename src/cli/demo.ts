@@ -177,6 +177,9 @@ function report(r: DemoResult, base: string): string {
     `     npx resetguard campaign watch ${id}`,
     '     halt it:   curl -s -X POST ' + `${auth(op)} ${base}/v1/admin/campaigns/${id}/halt`,
     '     revert it: curl -s -X POST ' + `${auth(op)} -H 'content-type: application/json' -d '{"reason":"demo: wrong list"}' ${base}/v1/admin/campaigns/${id}/revert`,
+    ...(r.campaigns.pending?.state === 'awaiting_approval'
+      ? ['     (over the approval threshold that is a request: the approver runs it)', `     curl -s -X POST ${auth(approver)} ${base}/v1/admin/campaigns/${id}/revert/approve`]
+      : []),
     '  5. sign in as an account outside both resets:',
     `     curl -s -X POST -H 'content-type: application/json' -d ${sq(JSON.stringify({ email: middleEmail(r), password: r.password }))} ${base}/v1/sessions`,
     `  notices land in the dev mailbox unless RESETGUARD_SMTP_URL is set: ${base}/dev/mail`,

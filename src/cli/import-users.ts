@@ -72,7 +72,7 @@ export function registerImportUsersCommand(program: Command): void {
             )
           : null;
       try {
-        await migrateToLatest(db);
+        await migrateToLatest(db, { secrets: config.secrets });
         bar?.start(size, 0, { imported: 0, invalid: 0 });
         const report = await importUsers(db, readChunks(handle), {
           clock: systemClock,

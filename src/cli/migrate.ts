@@ -12,7 +12,7 @@ export function registerMigrateCommand(program: Command): void {
       await ensureSchema(config.database);
       const db = openDatabase(config.database, { poolSize: 1 });
       try {
-        const { applied } = await migrateToLatest(db);
+        const { applied } = await migrateToLatest(db, { secrets: config.secrets });
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
       } finally {
         await db.close();

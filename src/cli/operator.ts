@@ -1,6 +1,7 @@
 // `resetguard operator list|create|disable|rotate-key`: the same service, rules and audit entries as the
 // admin API, for whoever runs the CLI on a machine with the database's credentials (actor `cli`).
 import type { Command } from 'commander';
+import { AuditKeys } from '../audit/audit-hash.js';
 import { AuditLog } from '../audit/audit.service.js';
 import { loadConfig } from '../config.js';
 import { systemClock } from '../lib/clock.js';
@@ -18,8 +19,8 @@ async function withOperators<T>(work: (operators: OperatorsService) => Promise<T
   await ensureSchema(config.database);
   const db = openDatabase(config.database, { poolSize: 1 });
   try {
-    await migrateToLatest(db);
-    const audit = new AuditLog({ db, clock: systemClock });
+    await migrateToLatest(db, { secrets: config.secrets });
+    const audit = new AuditLog({ db, clock: systemClock, keys: new AuditKeys(config.secrets) });
     return await work(new OperatorsService({ db, store: new OperatorsStore(db.db), audit, consoleSessions: new OperatorSessionsStore(db.db), clock: systemClock }));
   } finally {
     await db.close();

@@ -144,13 +144,21 @@ export function deskRoutes(deps: { desk: DeskService; operators: OperatorsServic
           onRequest: role('admin'),
           schema: {
             ...doc,
-            summary: action === 'lock' ? 'Lock the account: no sign-in (answered as a wrong password), no reset; sessions end; no mail' : 'Unlock the account',
+            summary: action === 'lock' ? 'Lock the account: no sign-in (answered as a wrong password), no reset; sessions end; no mail unless notify_holder' : 'Unlock the account',
             params: IdParams,
-            body: Type.Object({ reason: Reason }),
+            body:
+              action === 'lock'
+                ? Type.Object({ reason: Reason, notify_holder: Type.Optional(Type.Boolean({ default: false, description: 'mail the holder an account_locked notice (default: no mail)' })) })
+                : Type.Object({ reason: Reason }),
             response: { 200: AccountDetail, ...problems(400, 401, 403, 404, 409) },
           },
         },
-        async (request) => detailView(await deps.desk[action](request.params.id, operatorOf(request), request.body.reason)),
+        async (request) => {
+          const body = request.body as { reason: string; notify_holder?: boolean };
+          const { id } = request.params;
+          if (action === 'unlock') return detailView(await deps.desk.unlock(id, operatorOf(request), body.reason));
+          return detailView(await deps.desk.lock(id, operatorOf(request), body.reason, { notifyHolder: body.notify_holder === true }));
+        },
       );
     }
 

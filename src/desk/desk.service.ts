@@ -8,6 +8,7 @@ import { AppError } from '../lib/errors.js';
 import type { AuditSink } from '../lib/events.js';
 import { randomToken, sortableId, type Keyring } from '../lib/secrets.js';
 import type { OperatorIdentity } from '../operators/operators.service.js';
+import type { EnqueueNotice } from '../notices/outbox.store.js';
 import { formatVerificationCode, normalizeVerificationCode } from '../notices/verification-code.js';
 import { TOKEN_PURPOSE } from '../recovery/reset-tokens.store.js';
 import type { Settings } from '../settings/settings-definitions.js';
@@ -30,7 +31,10 @@ export interface DeskServiceDeps {
   store: DeskStore;
   sessions: { revokeAllForAccount(accountId: string, reason: string, now: number, opts: { executor: Kysely<Database> }): Promise<number>; forgetCampaignRevocations(executor: Kysely<Database>, accountId: string): Promise<void> };
   tokens: { insert(executor: Kysely<Database>, token: ResetToken): Promise<void>; voidAllForAccount(executor: Kysely<Database>, accountId: string, now: number): Promise<number> };
-  outbox: { requeueSettled(executor: Kysely<Database>, id: string, change?: { secret?: string; payload?: Record<string, unknown> }): Promise<boolean> };
+  outbox: {
+    requeueSettled(executor: Kysely<Database>, id: string, change?: { secret?: string; payload?: Record<string, unknown> }): Promise<boolean>;
+    enqueue(executor: Kysely<Database>, input: EnqueueNotice): Promise<{ id: string }>;
+  };
   settings: { get(): Promise<Settings> };
   keyring: Keyring;
   audit: AuditSink;
@@ -94,17 +98,22 @@ export class DeskService {
   /**
    * Locks the account: sign-in answers as for a wrong password and reset links stop working (every
    * usable token is voided; none is issued while locked). Live sessions end, and a later campaign
-   * revert cannot bring them back. The holder is not mailed.
+   * revert cannot bring them back. The holder is mailed only when the admin asks (notifyHolder): a lock
+   * often answers an attack, and whoever holds the mailbox may be the attacker.
    */
-  async lock(id: string, operator: OperatorIdentity, reason: string): Promise<AccountDetailRow> {
-    await this.get(id);
+  async lock(id: string, operator: OperatorIdentity, reason: string, opts: { notifyHolder?: boolean } = {}): Promise<AccountDetailRow> {
+    const account = await this.get(id);
     const now = this.d.clock.now();
     await this.d.db.db.transaction().execute(async (trx) => {
       if (!(await this.d.store.lock(trx, { account_id: id, locked_at: now, locked_by: actorOf(operator), reason }))) throw new AppError('account_locked');
       const sessions = await this.d.sessions.revokeAllForAccount(id, 'account_locked', now, { executor: trx });
       await this.d.sessions.forgetCampaignRevocations(trx, id);
       const tokens = await this.d.tokens.voidAllForAccount(trx, id, now);
-      await this.d.audit.append(trx, { actor: actorOf(operator), action: 'account.locked', subject: `account:${id}`, reason, data: { sessions_ended: sessions, reset_links_voided: tokens } });
+      const notified = opts.notifyHolder === true;
+      if (notified) {
+        await this.d.outbox.enqueue(trx, { kind: 'account_locked', accountId: id, recipient: account.email, payload: { locked_at: now }, idempotencyKey: `account_locked:${id}:${now}` });
+      }
+      await this.d.audit.append(trx, { actor: actorOf(operator), action: 'account.locked', subject: `account:${id}`, reason, data: { sessions_ended: sessions, reset_links_voided: tokens, holder_notified: notified } });
     });
     return this.get(id);
   }
@@ -127,14 +136,15 @@ export class DeskService {
    */
   async resendNotice(id: string, noticeId: string, operator: OperatorIdentity, reason: string | null): Promise<{ notice_id: string; verification_code: string | null }> {
     const account = await this.get(id);
-    const notice = await this.d.db.db.selectFrom('notices').selectAll().where('id', '=', noticeId).where('account_id', '=', id).executeTakeFirst();
-    if (!notice) throw new AppError('not_found', 'This account has no notice with this id.');
+    const notice = await this.notice(id, noticeId);
     if (notice.state !== 'sent' && notice.state !== 'failed') throw new AppError('notice_not_resendable', `The notice is ${notice.state}: only a sent or failed notice can be sent again.`);
     const link = LINK_KINDS.has(notice.kind);
     if (link) await this.#checkLinkStillTrue(notice, account);
     const now = this.d.clock.now();
+    // Read before the transaction: on SQLite a read outside it would wait for its one connection forever.
+    const settings = link ? await this.d.settings.get() : null;
     await this.d.db.db.transaction().execute(async (trx) => {
-      const change = link ? await this.#newLink(trx, notice, now) : {};
+      const change = settings ? await this.#newLink(trx, notice, settings, now) : {};
       if (!(await this.d.outbox.requeueSettled(trx, notice.id, change))) throw new AppError('notice_not_resendable', 'The notice changed state meanwhile; look again.');
       await this.d.audit.append(trx, {
         actor: actorOf(operator),
@@ -145,6 +155,13 @@ export class DeskService {
       });
     });
     return { notice_id: notice.id, verification_code: notice.verification_code && formatVerificationCode(notice.verification_code) };
+  }
+
+  /** One notice of the account, for the console's resend confirmation. */
+  async notice(id: string, noticeId: string): Promise<Notice> {
+    const notice = await this.d.store.noticeOf(id, noticeId);
+    if (!notice) throw new AppError('not_found', 'This account has no notice with this id.');
+    return notice;
   }
 
   /** The support desk's side of "is this mail genuine?": the notice, its account and its campaign. */
@@ -174,8 +191,7 @@ export class DeskService {
     if (campaign && (campaign.state === 'reverting' || campaign.state === 'reverted')) throw new AppError('notice_not_resendable', 'The campaign that sent this notice was reverted.');
   }
 
-  async #newLink(trx: Kysely<Database>, notice: Notice, now: number): Promise<{ secret: string; payload: Record<string, unknown> }> {
-    const settings = await this.d.settings.get();
+  async #newLink(trx: Kysely<Database>, notice: Notice, settings: Settings, now: number): Promise<{ secret: string; payload: Record<string, unknown> }> {
     const forced = notice.kind === 'forced_reset';
     const expiresAt = now + (forced ? settings.forced_reset_token_ttl_seconds : settings.reset_token_ttl_seconds) * 1000;
     const token = randomToken();

@@ -1,6 +1,6 @@
 // The desk's own tables: account locks and the per-hour count of failed sign-ins (desk.schema.ts).
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../storage/schema.js';
+import type { Database, Notice } from '../storage/schema.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -17,6 +17,11 @@ export class DeskStore {
   async unlock(executor: Kysely<Database>, accountId: string): Promise<{ locked_at: number; reason: string } | undefined> {
     const row = await executor.deleteFrom('account_locks').where('account_id', '=', accountId).returning(['locked_at', 'reason']).executeTakeFirst();
     return row && { locked_at: Number(row.locked_at), reason: row.reason };
+  }
+
+  /** One notice of one account (a notice of another account is not found). */
+  noticeOf(accountId: string, noticeId: string): Promise<Notice | undefined> {
+    return this.db.selectFrom('notices').selectAll().where('id', '=', noticeId).where('account_id', '=', accountId).executeTakeFirst();
   }
 
   /**

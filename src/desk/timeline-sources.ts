@@ -1,5 +1,4 @@
-// The timeline's sources, one small function each (see timeline.ts for the contract). To add one
-// (email changes, second factor changes…): read the account's rows newest first with afterCursor,
+// The timeline's sources, one small function each (see timeline.ts for the contract). To add one: read the account's rows newest first with afterCursor,
 // at most ctx.limit, and append it to TIMELINE_SOURCES.
 import { sql } from 'kysely';
 import { formatVerificationCode } from '../notices/verification-code.js';
@@ -202,6 +201,8 @@ function operatorWords(who: string, action: string, data: Record<string, unknown
       return `Operator ${who} locked the account: it cannot sign in or reset its password until unlocked.${because}`;
     case 'account.unlocked':
       return `Operator ${who} unlocked the account.${because}`;
+    case 'account.deleted':
+      return 'The holder deleted the account (signed in, with the password): every session ended and the address, password and second factor were removed; the audit log keeps only a keyed hash of the address.';
     case 'account.notice_resent':
       return `Operator ${who} sent the ${String(data.kind ?? 'notice').replace(/_/g, ' ')} mail again (same verification code ${String(data.verification_code ?? '')}).${because}`;
     default:
@@ -233,7 +234,32 @@ const secondFactor: TimelineSource = {
   },
 };
 
-// Email changes and their undo join here when their table lands (issue 12).
-export const TIMELINE_SOURCES: readonly TimelineSource[] = [signIns, sessionEnds, signInFailures, notices, findings, campaigns, secondFactor, operatorActions];
+/** A confirmed change (its email_change token used) and an undo (its email_change_undo token used). */
+const emailChanges: TimelineSource = {
+  name: 'email_change',
+  async read(ctx) {
+    const rows = await ctx.db
+      .selectFrom('account_tokens')
+      .select(['id', 'purpose', 'email', 'used_at'])
+      .where('account_id', '=', ctx.accountId)
+      .where('purpose', 'in', ['email_change', 'email_change_undo'])
+      .where('used_at', 'is not', null)
+      .where(afterCursor(ctx, this.name, sql.ref('used_at'), ctx.dialect.codePointText('id')))
+      .orderBy('used_at', 'desc')
+      .orderBy(ctx.dialect.codePointText('id'), 'desc')
+      .limit(ctx.limit)
+      .execute();
+    return rows.map((r) => ({
+      source: this.name,
+      key: r.id,
+      item:
+        r.purpose === 'email_change'
+          ? { at: r.used_at!, kind: 'email_changed', summary: `The email address was changed to ${r.email}, confirmed from that address; every other session was ended and the old address was mailed a link to undo it.` }
+          : { at: r.used_at!, kind: 'email_change_undone', summary: `The old address ${r.email} undid an email change: it is the account's address again, every session was ended and a password reset was forced.` },
+    }));
+  },
+};
+
+export const TIMELINE_SOURCES: readonly TimelineSource[] = [signIns, sessionEnds, signInFailures, notices, findings, campaigns, secondFactor, emailChanges, operatorActions];
 
 export type { SourceContext };

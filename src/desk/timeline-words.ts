@@ -14,6 +14,7 @@ const NOTICE_KINDS: Record<string, string> = {
   second_factor_disabled: '"Two-step sign-in turned off" notice',
   recovery_code_used: '"A recovery code was used" notice',
   account_deleted: '"Your account was deleted" notice',
+  account_locked: '"Your account was locked" notice',
   security_phrase_changed: '"Your security phrase was changed" notice',
 };
 
@@ -33,12 +34,16 @@ const SESSION_ENDS: Record<string, string> = {
   forced_reset: 'a forced password reset ended it',
   account_locked: 'the account was locked',
   operator: 'an operator ended it',
+  email_changed: 'the email address was changed from another session',
+  holder_report: 'the holder reported the account was not only theirs',
+  account_deleted: 'the holder deleted the account',
 };
 
 const FINDINGS: Record<string, string> = {
   breach_reuse: 'a password from a breach dump still opened this account',
   credential_stuffing: 'a sign-in succeeded from a source running a credential-stuffing attack',
   breached_password: 'the holder signed in with a password known from data breaches',
+  holder_report: 'the holder reported that someone else used the account',
 };
 
 const words = (map: Record<string, string>, code: string) => map[code] ?? code.replace(/_/g, ' ');

@@ -81,14 +81,35 @@ function view(code: ErrorCode, cause: ErrorView['cause'], detail?: string, extra
   return { status, code, title, ...(detail && detail !== title ? { detail } : {}), extra: { ...extra, ...retry }, cause };
 }
 
+type ValidationIssue = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * One schema failure in words a person reads: Ajv says "must have required property 'reason'" at the
+ * parent, so a missing field is named ("reason is required") and a wrong one leads with its name.
+ */
+function validationEntry(context: string, v: ValidationIssue): { path: string; message: string; sentence: string } {
+  const missing = v.keyword === 'required' ? (v.params as { missingProperty?: unknown }).missingProperty : undefined;
+  const parent = (v.instancePath || '').replace(/^\//, '').replaceAll('/', '.');
+  if (typeof missing === 'string') {
+    const field = parent ? `${parent}.${missing}` : missing;
+    return { path: `${context}${v.instancePath || ''}/${missing}`, message: 'is required', sentence: `${field} is required` };
+  }
+  if (v.keyword === 'type' && parent === '' && context === 'body') return { path: context, message: 'must be a JSON object', sentence: 'the body must be a JSON object' };
+  const message = v.message ?? 'is invalid';
+  return { path: `${context}${v.instancePath || ''}`, message, sentence: `${parent || `the ${context}`} ${message}` };
+}
+
 /** The one function that turns any error thrown under a request into what the caller is told. */
 export function describeError(err: unknown): ErrorView {
   if (err instanceof AppError) return view(err.code, err.status === 503 ? 'unavailable' : err.status >= 500 ? 'internal' : 'refused', err.message, err.extra);
   const fe = err as FastifyError;
   const code = fe && typeof fe === 'object' ? frameworkCode(fe) : null;
   if (code === 'invalid_request' && fe.validation) {
-    const errors = fe.validation.map((v) => ({ path: `${fe.validationContext ?? 'body'}${v.instancePath || ''}`, message: v.message ?? 'is invalid' }));
-    return view(code, 'malformed', 'The request does not match the expected shape.', { errors });
+    const context = fe.validationContext ?? 'body';
+    const errors = fe.validation.map((v) => validationEntry(context, v));
+    return view(code, 'malformed', `The request does not match the expected shape: ${errors.map((e) => e.sentence).join('; ')}.`, {
+      errors: errors.map(({ path, message }) => ({ path, message })),
+    });
   }
   if (code) return view(code, 'malformed');
   return view('internal_error', 'internal');

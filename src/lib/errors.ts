@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   campaign_blocked: { status: 409, title: 'The guard blocked this campaign; it cannot be approved or started.' },
   approval_required: { status: 409, title: 'This campaign needs a second operator\'s approval first.' },
   creator_cannot_approve: { status: 403, title: 'The creator of a campaign cannot approve it.' },
+  requester_cannot_approve: { status: 403, title: 'The operator who asked for a revert cannot approve it: another approver or admin must.' },
+  no_revert_requested: { status: 409, title: 'No revert of this campaign is waiting for approval.' },
   kill_switch_engaged: { status: 409, title: 'The kill switch is engaged: no forced reset can run.' },
   last_admin: { status: 409, title: 'The last active admin cannot be disabled.' },
   operator_disabled: { status: 409, title: 'This operator is disabled.' },

@@ -62,7 +62,7 @@ export class Keyring {
 
   /**
    * Keys derived (HKDF-SHA256) for `info` and `salt` from every key of the ring, the signing key first:
-   * data encrypted at rest under a per-file salt (the breach-dump spool) stays readable across a rotation.
+   * data encrypted at rest under a per-dump salt (the breach-dump spool) stays readable across a rotation.
    */
   deriveKeys(info: string, salt: Buffer, length = 32): Buffer[] {
     return this.#keys.map((k) => Buffer.from(hkdfSync('sha256', k, salt, info, length)));

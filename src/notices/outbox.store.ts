@@ -26,6 +26,7 @@ export const NOTICE_KINDS = [
   'email_change_confirm',
   'email_changed',
   'account_deleted',
+  'account_locked',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export const NOTICE_STATES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;

@@ -26,6 +26,7 @@ const payloads: Record<NoticeKind, Record<string, unknown>> = {
   email_change_confirm: { requested_at: at, expires_at: at + 86_400_000, current_email_hint: 'h***@example.com' },
   email_changed: { changed_at: at, undo_expires_at: at + 14 * 86_400_000, new_email_hint: 'n***@example.net' },
   account_deleted: { deleted_at: at },
+  account_locked: { locked_at: at },
 };
 
 // Each kind's "what happened" / "what to do" / "how to report" markers, checked in text and HTML.
@@ -44,6 +45,7 @@ const expectations: Record<NoticeKind, { what: RegExp; todo: RegExp; report: Reg
   email_change_confirm: { what: /asked to move it to this address/, todo: /Confirm the new address/, report: /If this wasn't you/ },
   email_changed: { what: /was changed to n\*\*\*@example\.net/, todo: /Undo the change/, report: /If this wasn't you/ },
   account_deleted: { what: /was deleted/, todo: /nothing to do/, report: /If this wasn't you/ },
+  account_locked: { what: /locked the account/, todo: /nothing to do right now/, report: /If this wasn't you/ },
 };
 
 function decodeHtml(html: string): string {
@@ -126,8 +128,8 @@ describe('notice templates', () => {
     expect(() => render(kind, payloads[kind], { publicUrl, recipient: 'a@b.example' })).toThrow(TemplateError);
   });
 
-  it('account_exists and account_deleted carry no token link', () => {
-    for (const kind of ['account_exists', 'account_deleted'] as const) {
+  it('account_exists, account_deleted and account_locked carry no token link', () => {
+    for (const kind of ['account_exists', 'account_deleted', 'account_locked'] as const) {
       const mail = render(kind, payloads[kind], { publicUrl, recipient: 'holder@example.com' });
       expect(mail.text).not.toContain('token=');
     }

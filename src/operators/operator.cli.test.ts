@@ -6,6 +6,7 @@ import { AuditLog } from '../audit/audit.service.js';
 import { registerOperatorCommand } from '../cli/operator.js';
 import { ManualClock } from '../lib/clock.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
+import { TEST_AUDIT_KEYS } from '../../test/support/app.js';
 
 const ENV_KEYS = ['RESETGUARD_DATABASE_URL', 'RESETGUARD_SECRET'] as const;
 
@@ -42,7 +43,7 @@ describe.each(DIALECTS)('resetguard operator on %s', (kind) => {
     }
     return stdout;
   }
-  const entries = async () => (await new AuditLog({ db: t.db, clock: new ManualClock() }).list({ limit: 100 })).items;
+  const entries = async () => (await new AuditLog({ db: t.db, clock: new ManualClock(), keys: TEST_AUDIT_KEYS }).list({ limit: 100 })).items;
 
   it('creates, lists, rotates and disables, each change audited as the CLI', async () => {
     const admin = JSON.parse(await run('create', '--name', 'Ada', '--role', 'admin', '--json'));

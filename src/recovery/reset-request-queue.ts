@@ -23,8 +23,8 @@ import { PollingLoop, forEachBounded } from '../lib/polling-loop.js';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
 
-/** 'reset' (a reset link), 'signup' (payload: the password hash), 'verify_resend'. */
-export type QueuedRequestKind = 'reset' | 'signup' | 'verify_resend';
+/** 'reset' (a reset link), 'signup' (payload: the password hash), 'verify_resend', 'email_change' (payload: the account id). */
+export type QueuedRequestKind = 'reset' | 'signup' | 'verify_resend' | 'email_change';
 
 export interface QueuedRequest {
   kind: QueuedRequestKind;

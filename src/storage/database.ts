@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { ImmediateSqliteDialect, postgresAdapter, sqliteAdapter, type DialectAdapter } from './dialect.js';
@@ -65,8 +65,34 @@ export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOption
   }
   const path = config.path;
   const classify = (err: unknown) => classifySqliteError(err, path);
-  const db = new Kysely<Database>({ dialect: withStorageErrors(new ImmediateSqliteDialect({ database: openSqliteFile(path, classify) }), classify) });
+  const db = new Kysely<Database>({ dialect: withStorageErrors(new ImmediateSqliteDialect({ database: withStatementCache(openSqliteFile(path, classify)) }), classify) });
   return { db, dialect: sqliteAdapter, close: () => db.destroy() };
+}
+
+/** Distinct statements kept prepared: every query the code builds, with room to spare. */
+const STATEMENT_CACHE_SIZE = 1_000;
+
+/**
+ * Kysely's SQLite driver prepares every statement it runs, and preparing (parsing and planning the SQL)
+ * cost more main-thread time than running the query on a sign-in's small lookups. The same SQL text
+ * gets the same prepared statement back, unless that one is still being iterated (a streamed query).
+ * A schema change (a migration) is no problem: SQLite re-prepares a stale statement by itself.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      const cached = cache.get(text);
+      if (cached && !cached.busy) return cached;
+      const stmt = sqlite.prepare(text);
+      if (!cached) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
 }
 
 /** Opens and tunes the file; a full disk or read-only file at startup fails with the same StorageError as later. */

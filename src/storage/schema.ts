@@ -102,7 +102,7 @@ export interface DevMailTable {
 /** Requests accepted but not yet handled (see recovery/reset-request-queue.ts): resets, sign-ups, re-sends. */
 export interface ResetRequestJobsTable {
   id: Generated<number>;
-  /** 'reset' | 'signup' | 'verify_resend' */
+  /** 'reset' | 'signup' | 'verify_resend' | 'email_change' */
   kind: ColumnType<string, string | undefined, string>;
   email: string;
   ip: string;

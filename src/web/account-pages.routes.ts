@@ -10,6 +10,7 @@ import type { SessionsService } from '../accounts/sessions.service.js';
 import { sessionOf } from '../accounts/require-session.js';
 import { AppError } from '../lib/errors.js';
 import type { AccountNoticesStore } from '../notices/account-notices.store.js';
+import { LIFECYCLE_FLASH } from './account-lifecycle-pages.routes.js';
 import { accountBody, signOutForm } from './account-view.js';
 import { PHRASE_FLASH } from './security-phrase-pages.js';
 import { minutesFrom } from './format.js';
@@ -26,6 +27,7 @@ const FLASH: Record<string, string> = {
   password: 'Your password was changed. Every other device was signed out, and we emailed you a confirmation.',
   others: 'Every other session was signed out.',
   ...PHRASE_FLASH,
+  ...LIFECYCLE_FLASH,
   totp_off: 'Two-step sign-in is off. We emailed you a confirmation.',
 };
 

@@ -22,6 +22,8 @@ const NOTICE_KINDS: Record<string, string> = {
   account_exists: 'Someone tried to sign up with your address',
   email_change_confirm: 'Confirm your new email address',
   email_changed: 'Your email address was changed',
+  account_deleted: 'Your account was deleted',
+  account_locked: 'Your account was locked',
 };
 
 export interface AccountView {

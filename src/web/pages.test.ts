@@ -129,6 +129,10 @@ describe('account-holder pages', () => {
       ['/account/totp', { password: 'a long and quiet harbour' }],
       ['/account/totp/confirm', { code: '123456' }],
       ['/account/totp/disable', { password: 'a long and quiet harbour', code: '123456' }],
+      ['/account/email', { new_email: 'csrf-moved@example.com', password: 'a long and quiet harbour' }],
+      ['/account/delete', { password: 'a long and quiet harbour' }],
+      ['/email-change', { token: 'x'.repeat(43) }],
+      ['/email-change/undo', { token: 'x'.repeat(43) }],
     ];
     for (const [url, fields] of forms) {
       for (const csrf of [null, 'wrong', csrfOf((await t.app.http.inject({ method: 'GET', url: '/signin' })).body)]) {
@@ -140,6 +144,7 @@ describe('account-holder pages', () => {
     }
     expect(await liveSessions()).toBe(before);
     expect(await hash()).toBe(hashBefore);
+    expect(await t.app.db.db.selectFrom('accounts').select('deleted_at').where('id', '=', account.id).executeTakeFirstOrThrow()).toEqual({ deleted_at: null });
     expect(await t.app.db.db.selectFrom('accounts').select('id').where('email', '=', 'csrf@example.com').executeTakeFirst()).toBeUndefined();
     await t.app.resetRequests.drain();
     expect(await t.app.db.db.selectFrom('notices').select('id').where('recipient', '=', 'member@example.com').execute()).toHaveLength(noticesBefore);

@@ -22,6 +22,8 @@ button { margin-top: 1.25rem; width: 100%; padding: .7rem; font: inherit; font-w
 button:hover { background: var(--accent-dark); }
 button.secondary { color: var(--accent); background: #fff; }
 button.secondary:hover { background: #eef3fb; }
+button.danger { background: var(--bad); border-color: var(--bad); }
+button.danger:hover { background: #861f24; }
 .inline { display: inline; }
 .inline button { width: auto; margin: 0; padding: .45rem .9rem; }
 .hint { color: var(--muted); font-size: .9rem; margin-top: .25rem; }

@@ -18,6 +18,7 @@ const KIND_NAMES: Record<string, string> = {
   email_change_confirm: 'a link to confirm a new email address for an account',
   email_changed: 'a note that the email address of an account was changed, with a link to undo it',
   account_deleted: 'a confirmation that an account was deleted',
+  account_locked: 'a note that our security team locked an account',
 };
 
 const form = (csrfField: string, value = '', message = '') => `${message}

@@ -19,6 +19,7 @@ export const WEBHOOK_EVENTS = [
   'account.email_change_undone',
   'account.deleted',
   'holder.report',
+  'audit.checkpoint',
 ] as const;
 
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

@@ -5,6 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, createTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { TEST_AUDIT_KEYS } from '../../test/support/app.js';
 import { errorHandler } from '../http/problem.js';
 import { ManualClock } from '../lib/clock.js';
 import { Keyring } from '../lib/secrets.js';
@@ -26,7 +27,7 @@ describe.each(DIALECTS)('webhooks API on %s', (kind) => {
     t = await createTestDatabase(kind);
     const clock = new ManualClock();
     const operators = new OperatorsService({ db: t.db, store: new OperatorsStore(t.db.db), audit: { append: async () => ({}) }, consoleSessions: new OperatorSessionsStore(t.db.db), clock });
-    const webhooks = new Webhooks({ db: t.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: t.db, clock }), allowPrivate: true });
+    const webhooks = new Webhooks({ db: t.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: t.db, clock, keys: TEST_AUDIT_KEYS }), allowPrivate: true });
     for (const role of ['viewer', 'operator', 'approver', 'admin']) keys[role] = (await operators.create(`${role} person`, role)).key;
     app = Fastify({ ajv: { customOptions: { coerceTypes: false } } });
     app.setErrorHandler(errorHandler);

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, createTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { TEST_AUDIT_KEYS } from '../../test/support/app.js';
 import { ManualClock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
@@ -137,7 +138,7 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
     logs = [];
     // Near real time: the reference verifier refuses timestamps more than 5 minutes from its own clock.
     clock = new ManualClock(Date.now());
-    webhooks = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock }), allowPrivate: true });
+    webhooks = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock, keys: TEST_AUDIT_KEYS }), allowPrivate: true });
   });
   afterEach(() => {
     // Nothing secret ever reaches a log line: not the secret, not a signature.
@@ -184,7 +185,7 @@ describe.each(DIALECTS)('webhooks on %s', (kind) => {
   });
 
   it('refuses loopback targets unless RESETGUARD_WEBHOOK_ALLOW_PRIVATE: at creation, and at delivery for a subscription made while allowed', async () => {
-    const strict = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock }) });
+    const strict = new Webhooks({ db, keyring, clock, audit: new AuditLog({ db, clock, keys: TEST_AUDIT_KEYS }) });
     for (const url of [`${receiver.base}/a`, 'http://[::1]:9/a', 'http://0x7f000001:9/a', 'http://localhost:9/a', 'http://[::ffff:7f00:1]:9/a']) {
       const err = await strict.create(url, ['campaign.created'], 'op').catch((e: unknown) => e);
       expect(err, url).toBeInstanceOf(AppError);

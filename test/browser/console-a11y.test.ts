@@ -31,7 +31,7 @@ describe.skipIf(chromiumMissing)('accessibility of the operator console (axe-cor
     await scene?.t.close();
   });
 
-  it('has no serious or critical violations on any console page, at desktop and mobile width', { timeout: 180_000 }, async () => {
+  it('has no serious or critical violations on any console page, at desktop and mobile width', { timeout: 600_000 }, async () => {
     const results: Array<{ page: string; width: number; violations: AxeViolation[] }> = [];
     for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
       // axe is injected by an init script, which the console's CSP would refuse: this context alone bypasses CSP.

@@ -125,7 +125,12 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
     expect(await a.locator('ul.plan').textContent()).toContain(`${halted.counts.applied} accounts get their previous password back`);
     await a.fill('#revert-reason', 'Wrong export: not the breach list');
     await a.check('input[name=confirm]');
-    await submit(a, 'form[action$="/revert"] button', '?done=revert');
+    // Over approval_threshold: the operator's revert is a request; another approver runs it.
+    expect(await a.locator('main').textContent()).toContain('a second person must approve its revert');
+    await submit(a, 'form[action$="/revert"] button', '?done=revert_requested');
+    expect((await view(id)).revert).toMatchObject({ awaiting_approval: true });
+    await b.goto(`/console/campaigns/${id}`);
+    await submit(b, 'form[action$="/revert/approve"] button', '?done=revert');
     const reverted = await view(id);
     expect(reverted.state).toBe('reverted');
     expect(reverted.counts.reverted).toBe(halted.counts.applied);
@@ -161,7 +166,9 @@ describe.skipIf(chromiumMissing)('operator console: a campaign from creation to 
     expect((await view(id)).state).toBe('halted');
     await a.fill('#revert-reason', 'Wrong list');
     await a.check('input[name=confirm]');
-    await Promise.all([a.waitForURL('**?done=revert'), a.click('form[action$="/revert"] button')]);
+    await Promise.all([a.waitForURL('**?done=revert_requested'), a.click('form[action$="/revert"] button')]);
+    await b.goto(`/console/campaigns/${id}`);
+    await Promise.all([b.waitForURL('**?done=revert'), b.click('form[action$="/revert/approve"] button')]);
     expect((await view(id)).state).toBe('reverted');
   });
 

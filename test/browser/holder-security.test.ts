@@ -3,14 +3,11 @@
 // the sign-in form asking for the code, turning it off; then a sign-in from a second browser mails a
 // new_sign_in notice over real SMTP, and its "This wasn't me" link (one button) signs every device out
 // and forces a reset. axe-core checks every page at desktop and phone width.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { authenticator } from 'otplib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
+import { axeContext, chromiumMissing, seriousAxeViolations, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const STEP = 30_000;
 const code = (secret: string, offsetSteps = 0) => authenticator.clone({ epoch: Date.now() + offsetSteps * STEP }).generate(secret);
 
@@ -119,18 +116,13 @@ describe.skipIf(chromiumMissing)('two-step sign-in and new-device alerts in Chro
     const serious: string[] = [];
     let checks = 0;
     for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
-      const context = await h.context({ javaScriptEnabled: true, bypassCSP: true, viewport });
-      await context.addInitScript({ content: AXE_SOURCE });
+      const context = await axeContext(h, viewport);
       const page = await context.newPage();
       const email = `axe-${viewport.width}@example.com`;
       await signUpViaApi(h, email, password);
       const check = async (name: string) => {
         checks++;
-        const found = await page.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
-          return (await axe.run(document, { resultTypes: ['violations'] })).violations.map((v) => ({ id: v.id, impact: v.impact }));
-        });
-        for (const v of found) if (v.impact === 'serious' || v.impact === 'critical') serious.push(`${name} @${viewport.width}: ${v.id}`);
+        for (const id of await seriousAxeViolations(page)) serious.push(`${name} @${viewport.width}: ${id}`);
       };
       await signInWithForm(page, email, password);
       await check('account, factor off');

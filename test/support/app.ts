@@ -1,11 +1,14 @@
 // Builds a full app (real database, real argon2, optional real SMTP sink) for HTTP-level tests.
 import { Writable } from 'node:stream';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { AuditKeys } from '../../src/audit/audit-hash.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
 
 export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+/** The audit chain keys of TEST_SECRET, for tests that build an AuditLog of their own. */
+export const TEST_AUDIT_KEYS = new AuditKeys([Buffer.from(TEST_SECRET, 'utf8')]);
 export const PUBLIC_URL = 'http://resetguard.test:8080';
 
 export interface TestApp {

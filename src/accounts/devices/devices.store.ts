@@ -1,6 +1,7 @@
 // The known_devices table: every query on it lives here.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../storage/schema.js';
+import { reusableQuery } from '../../storage/reusable-query.js';
 
 export interface KnownDevice {
   label: string;
@@ -11,9 +12,14 @@ export interface KnownDevice {
 export class DevicesStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  // Every sign-in reads it: built and compiled once (reusable-query.ts).
+  readonly #lastSeen = reusableQuery((param) =>
+    this.db.selectFrom('known_devices').select('last_seen_at').where('account_id', '=', param<string>(0)).where('device_key', '=', param<string>(1)),
+  );
+
   /** When the account last signed in from this device, or undefined: one primary-key read. */
   async lastSeen(accountId: string, deviceKey: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('known_devices').select('last_seen_at').where('account_id', '=', accountId).where('device_key', '=', deviceKey).executeTakeFirst();
+    const [row] = await this.#lastSeen(this.db, accountId, deviceKey);
     return row && Number(row.last_seen_at);
   }
 
@@ -33,6 +39,11 @@ export class DevicesStore {
       .values({ account_id: accountId, device_key: deviceKey, label, first_seen_at: now, last_seen_at: now })
       .onConflict((oc) => oc.columns(['account_id', 'device_key']).doUpdateSet({ label, first_seen_at: now, last_seen_at: now }))
       .execute();
+  }
+
+  /** Deletion: every device the account was seen on. */
+  async forget(executor: Kysely<Database>, accountId: string): Promise<void> {
+    await executor.deleteFrom('known_devices').where('account_id', '=', accountId).execute();
   }
 
   /** The account's devices, most recently used first (the account page). */

@@ -98,6 +98,17 @@ export class SecondFactorService {
   }
 
   /**
+   * For a signed-in holder's weighty changes (new email, deletion): with the factor on, a code is required
+   * too (401 second_factor_required without one), checked under the sign-in throttle. Off: nothing asked.
+   */
+  async require(account: Pick<Account, 'id' | 'email'>, code: SecondFactorCode | null, ctx: RequestContext): Promise<void> {
+    const factor = await this.d.store.find(account.id);
+    if (!factor || factor.enabledAt === null) return;
+    if (!code) throw new AppError('second_factor_required', 'The password is correct; a code from your authenticator app (totp_code) or a recovery code (recovery_code) is required too.');
+    await this.#throttled(account.email, ctx, async () => ((await this.accept(account, factor, code)) ? true : null));
+  }
+
+  /**
    * The sign-in's check, after the password was right: true if `code` is good now and was not used
    * before (a TOTP step is taken once; a recovery code is spent, and the holder told by mail).
    */

@@ -55,6 +55,12 @@ export class SecondFactorStore {
     return Number(r.numDeletedRows) === 1;
   }
 
+  /** Deletion: the factor, pending or on, and every recovery code. */
+  async forget(executor: Kysely<Database>, accountId: string): Promise<void> {
+    await executor.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute();
+    await executor.deleteFrom('second_factors').where('account_id', '=', accountId).execute();
+  }
+
   async replaceRecoveryCodes(executor: Kysely<Database>, accountId: string, hmacs: string[], now: number): Promise<void> {
     await executor.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute();
     await executor

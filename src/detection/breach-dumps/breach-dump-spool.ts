@@ -1,18 +1,21 @@
-// The encrypted spool: an uploaded dump waits on disk for a worker, and disk is where plaintext must not
-// be. The upload is encrypted as it streams in (AES-256-GCM), read back as a stream from any plaintext
-// offset (a resumed import starts mid-file), and deleted once the dump is finished.
+// The encrypted spool: an uploaded dump waits in the database for a worker (any worker: the API process
+// that received it may have a different disk, or none), and nothing of it may be stored in the clear.
+// The upload is encrypted as it streams in (AES-256-GCM) and appended in chunks, read back a few frames at
+// a time from any plaintext offset (a resumed import starts mid-dump), and deleted once the dump is
+// finished. Neither side ever holds more than a few frames in memory.
 //
-// Format (v1):
-//   header  "RGDUMP" 0x00 0x01 (8 bytes) | salt (32 random bytes)
-//   frames  [u32 BE plaintext length | 16-byte GCM tag | ciphertext] …
-// Key: HKDF-SHA256 over the app secret with the file's salt, so every file has its own key and the frame
+// Format (v1), one breach_dump_chunks row per piece:
+//   seq 0      "RGDUMP" 0x00 0x01 (8 bytes) | salt (32 random bytes)
+//   seq n + 1  frame n: u32 BE plaintext length | 16-byte GCM tag | ciphertext
+// Key: HKDF-SHA256 over the app secret with the dump's salt, so every dump has its own key and the frame
 // index can serve as the IV (unique per key). The additional data binds each frame to its index and
-// whether it is the last, so frames cannot be reordered, dropped, or the file cut short unnoticed. Every
+// whether it is the last, so frames cannot be reordered, dropped, or the spool cut short unnoticed. Every
 // frame but the last holds exactly FRAME_BYTES of plaintext: the frame holding an offset is found by
 // arithmetic, without reading the frames before it.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import type { Clock } from '../../lib/clock.js';
 import type { Keyring } from '../../lib/secrets.js';
+import type { SpoolChunk } from './breach-dump-chunks.store.js';
 
 export const FRAME_BYTES = 64 * 1024;
 const MAGIC = Buffer.from('RGDUMP\x00\x01', 'latin1');
@@ -69,107 +72,128 @@ function open1(key: Buffer, index: number, final: boolean, tag: Buffer, body: Bu
   }
 }
 
-/**
- * Streams `source` into an encrypted spool at `path` (written as `path.partial`, renamed when complete,
- * mode 0600). Returns the plaintext size. On any failure, including the size limit, nothing remains.
- */
-export async function writeSpool(path: string, source: AsyncIterable<Uint8Array>, keyring: Keyring, maxBytes: number): Promise<{ bytes: number }> {
-  const partial = `${path}.partial`;
-  const salt = randomBytes(SALT_BYTES);
-  const key = keyring.deriveKeys(KEY_INFO, salt)[0]!;
-  let handle: FileHandle | null = await open(partial, 'wx', 0o600);
-  try {
-    await handle.write(Buffer.concat([MAGIC, salt]));
-    let index = 0;
-    let bytes = 0;
-    // Plaintext waiting for a full frame: at most FRAME_BYTES, zeroed when written.
-    const pending = Buffer.alloc(FRAME_BYTES);
-    let filled = 0;
-    for await (const chunk of source) {
-      bytes += chunk.length;
-      if (bytes > maxBytes) throw new SpoolTooLargeError(maxBytes);
-      let at = 0;
-      while (at < chunk.length) {
-        const n = Math.min(FRAME_BYTES - filled, chunk.length - at);
-        pending.set(chunk.subarray(at, at + n), filled);
-        filled += n;
-        at += n;
-        if (filled === FRAME_BYTES) {
-          await handle.write(seal(key, index++, false, pending));
-          filled = 0;
-        }
-      }
-    }
-    await handle.write(seal(key, index, true, pending.subarray(0, filled)));
-    pending.fill(0);
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    await rename(partial, path);
-    return { bytes };
-  } catch (err) {
-    await handle?.close().catch(() => undefined);
-    await rm(partial, { force: true });
-    throw err;
-  }
+/** Where the spool's chunks are kept (BreachDumpChunksStore). */
+export interface SpoolChunks {
+  append(dumpId: string, chunks: SpoolChunk[], now: number): Promise<void>;
+  read(dumpId: string, fromSeq: number, limit: number): Promise<SpoolChunk[]>;
+  remove(dumpId: string): Promise<number>;
+  sweepable(orphanBefore: number, limit: number): Promise<string[]>;
 }
 
-/** Plaintext from `offset` to the end, decrypted a frame at a time. Throws SpoolError on any damage. */
-export async function* readSpool(path: string, keyring: Keyring, offset = 0): AsyncGenerator<Buffer> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new SpoolError(`the spool file cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    const header = Buffer.alloc(HEADER_BYTES);
-    if ((await handle.read(header, 0, HEADER_BYTES, 0)).bytesRead !== HEADER_BYTES || !header.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new SpoolError('the spool file is not a resetguard dump spool');
+/** Frames written or read per statement: 1 MiB of plaintext, the most either side holds at once. */
+const FRAMES_PER_BATCH = 16;
+
+export class DumpSpool {
+  constructor(private readonly deps: { chunks: SpoolChunks; keyring: Keyring; clock: Clock }) {}
+
+  /**
+   * Streams `source` into the encrypted spool of `dumpId`. Returns the plaintext size. On any failure,
+   * including the size limit, nothing remains.
+   */
+  async write(dumpId: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<{ bytes: number }> {
+    const { chunks, keyring, clock } = this.deps;
+    const salt = randomBytes(SALT_BYTES);
+    const key = keyring.deriveKeys(KEY_INFO, salt)[0]!;
+    let batch: SpoolChunk[] = [{ seq: 0, bytes: Buffer.concat([MAGIC, salt]) }];
+    const flush = async () => {
+      await chunks.append(dumpId, batch, clock.now());
+      batch = [];
+    };
+    try {
+      let index = 0;
+      let bytes = 0;
+      // Plaintext waiting for a full frame: at most FRAME_BYTES, zeroed when written.
+      const pending = Buffer.alloc(FRAME_BYTES);
+      let filled = 0;
+      for await (const chunk of source) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) throw new SpoolTooLargeError(maxBytes);
+        let at = 0;
+        while (at < chunk.length) {
+          const n = Math.min(FRAME_BYTES - filled, chunk.length - at);
+          pending.set(chunk.subarray(at, at + n), filled);
+          filled += n;
+          at += n;
+          if (filled === FRAME_BYTES) {
+            batch.push({ seq: index + 1, bytes: seal(key, index, false, pending) });
+            index++;
+            filled = 0;
+            if (batch.length >= FRAMES_PER_BATCH) await flush();
+          }
+        }
+      }
+      batch.push({ seq: index + 1, bytes: seal(key, index, true, pending.subarray(0, filled)) });
+      pending.fill(0);
+      await flush();
+      return { bytes };
+    } catch (err) {
+      await chunks.remove(dumpId).catch(() => undefined);
+      throw err;
     }
-    const candidates = keyring.deriveKeys(KEY_INFO, header.subarray(MAGIC.length));
+  }
+
+  /** Plaintext from `offset` to the end, decrypted a frame at a time. Throws SpoolError on any damage. */
+  async *read(dumpId: string, offset = 0): AsyncGenerator<Buffer> {
+    const { chunks, keyring } = this.deps;
+    const [header] = await chunks.read(dumpId, 0, 1);
+    if (!header || header.seq !== 0) throw new SpoolError('the spool is missing (deleted, or never completed)');
+    if (header.bytes.length !== HEADER_BYTES || !header.bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+      throw new SpoolError('the spool is not a resetguard dump spool');
+    }
+    const candidates = keyring.deriveKeys(KEY_INFO, header.bytes.subarray(MAGIC.length));
     let key: Buffer | null = null;
     let index = Math.floor(offset / FRAME_BYTES);
     let skip = offset - index * FRAME_BYTES;
-    let position = HEADER_BYTES + index * (FRAME_HEAD + FRAME_BYTES);
-    const head = Buffer.alloc(FRAME_HEAD);
+    let batch: SpoolChunk[] = [];
     for (;;) {
-      const got = (await handle.read(head, 0, FRAME_HEAD, position)).bytesRead;
-      if (got !== FRAME_HEAD) throw new SpoolError('the spool file is cut short');
-      const length = head.readUInt32BE(0);
-      if (length > FRAME_BYTES) throw new SpoolError('the spool file is damaged');
-      const body = Buffer.alloc(length);
-      if ((await handle.read(body, 0, length, position + FRAME_HEAD)).bytesRead !== length) throw new SpoolError('the spool file is cut short');
-      const tag = head.subarray(4);
-      // A short frame can only be the last; a full one may be either (a dump of a whole number of frames).
-      let plain: Buffer | null = null;
-      let final = length < FRAME_BYTES;
-      const keys: Buffer[] = key ? [key] : candidates;
-      for (const k of keys) {
-        plain = open1(k, index, final, tag, body);
-        if (!plain && length === FRAME_BYTES) {
-          plain = open1(k, index, true, tag, body);
-          if (plain) final = true;
-        }
-        if (plain) {
-          key = k;
-          break;
-        }
-      }
-      if (!plain) throw new SpoolError('the spool file does not decrypt (tampered with, or the secret changed)');
-      if (skip < plain.length) yield skip > 0 ? plain.subarray(skip) : plain;
-      else if (skip > plain.length) throw new SpoolError('the resume offset is past the end of the spool');
-      skip = Math.max(0, skip - plain.length);
-      if (final) return;
-      position += FRAME_HEAD + length;
+      if (batch.length === 0) batch = await chunks.read(dumpId, index + 1, FRAMES_PER_BATCH);
+      const frame = batch.shift();
+      if (!frame || frame.seq !== index + 1) throw new SpoolError('the spool is cut short');
+      const plain = openFrame(candidates, key, index, frame.bytes);
+      key = plain.key;
+      if (skip < plain.data.length) yield skip > 0 ? plain.data.subarray(skip) : plain.data;
+      else if (skip > plain.data.length) throw new SpoolError('the resume offset is past the end of the spool');
+      skip = Math.max(0, skip - plain.data.length);
+      if (plain.final) return;
       index++;
     }
-  } finally {
-    await handle.close();
+  }
+
+  async remove(dumpId: string): Promise<void> {
+    await this.deps.chunks.remove(dumpId);
+  }
+
+  /**
+   * Deletes the spools of finished dumps, and of uploads with no row whose last chunk was written before
+   * `orphanBefore`. Returns how many spools it deleted.
+   */
+  async sweep(orphanBefore: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const ids = await this.deps.chunks.sweepable(orphanBefore, 100);
+      for (const id of ids) await this.deps.chunks.remove(id);
+      removed += ids.length;
+      if (ids.length < 100) return removed;
+    }
   }
 }
 
-export async function removeSpool(path: string): Promise<void> {
-  await rm(path, { force: true });
-  await rm(`${path}.partial`, { force: true });
+/** Opens frame `index` with the key that opened the earlier frames (or the first candidate that fits). */
+function openFrame(candidates: Buffer[], known: Buffer | null, index: number, frame: Buffer): { data: Buffer; final: boolean; key: Buffer } {
+  if (frame.length < FRAME_HEAD) throw new SpoolError('the spool is damaged');
+  const length = frame.readUInt32BE(0);
+  if (length > FRAME_BYTES || frame.length !== FRAME_HEAD + length) throw new SpoolError('the spool is damaged');
+  const tag = frame.subarray(4, FRAME_HEAD);
+  const body = frame.subarray(FRAME_HEAD);
+  // A short frame can only be the last; a full one may be either (a dump of a whole number of frames).
+  for (const k of known ? [known] : candidates) {
+    const short = length < FRAME_BYTES;
+    const data = open1(k, index, short, tag, body);
+    if (data) return { data, final: short, key: k };
+    if (!short) {
+      const last = open1(k, index, true, tag, body);
+      if (last) return { data: last, final: true, key: k };
+    }
+  }
+  throw new SpoolError('the spool does not decrypt (tampered with, or the secret changed)');
 }

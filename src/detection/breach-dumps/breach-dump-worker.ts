@@ -1,6 +1,6 @@
 // The background side of uploaded breach dumps: a PollingLoop in every worker process takes one upload at
 // a time under a lease (so exactly one process imports a dump, and a crashed one's dump is taken over from
-// its checkpoint once the lease runs out), and now and then deletes spool files of finished dumps.
+// its checkpoint once the lease runs out), and now and then deletes the spools of finished dumps.
 // stop() asks the import in flight to stop at its next batch; it commits its checkpoint and gives the
 // lease back, so shutting down never waits for a whole dump.
 import { randomUUID } from 'node:crypto';
@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { PollingLoop } from '../../lib/polling-loop.js';
 import type { BreachDumpsService } from './breach-dumps.service.js';
 
-/** Spool sweeps are a directory listing and one query: once a minute is plenty. */
+/** A spool sweep is one grouped query over the chunks: once a minute is plenty. */
 const SWEEP_EVERY_MS = 60_000;
 
 export class BreachDumpWorker {
@@ -32,7 +32,7 @@ export class BreachDumpWorker {
     if (Date.now() - this.#lastSweep >= SWEEP_EVERY_MS) {
       this.#lastSweep = Date.now();
       const removed = await this.dumps.sweepSpools();
-      if (removed > 0) this.logger.info({ removed }, 'breach dump spool files removed');
+      if (removed > 0) this.logger.info({ removed }, 'breach dump spools removed');
     }
     if (this.#stopping) return 0;
     return this.dumps.processNextUpload(this.id, { shouldStop: () => this.#stopping });

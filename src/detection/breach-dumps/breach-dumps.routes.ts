@@ -1,5 +1,5 @@
 // Breach dumps over HTTP. The upload is a raw text body of any size (`text/plain` or `text/csv`), streamed
-// straight into an encrypted spool file — never buffered whole, never written in the clear — and answered
+// straight into an encrypted spool in the database — never buffered whole, never written in the clear — and answered
 // with 202 once it is stored; a worker does the matching. Operators (and up) upload and cancel; anyone
 // with an operator key (viewer and up) can watch the progress.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -65,7 +65,7 @@ export function breachDumpsRoutes(deps: { breachDumps: BreachDumpsService; opera
             description:
               `The body is the dump itself (Content-Type text/plain or text/csv, UTF-8, up to ${limit} bytes): ` +
               '`email:password` lines (split at the first colon) or CSV `email,password` records with RFC 4180 quoting. ' +
-              'It is streamed into an encrypted spool file and processed by a worker; answers 202 once stored. ' +
+              'It is streamed into an encrypted spool in the database and processed by any worker; answers 202 once stored. ' +
               'Follow progress with GET /v1/admin/breach-dumps/{id}; confirmed reuses are breach_reuse findings.',
             security: [{ operator: [] }],
             querystring: Type.Object({ label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),

@@ -11,7 +11,7 @@ export interface BreachDumpsTable {
   id: string;
   /** The operator's name for it (e.g. "example.com 2024 combo list"); null when none was given. */
   label: string | null;
-  /** 'upload' (HTTP; bytes in an encrypted spool file, processed by a worker) | 'file' (the CLI reads its file). */
+  /** 'upload' (HTTP; bytes in an encrypted spool in the database, processed by any worker) | 'file' (the CLI reads its file). */
   origin: string;
   /** 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' (see BREACH_DUMP_STATES). */
   state: string;
@@ -48,6 +48,19 @@ export interface BreachDumpsTable {
   locked_until: number | null;
 }
 
+/**
+ * One piece of an uploaded dump's encrypted spool (breach-dump-spool.ts): seq 0 the header, seq n + 1 the
+ * n-th sealed frame. Ciphertext only; deleted once the dump is finished.
+ */
+export interface BreachDumpChunksTable {
+  dump_id: string;
+  seq: number;
+  bytes: Buffer;
+  /** When the chunk was written: uploads that died before their row was queued are swept by age. */
+  created_at: number;
+}
+
 export interface BreachDumpTables {
   breach_dumps: BreachDumpsTable;
+  breach_dump_chunks: BreachDumpChunksTable;
 }

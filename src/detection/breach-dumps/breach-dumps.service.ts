@@ -3,27 +3,23 @@
 // and one lifecycle:
 //   queued → running → completed | cancelled | failed      (running ⇄ interrupted: lease ran out, resumable)
 // An importer holds a lease on the row; each checkpoint renews it and reads the cancel flag. Uploads,
-// cancels, completions and failures are audited. Spool files are deleted when their dump is finished.
+// cancels, completions and failures are audited. An upload's spool (in the database, so any worker can
+// read it) is deleted when its dump is finished.
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Recorders } from '../../lib/events.js';
-import type { Keyring } from '../../lib/secrets.js';
 import type { OperatorIdentity } from '../../operators/operators.service.js';
 import type { Db } from '../../storage/database.js';
 import type { FindingsService } from '../findings/findings.service.js';
 import type { DumpCounters, ImportResult } from './breach-dump-import.js';
 import { BreachDumpRunner, countersOf, LeaseLostError, type RunHooks, type RunOptions } from './breach-dump-runner.js';
-import { readSpool, removeSpool, SpoolError, SpoolTooLargeError, writeSpool } from './breach-dump-spool.js';
+import { SpoolError, SpoolTooLargeError, type DumpSpool } from './breach-dump-spool.js';
 import { FINISHED_STATES, type BreachDumpRow, type BreachDumpsStore } from './breach-dumps.store.js';
 
 export interface BreachDumpsOptions extends RunOptions {
-  /** Where encrypted uploads wait for a worker: `<data dir>/breach-dumps`. */
-  spoolDir: string;
   /** Largest upload accepted, in bytes. */
   maxUploadBytes: number;
 }
@@ -54,8 +50,8 @@ export class BreachImportError extends Error {
 }
 
 /**
- * Largest HTTP upload: 16 GiB, a few hundred million lines. The spool needs that much free disk in the
- * data dir while the dump waits; larger dumps are imported with the CLI, which reads them in place.
+ * Largest HTTP upload: 16 GiB, a few hundred million lines. The spool needs that much room in the
+ * database while the dump waits; larger dumps are imported with the CLI, which reads them in place.
  */
 export const MAX_UPLOAD_BYTES = 16 * 1024 ** 3;
 
@@ -63,10 +59,9 @@ export const MAX_UPLOAD_BYTES = 16 * 1024 ** 3;
 const MAX_ATTEMPTS = 5;
 /** How long a failed run waits before a worker tries it again. */
 const RETRY_DELAY_MS = 30_000;
-/** Spool files no row explains (an upload that died mid-way) are removed after this long untouched. */
+/** Spool chunks no row explains (an upload that died mid-way) are removed after this long untouched. */
 const ORPHAN_AGE_MS = 3_600_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const SPOOL_NAME = /^([0-9a-f-]{36})\.enc(\.partial)?$/;
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
@@ -85,7 +80,7 @@ export class BreachDumpsService {
     private readonly store: BreachDumpsStore,
     private readonly findings: FindingsService,
     private readonly recorders: Recorders,
-    private readonly keyring: Keyring,
+    private readonly spool: DumpSpool,
     private readonly clock: Clock,
     private readonly logger: Logger,
     readonly options: BreachDumpsOptions,
@@ -98,21 +93,15 @@ export class BreachDumpsService {
     return this.runner.close();
   }
 
-  spoolPath(id: string): string {
-    return join(this.options.spoolDir, `${id}.enc`);
-  }
-
   // ---- operators (HTTP) ------------------------------------------------------------------------------
 
   /** Spools an upload (encrypted) and queues it for a worker. Answers once the bytes are safely stored. */
   async upload(body: AsyncIterable<Uint8Array>, input: { label?: string | undefined }, operator: OperatorIdentity): Promise<BreachDumpView> {
     const label = cleanLabel(input.label);
     const id = randomUUID();
-    const path = this.spoolPath(id);
-    await mkdir(this.options.spoolDir, { recursive: true, mode: 0o700 });
     let bytes: number;
     try {
-      ({ bytes } = await writeSpool(path, body, this.keyring, this.options.maxUploadBytes));
+      ({ bytes } = await this.spool.write(id, body, this.options.maxUploadBytes));
     } catch (err) {
       if (err instanceof SpoolTooLargeError) throw new AppError('payload_too_large', `A breach dump upload is at most ${err.limit} bytes; import larger files with \`resetguard breach import FILE\`.`);
       // The client went away mid-upload: nothing was kept, and nobody is left to read the answer.
@@ -120,7 +109,7 @@ export class BreachDumpsService {
       throw err;
     }
     if (bytes === 0) {
-      await removeSpool(path);
+      await this.spool.remove(id);
       throw new AppError('invalid_request', 'The body is empty: send the dump itself, email:password or email,password lines.');
     }
     const now = this.clock.now();
@@ -131,7 +120,7 @@ export class BreachDumpsService {
         await this.recorders.audit.append(trx, { actor: row.created_by, action: 'breach_dump.uploaded', subject: `breach_dump:${id}`, data: { bytes, label } });
       });
     } catch (err) {
-      await removeSpool(path);
+      await this.spool.remove(id);
       throw err;
     }
     this.logger.info({ breach_dump_id: id, bytes }, 'breach dump uploaded and queued');
@@ -173,7 +162,7 @@ export class BreachDumpsService {
     if (cancelledNow === null && after.state !== 'cancelled') {
       throw new AppError('invalid_transition', `This breach dump is ${after.state}; only a queued or running dump can be cancelled.`);
     }
-    if (cancelledNow) await removeSpool(this.spoolPath(id));
+    if (cancelledNow) await this.spool.remove(id);
     return this.#view(after);
   }
 
@@ -186,8 +175,6 @@ export class BreachDumpsService {
   async processNextUpload(workerId: string, hooks: RunHooks = {}): Promise<number> {
     const now = this.clock.now();
     for (const id of await this.store.claimableUploads(now, 20)) {
-      // The spool lives in this machine's data dir: an upload received elsewhere is that machine's job.
-      if (!existsSync(this.spoolPath(id))) continue;
       const row = await this.store.lease(id, 'upload', ['queued', 'running'], workerId, now, this.options.leaseMs);
       if (!row) continue;
       return (await this.#processUpload(row, workerId, hooks)) ? 1 : 0;
@@ -196,22 +183,21 @@ export class BreachDumpsService {
   }
 
   async #processUpload(row: BreachDumpRow, workerId: string, hooks: RunHooks): Promise<boolean> {
-    const path = this.spoolPath(row.id);
     if (row.cancel_requested === 1) {
       await this.runner.finish(row.id, workerId, 'cancelled', null);
-      await removeSpool(path);
+      await this.spool.remove(row.id);
       return true;
     }
     if (row.attempts > MAX_ATTEMPTS) {
       await this.runner.finish(row.id, workerId, 'failed', `gave up after ${MAX_ATTEMPTS} failed attempts (see the worker's logs)`);
-      await removeSpool(path);
+      await this.spool.remove(row.id);
       return true;
     }
     await this.store.markRunning(row.id, workerId, this.clock.now(), false);
     try {
-      const result = await this.runner.run(row, workerId, readSpool(path, this.keyring, Number(row.bytes_done)), hooks);
+      const result = await this.runner.run(row, workerId, this.spool.read(row.id, Number(row.bytes_done)), hooks);
       await this.runner.settle(row.id, workerId, result);
-      if (result.outcome !== 'stopped') await removeSpool(path);
+      if (result.outcome !== 'stopped') await this.spool.remove(row.id);
       return true;
     } catch (err) {
       if (err instanceof LeaseLostError) {
@@ -221,7 +207,7 @@ export class BreachDumpsService {
       if (err instanceof SpoolError) {
         this.logger.error({ breach_dump_id: row.id, reason: err.message }, 'breach dump spool unreadable; dump failed');
         await this.runner.finish(row.id, workerId, 'failed', err.message);
-        await removeSpool(path);
+        await this.spool.remove(row.id);
         return true;
       }
       this.logger.error({ err, breach_dump_id: row.id }, 'breach dump run failed; will retry');
@@ -230,32 +216,9 @@ export class BreachDumpsService {
     }
   }
 
-  /** Deletes spool files whose dump is finished, and uploads that died before they were queued. */
+  /** Deletes the spools of finished dumps, and of uploads that died before they were queued. */
   async sweepSpools(): Promise<number> {
-    let names: string[];
-    try {
-      names = await readdir(this.options.spoolDir);
-    } catch {
-      return 0;
-    }
-    const files = names.map((n) => ({ name: n, m: SPOOL_NAME.exec(n) })).filter((f) => f.m !== null);
-    const states = await this.store.states([...new Set(files.map((f) => f.m![1]!))]);
-    let removed = 0;
-    for (const f of files) {
-      const id = f.m![1]!;
-      const state = states.get(id);
-      const path = join(this.options.spoolDir, f.name);
-      let stale = false;
-      if (state === undefined || f.m![2] !== undefined) {
-        const info = await stat(path).catch(() => null);
-        stale = info !== null && this.clock.now() - info.mtimeMs > ORPHAN_AGE_MS;
-      }
-      if ((state !== undefined && FINISHED_STATES.includes(state)) || stale) {
-        await removeSpool(this.spoolPath(id));
-        removed++;
-      }
-    }
-    return removed;
+    return this.spool.sweep(this.clock.now() - ORPHAN_AGE_MS);
   }
 
   // ---- the CLI (files) -------------------------------------------------------------------------------

@@ -38,14 +38,6 @@ export class BreachDumpsStore {
       .execute();
   }
 
-  /** States of these dumps (for the spool sweep); ids without a row are absent from the map. */
-  async states(ids: string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    if (ids.length === 0) return out;
-    for (const r of await this.db.selectFrom('breach_dumps').select(['id', 'state']).where('id', 'in', ids).execute()) out.set(r.id, r.state);
-    return out;
-  }
-
   /**
    * Accounts with an active password among `emails` (already normalized). A force-reset credential is
    * left out: sign-in refuses it whatever the password, so a leaked copy of it opens nothing.

@@ -103,3 +103,25 @@ export function accountDeleted(payload: Record<string, unknown>, ctx: RenderCont
     ctx,
   );
 }
+
+/**
+ * Sent only when the admin who locked the account ticked "tell the holder": a lock is often a response
+ * to an attack, and the mail would tell an attacker holding the mailbox too. The operator's reason is
+ * not quoted (it is written for the audit log, not for the holder).
+ */
+export function accountLocked(payload: Record<string, unknown>, ctx: RenderContext): RenderedMail {
+  const lockedAt = num(payload, 'locked_at');
+  return renderLayout(
+    {
+      subject: 'Your account was locked',
+      heading: 'Your account was locked',
+      blocks: [
+        { type: 'p', text: `Our security team locked the account ${ctx.recipient} to protect it. Until it is unlocked, nobody can sign in to it or reset its password, and every device was signed out.` },
+        { type: 'facts', rows: [['Account', ctx.recipient], ['Locked', formatUtc(lockedAt)]] },
+        { type: 'p', text: 'There is nothing to do right now: reply to this message if you need to use the account, and our security team will tell you how it gets unlocked.' },
+        { type: 'p', text: "If this wasn't you who contacted us, or you did not expect this, reply to this message so our security team can look into it." },
+      ],
+    },
+    ctx,
+  );
+}

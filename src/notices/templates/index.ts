@@ -2,7 +2,7 @@
 // NIST SP 800-63B-4 §4.6: what happened, when, what to do, how to report "this wasn't me"; never a
 // password.
 import type { NoticeKind } from '../outbox.store.js';
-import { accountDeleted, accountExists, emailChangeConfirm, emailChanged, verifyEmail } from './account-lifecycle.js';
+import { accountDeleted, accountExists, accountLocked, emailChangeConfirm, emailChanged, verifyEmail } from './account-lifecycle.js';
 import { correction } from './correction.js';
 import { forcedReset } from './forced-reset.js';
 import type { RenderContext, RenderedMail } from './layout.js';
@@ -29,6 +29,7 @@ const TEMPLATES: Record<NoticeKind, (payload: Record<string, unknown>, ctx: Rend
   email_change_confirm: emailChangeConfirm,
   email_changed: emailChanged,
   account_deleted: accountDeleted,
+  account_locked: accountLocked,
 };
 
 /** Throws TemplateError when the payload or context cannot make a correct mail (a permanent failure). */

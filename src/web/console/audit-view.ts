@@ -58,8 +58,10 @@ export function verifyBox(result: VerifyResult): string {
     const head = result.head ? ` The newest entry is #${result.head.seq} with hash ${result.head.hash.slice(0, 16)}…; record it elsewhere to detect later truncation (resetguard audit verify --expect-head).` : '';
     return okBox(`The chain is intact: all ${result.entries} entries check out.${head}`);
   }
+  // `problem` is one of verify's own fixed sentences (numbers only from the log): no operator text.
+  const where = result.first_bad_seq === undefined ? 'The chain does not check out' : `The chain is broken at entry #${result.first_bad_seq} (of ${result.entries})`;
   return errorBox(
-    `The chain is broken at entry #${result.first_bad_seq ?? '?'} (of ${result.entries}): that entry, or the one before it, was edited, deleted or reordered after it was written. Treat the log from there on as suspect and investigate.`,
+    `${where}: ${result.problem ?? 'an entry was edited, deleted or reordered after it was written'}. That entry, or the one before it, was edited, deleted or reordered, or the newest entries were removed. Treat the log from there on as suspect and investigate.`,
   );
 }
 

@@ -32,7 +32,7 @@ ${csrfField}
 <div data-upload-file hidden>
 <label for="d-file">Dump file</label>
 <input id="d-file" type="file" accept=".txt,.csv,text/plain,text/csv" aria-describedby="d-file-hint">
-<p class="hint" id="d-file-hint">Streamed as it is into an encrypted spool (at most ${fmt(Math.floor(maxUploadBytes / 1024 ** 3))} GiB), then matched by a worker.</p>
+<p class="hint" id="d-file-hint">Streamed as it is into an encrypted spool in the database (at most ${fmt(Math.floor(maxUploadBytes / 1024 ** 3))} GiB), then matched by a worker.</p>
 <div class="upload-progress" data-upload-progress hidden><progress max="100" value="0" aria-label="Upload progress"></progress> <span data-upload-percent>0%</span></div>
 <p data-upload-status role="status"></p>
 </div>

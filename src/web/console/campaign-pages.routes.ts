@@ -32,6 +32,7 @@ const FLASH: Record<string, string> = {
   resume: 'Resumed where it stopped.',
   cancel: 'Cancelled.',
   revert: 'Reverted: previous passwords restored where holders had not changed them, and corrections queued.',
+  revert_requested: 'Revert requested: it runs when an approver or admin other than you approves it.',
 };
 
 export interface CampaignPagesDeps {
@@ -77,7 +78,7 @@ ${views.map((c) => `<tr><td data-label=""><a href="/console/campaigns/${encodeUR
         const after = Number(request.query.after ?? 0);
         const [targets, names, killSwitch] = await Promise.all([
           deps.store.targets(id, TARGETS_PAGE, after),
-          deps.operators.names([snapshot.view.created_by, snapshot.view.approved_by ?? ''].filter(Boolean)),
+          deps.operators.names([snapshot.view.created_by, snapshot.view.approved_by ?? '', snapshot.view.revert?.requested_by ?? ''].filter(Boolean)),
           deps.guard.killSwitch(),
         ]);
         const session = consoleSessionOf(request);

@@ -295,7 +295,30 @@ describe.each(DIALECTS)('console campaign pages (%s)', (dialect) => {
     expect(forged.statusCode).toBe(403);
     expect((await t.app.services.campaigns.view(campaignId)).state).toBe('completed');
 
-    const done = await a.post(`/console/campaigns/${campaignId}/revert`, { reason: 'wrong list', notify: 'on', confirm: 'yes' });
+    // 10 targets, over the threshold of 5: the confirm page says a second person must approve, and the
+    // operator's revert is only a request.
+    expect(confirm.body).toContain('a second person must approve its revert');
+    const asked = await a.post(`/console/campaigns/${campaignId}/revert`, { reason: 'wrong list', notify: 'on', confirm: 'yes' });
+    expect(asked.statusCode).toBe(303);
+    expect(asked.headers.location).toBe(`/console/campaigns/${campaignId}?done=revert_requested`);
+    expect((await t.app.services.campaigns.view(campaignId)).state).toBe('completed');
+    const own = await a.get(`/console/campaigns/${campaignId}`);
+    expect(own.body).toContain('Revert requested');
+    expect(own.body).toContain('You asked for this revert, so you cannot approve it.');
+    expect(own.body).not.toContain('/revert/approve');
+    // The requester (an operator) and another operator cannot approve; a forged token changes nothing.
+    expect((await a.post(`/console/campaigns/${campaignId}/revert/approve`, {})).statusCode).toBe(403);
+    const b = await signIn('operatorB');
+    await b.get(`/console/campaigns/${campaignId}`);
+    expect((await b.post(`/console/campaigns/${campaignId}/revert/approve`, {})).statusCode).toBe(403);
+    const approver = await signIn('approver');
+    const pending = await approver.get(`/console/campaigns/${campaignId}`);
+    expect(pending.body).toContain(`action="/console/campaigns/${campaignId}/revert/approve"`);
+    expect(pending.body).toContain('Approve revert');
+    expect((await approver.post(`/console/campaigns/${campaignId}/revert/approve`, {}, { csrf: 'forged' })).statusCode).toBe(403);
+    expect((await t.app.services.campaigns.view(campaignId)).state).toBe('completed');
+
+    const done = await approver.post(`/console/campaigns/${campaignId}/revert/approve`, {});
     expect(done.statusCode).toBe(303);
     const view = await t.app.services.campaigns.view(campaignId);
     expect(view.state).toBe('reverted');

@@ -9,6 +9,7 @@ import { timeTag } from '../format.js';
 import { errorBox, okBox } from '../page.js';
 import { actorName, count, progressBar, stateBadge } from './campaign-format.js';
 import { chartLegend, chartSvg } from './campaign-chart.js';
+import { accountLink } from './accounts-view.js';
 import type { CampaignSnapshot } from './campaign-live.js';
 
 export interface TargetRow {
@@ -53,13 +54,25 @@ function actions(d: CampaignPageData): string {
     else if (roleAtLeast(op.role, 'approver')) out.push(actionForm(c.id, 'approve', 'Approve', d.csrfField, `Approve this campaign over ${c.target_count} accounts?`));
     else out.push('<p class="notice-box">Waiting for an approver or an admin other than its creator.</p>');
   }
+  out.push(...revertRequest(d));
   if (!operator) return out.length ? out.join('') : '<p class="hint">Your role can watch campaigns but not act on them.</p>';
   if (c.state === 'ready') out.push(actionForm(c.id, 'start', 'Start', d.csrfField, `Start resetting ${c.target_count} accounts, wave by wave?`));
   if (c.state === 'running') out.push(actionForm(c.id, 'halt', 'Halt', d.csrfField, 'Halt this campaign? No further resets are applied until it is resumed.', { danger: true, reasonField: true }));
   if (c.state === 'halted') out.push(actionForm(c.id, 'resume', 'Resume', d.csrfField, 'Resume this campaign where it stopped?'));
   if (['draft', 'awaiting_approval', 'ready'].includes(c.state)) out.push(actionForm(c.id, 'cancel', 'Cancel', d.csrfField, 'Cancel this campaign? Nothing has been applied; it cannot be started afterwards.'));
-  if (['running', 'halted', 'completed'].includes(c.state)) out.push(`<p class="action"><a class="button danger" href="/console/campaigns/${encodeURIComponent(c.id)}/revert">Revert…</a></p>`);
+  if (['running', 'halted', 'completed'].includes(c.state) && !c.revert?.awaiting_approval) out.push(`<p class="action"><a class="button danger" href="/console/campaigns/${encodeURIComponent(c.id)}/revert">Revert…</a></p>`);
   return out.join('') || '<p class="hint">No action is possible in this state.</p>';
+}
+
+/** A revert waiting for a second person: who asked and why, and the approval for anyone else who may give it. */
+function revertRequest(d: CampaignPageData): string[] {
+  const c = d.snapshot.view;
+  const r = c.revert;
+  if (!r?.awaiting_approval) return [];
+  const asked = `<p class="notice-box">Revert requested ${iso(r.requested_at)} by ${actorName(d.names, r.requested_by)}: ${escapeHtml(r.reason)}. Corrections ${r.notify ? 'on' : 'off'}. Nothing is reverted until an approver or admin other than the requester approves it.</p>`;
+  if (r.requested_by === d.operator.id) return [asked, '<p class="hint">You asked for this revert, so you cannot approve it.</p>'];
+  if (!roleAtLeast(d.operator.role, 'approver')) return [asked];
+  return [asked, actionForm(c.id, 'revert/approve', 'Approve revert', d.csrfField, `Approve and run this revert now, for the ${c.counts.applied} accounts it applied?`, { danger: true })];
 }
 
 function counts(d: CampaignPageData): string {
@@ -103,7 +116,7 @@ function targetsTable(d: CampaignPageData): string {
   const rows = d.targets
     .map(
       (t) =>
-        `<tr><td class="num hide-narrow">${t.seq}</td><td>${escapeHtml(t.email)}</td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td class="hide-narrow">${t.wave ?? '—'}</td><td class="hide-narrow">${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
+        `<tr><td class="num hide-narrow">${t.seq}</td><td><a href="${accountLink(t.account_id)}">${escapeHtml(t.email)}</a></td><td>${escapeHtml(t.state)}${t.skip_reason ? ` (${escapeHtml(t.skip_reason.replace(/_/g, ' '))})` : ''}${t.revert_variant ? ` (${escapeHtml(t.revert_variant.replace(/_/g, ' '))})` : ''}</td><td class="hide-narrow">${t.wave ?? '—'}</td><td class="hide-narrow">${t.applied_at ? timeTag(t.applied_at) : '—'}</td></tr>`,
     )
     .join('');
   const more = d.nextTargets !== null ? `<p><a href="/console/campaigns/${id}?after=${d.nextTargets}#targets">Next targets</a></p>` : '';

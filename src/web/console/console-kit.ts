@@ -87,6 +87,6 @@ export function createConsoleKit(deps: { service: OperatorSessionsService; csrf:
 
 /** The page a failed console form came from: its own path without the action suffix, on this site. */
 function backTo(request: FastifyRequest): string {
-  const path = (request.url.split('?')[0] ?? '/console').replace(/\/(approve|start|halt|resume|cancel|revert|confirm)$/, '');
+  const path = (request.url.split('?')[0] ?? '/console').replace(/\/(approve|start|halt|resume|cancel|revert|confirm|revoke-sessions|lock|unlock|resend|disable|rotate-key)$/, '');
   return path.startsWith('/console') ? path : '/console';
 }

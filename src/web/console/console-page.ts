@@ -10,10 +10,11 @@ import { roleAtLeast, type Role } from '../../operators/roles.js';
 
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export type ConsoleSection = 'dashboard' | 'campaigns' | 'new-campaign' | 'findings' | 'breach-dumps' | 'audit' | 'webhooks' | 'settings';
+export type ConsoleSection = 'dashboard' | 'accounts' | 'operators' | 'campaigns' | 'new-campaign' | 'findings' | 'breach-dumps' | 'audit' | 'webhooks' | 'settings';
 
 const NAV: { section: ConsoleSection; href: string; label: string; minimum: Role }[] = [
   { section: 'dashboard', href: '/console', label: 'Dashboard', minimum: 'viewer' },
+  { section: 'accounts', href: '/console/accounts', label: 'Accounts', minimum: 'viewer' },
   { section: 'campaigns', href: '/console/campaigns', label: 'Campaigns', minimum: 'viewer' },
   { section: 'new-campaign', href: '/console/campaigns/new', label: 'New campaign', minimum: 'operator' },
   { section: 'findings', href: '/console/findings', label: 'Findings', minimum: 'viewer' },
@@ -21,6 +22,7 @@ const NAV: { section: ConsoleSection; href: string; label: string; minimum: Role
   { section: 'audit', href: '/console/audit', label: 'Audit log', minimum: 'viewer' },
   { section: 'webhooks', href: '/console/webhooks', label: 'Webhooks', minimum: 'viewer' },
   { section: 'settings', href: '/console/settings', label: 'Settings', minimum: 'viewer' },
+  { section: 'operators', href: '/console/operators', label: 'Operators', minimum: 'admin' },
 ];
 
 export interface ConsolePageOptions {

@@ -9,6 +9,7 @@ import { Keyring } from '../../lib/secrets.js';
 import { Webhooks } from '../../webhooks/webhooks.service.js';
 import { claimDueDeliveries, deliveryStatsBySubscription, markDelivered, markFailed } from '../../webhooks/webhooks.store.js';
 import { DIALECTS, createTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
+import { TEST_AUDIT_KEYS } from '../../../test/support/app.js';
 
 function dumpRow(id: string, created_at: number, label: string): BreachDumpRow {
   return {
@@ -29,7 +30,7 @@ describe.each(DIALECTS)('console admin queries on %s', (kind) => {
   });
 
   it('reads the audit log newest first, older and newer pages meeting exactly', async () => {
-    const audit = new AuditLog({ db: database.db, clock });
+    const audit = new AuditLog({ db: database.db, clock, keys: TEST_AUDIT_KEYS });
     expect(await audit.listNewest({ limit: 10 })).toEqual({ items: [], older: null, newer: null });
     for (let i = 1; i <= 25; i++) await audit.append(database.db.db, { actor: 'test', action: 'test.step', subject: null, reason: null, data: { i } });
     const first = await audit.listNewest({ limit: 10 });
@@ -62,7 +63,7 @@ describe.each(DIALECTS)('console admin queries on %s', (kind) => {
   });
 
   it('counts webhook deliveries per subscription and state, with the latest success', async () => {
-    const webhooks = new Webhooks({ db: database.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: database.db, clock }), allowPrivate: true });
+    const webhooks = new Webhooks({ db: database.db, keyring: new Keyring([Buffer.from('k'.repeat(40))]), clock, audit: new AuditLog({ db: database.db, clock, keys: TEST_AUDIT_KEYS }), allowPrivate: true });
     const a = await webhooks.create('http://127.0.0.1:9/a', ['finding.created'], 'op');
     const b = await webhooks.create('http://127.0.0.1:9/b', ['finding.created', 'campaign.created'], 'op');
     const quiet = await webhooks.create('http://127.0.0.1:9/c', ['campaign.halted'], 'op');

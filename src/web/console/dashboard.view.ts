@@ -7,6 +7,7 @@ import { escapeHtml } from '../../lib/html.js';
 import { roleAtLeast, type Role } from '../../operators/roles.js';
 import { timeTag } from '../format.js';
 import { errorBox, okBox } from '../page.js';
+import { accountLink, lookupForm } from './accounts-view.js';
 import { actorName, count, progressBar, shortReason, stateBadge } from './campaign-format.js';
 
 export type CampaignView = Awaited<ReturnType<CampaignsService['view']>>;
@@ -101,16 +102,20 @@ ${d.csrfField}<input type="hidden" name="engaged" value="0">
 function findingsSection(findings: FindingView[]): string {
   const list = findings.length
     ? `<div class="table-scroll" tabindex="0" role="region" aria-label="Table: Recent findings"><table class="data stack"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Source</th><th scope="col">Account</th></tr></thead><tbody>
-${findings.map((f) => `<tr><td data-label="">${timeTag(Date.parse(f.created_at))}</td><td data-label="Kind">${escapeHtml(f.kind.replace(/_/g, ' '))}</td><td data-label="Source" class="wrap">${escapeHtml(f.source)}</td><td data-label="Account"><span class="code">${escapeHtml(f.account_id.slice(0, 8))}</span></td></tr>`).join('\n')}
+${findings.map((f) => `<tr><td data-label="">${timeTag(Date.parse(f.created_at))}</td><td data-label="Kind">${escapeHtml(f.kind.replace(/_/g, ' '))}</td><td data-label="Source" class="wrap">${escapeHtml(f.source)}</td><td data-label="Account"><a href="${accountLink(f.account_id)}" class="code">${escapeHtml(f.account_id.slice(0, 8))}</a></td></tr>`).join('\n')}
 </tbody></table></div>`
     : '<p>No findings yet.</p>';
   return `<section aria-labelledby="find-h"><h2 id="find-h">Recent findings</h2>${list}<p><a href="/console/findings">All findings</a></p></section>`;
+}
+
+function lookupSection(csrfField: string): string {
+  return `<section aria-labelledby="lookup-h"><h2 id="lookup-h">Is this mail genuine?</h2><p class="hint">A holder reads out the verification code of a mail; see which notice, account and campaign it belongs to.</p>${lookupForm(csrfField)}</section>`;
 }
 
 export function dashboardBody(d: DashboardData): string {
   return `${d.flash ? okBox(d.flash) : ''}
 <div class="dash-grid">
 <div class="dash-main">${campaignsSection(d)}${findingsSection(d.findings)}</div>
-<div class="dash-side">${killSwitchSection(d)}${tripwireSection(d.guard)}</div>
+<div class="dash-side">${lookupSection(d.csrfField)}${killSwitchSection(d)}${tripwireSection(d.guard)}</div>
 </div>`;
 }

@@ -6,6 +6,7 @@ import { FINDING_KINDS } from '../../detection/findings/findings.store.js';
 import { escapeHtml } from '../../lib/html.js';
 import { errorBox } from '../page.js';
 import { timeTag } from '../format.js';
+import { accountLink } from './accounts-view.js';
 import { compactData, shortIds } from './audit-view.js';
 
 const KIND_WORDS: Record<string, string> = {
@@ -65,7 +66,7 @@ export function findingsBody(opts: {
     (f) => `<tr>
 <td data-label="Recorded">${timeTag(Date.parse(f.created_at))}</td>
 <td data-label="Kind">${escapeHtml(kindWords(f.kind))}</td>
-<td class="nowrap" data-label="Account"><span class="mono" title="${escapeHtml(f.account_id)}">${escapeHtml(shortIds(f.account_id))}</span></td>
+<td class="nowrap" data-label="Account"><a class="mono" href="${accountLink(f.account_id)}" title="${escapeHtml(f.account_id)}">${escapeHtml(shortIds(f.account_id))}</a></td>
 <td class="wrap" data-label="Source">${sourceCell(f.source)}</td>
 <td class="wrap" data-label="Evidence"><span class="data">${compactData(f.evidence, { shortIds: true })}</span></td>
 <td data-label="Campaigns">${campaignsCell(f.campaigns)}</td>

@@ -120,8 +120,22 @@ export const campaignShots: ShotProvider = async (scene) => {
   const firstReverted = await app.db.db.selectFrom('campaign_targets as t').innerJoin('accounts as a', 'a.id', 't.account_id').select('a.email').where('t.campaign_id', '=', reverted).orderBy('t.seq').executeTakeFirstOrThrow();
   await holderResets(scene, firstReverted.email);
   await backdate(app, reverted);
-  await app.services.reverter.revert(reverted, identity(scene, 'operator'), 'Wrong export: these accounts were never in the stuffing window', true);
+  // Over approval_threshold: the operator's revert is a request, and an approver runs it.
+  if ((await app.services.reverter.revert(reverted, identity(scene, 'operator'), 'Wrong export: these accounts were never in the stuffing window', true)) === 'awaiting_approval') {
+    await app.services.reverter.approve(reverted, identity(scene, 'approver'));
+  }
   await delivered(app, reverted);
+
+  // A revert waiting for a second person: over the approval threshold at the time it was asked for.
+  const requested = await createCampaign(scene, A(402, 410), 'Passwords seen in a paste site dump (unconfirmed)');
+  await app.services.campaigns.start(requested, identity(scene, 'operator'));
+  await runWaves(app, requested, 10);
+  await waitFor('the campaign whose revert is requested', async () => (await state(app, requested)) === 'completed');
+  await delivered(app, requested);
+  await backdate(app, requested);
+  await app.services.settings.patch({ approval_threshold: 5 }, scene.operators.admin.id);
+  await app.services.reverter.revert(requested, identity(scene, 'operator'), 'The dump turned out to be an old one', true);
+  await app.services.settings.patch({ approval_threshold: 30 }, scene.operators.admin.id);
 
   // Halted by its own health check: the canary's holder answered "I didn't expect this".
   const halted = await createCampaign(scene, A(100, 250), 'Credential stuffing findings, 2026-11-25 night');
@@ -169,6 +183,7 @@ export const campaignShots: ShotProvider = async (scene) => {
     { name: 'campaign-running', path: c(running), caption: 'Running: counts, per-wave bars and the chart over time, updated live every 2 s (polling; without JS, on reload)' },
     { name: 'campaign-halted', path: c(halted), caption: 'Halted by its own health check: the canary\'s holder answered "I didn\'t expect this"' },
     { name: 'campaign-revert', path: `${c(halted)}/revert`, caption: 'Revert confirmation: exactly what will happen, counted from the database now' },
+    { name: 'campaign-revert-requested', path: c(requested), caption: 'A revert over the approval threshold waits for a second person: an approver sees who asked, why, and "Approve revert"', as: 'approver' },
     { name: 'campaign-completed', path: c(completed), caption: 'Completed: holders who set a new password, one "unexpected" answer' },
     { name: 'campaign-reverted', path: c(reverted), caption: 'Reverted: previous passwords restored, corrections mailed' },
     { name: 'dashboard-kill-switch', path: '/console', caption: 'The kill switch engaged from the dashboard (reason and confirmation required; only an admin releases it)', as: 'admin', then: engage },

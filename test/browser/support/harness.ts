@@ -2,7 +2,8 @@
 // browser): the app listens on 127.0.0.1 (port 0), mails go over SMTP to a real smtp-server sink, and a
 // local range API stands in for Pwned Passwords. Contexts have JavaScript OFF unless a test needs it:
 // the pages must work without it.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { extractResetToken, PUBLIC_URL, startTestApp, type TestApp } from '../../support/app.js';
@@ -97,4 +98,25 @@ export function mailedCode(mail: SinkMessage): string {
   const code = /enter the code ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/.exec(mail.text)?.[1];
   if (!code) throw new Error('no verification code in the mail');
   return code;
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * A context for axe-core runs: JavaScript on and axe loaded into every page before it renders, which the
+ * pages' CSP (no inline script) allows only because this context alone bypasses CSP.
+ */
+export async function axeContext(h: WebHarness, viewport: { width: number; height: number }): Promise<BrowserContext> {
+  const context = await h.context({ javaScriptEnabled: true, bypassCSP: true, viewport });
+  await context.addInitScript({ content: AXE_SOURCE });
+  return context;
+}
+
+/** The ids of the serious and critical axe-core violations on the page as it is now. */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
+    return (await axe.run(document, { resultTypes: ['violations'] })).violations.map((v) => ({ id: v.id, impact: v.impact }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
 }
