@@ -5,7 +5,7 @@
 // one operator and approved by a second, settings wave_hold_seconds 0, wave_growth 2, canary_size at its
 // default; timed from `campaigns.start()` until `app.campaignRunner.runOnce()`, called in a loop in this
 // process (createApp does not start the runner), has brought it to `completed`. Every reset passes
-// Guard.applyBatch, which writes its batch through ForcedResetStore.applyMany. Peak RSS per size.
+// Guard.applyBatch, which writes its batch through ForcedResetStore.apply. Peak RSS per size.
 // Baseline (b), "plain per-row SQL loop": the same rows written for a sample of other accounts by a
 // straightforward loop with Kysely, one transaction per 200 rows: credential state, session revocation,
 // a reset token row, a notice row, the target row. The floor of doing it row by row.

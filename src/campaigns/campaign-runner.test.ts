@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nextBatchSize } from './campaign-runner.js';
+import { BATCH_SIZING, nextBatchSize } from './campaign-runner.js';
 
 describe('nextBatchSize', () => {
   it('grows a fast batch, shrinks a slow one, toward ~150 ms per transaction', () => {
@@ -18,5 +18,13 @@ describe('nextBatchSize', () => {
         expect(next).toBeLessThanOrEqual(Math.min(5000, size * 2));
       }),
     );
+  });
+
+  it('lets PostgreSQL batches grow larger and longer than SQLite ones, which hold the one write lock', () => {
+    const pg = BATCH_SIZING.rowLocks;
+    expect(nextBatchSize(5000, 150, pg)).toBe(10000);
+    expect(nextBatchSize(20000, 300, pg)).toBe(20000);
+    expect(nextBatchSize(20000, 1200, pg)).toBe(10000);
+    expect(nextBatchSize(5000, 150)).toBe(5000);
   });
 });

@@ -18,20 +18,27 @@ import { nextWaveRange } from './wave-plan.js';
 import { waveHealth } from './wave-health.js';
 
 /**
- * Batch sizing: each Guard.applyBatch is one transaction, and on SQLite a transaction holds the one write
- * lock, so sign-ins and reset requests wait for it. Batches start small and grow or shrink toward
- * BATCH_TARGET_MS each; bigger transactions amortize the commit (on SQLite most of its cost is writing
- * the pages the batch touched, and neighbouring targets share pages).
+ * Batch sizing: each Guard.applyBatch is one transaction. Batches start small and grow or shrink toward
+ * `targetMs` each; bigger transactions amortize the per-batch work (the guard lock, the kill-switch and
+ * campaign checks, the commit). On SQLite a transaction holds the one write lock, so sign-ins and reset
+ * requests wait for it: batches stay short there. On PostgreSQL a batch locks only its own rows.
  */
-const BATCH_FIRST = 500;
-const BATCH_MIN = 100;
-const BATCH_MAX = 5000;
-const BATCH_TARGET_MS = 150;
+export interface BatchSizing {
+  first: number;
+  min: number;
+  max: number;
+  targetMs: number;
+}
 
-export function nextBatchSize(size: number, elapsedMs: number): number {
-  const scaled = Math.round((size * BATCH_TARGET_MS) / Math.max(elapsedMs, 1));
+export const BATCH_SIZING: { oneWriter: BatchSizing; rowLocks: BatchSizing } = {
+  oneWriter: { first: 500, min: 100, max: 5000, targetMs: 150 },
+  rowLocks: { first: 1000, min: 100, max: 20000, targetMs: 600 },
+};
+
+export function nextBatchSize(size: number, elapsedMs: number, sizing: BatchSizing = BATCH_SIZING.oneWriter): number {
+  const scaled = Math.round((size * sizing.targetMs) / Math.max(elapsedMs, 1));
   // At most doubling per step, so one fast batch (a wave of skips) cannot jump to a huge transaction.
-  return Math.min(BATCH_MAX, Math.max(BATCH_MIN, Math.min(scaled, size * 2)));
+  return Math.min(sizing.max, Math.max(sizing.min, Math.min(scaled, size * 2)));
 }
 
 export interface CampaignRunnerOptions {
@@ -57,7 +64,8 @@ export interface CampaignRunnerDeps {
 export class CampaignRunner {
   readonly #id: string;
   readonly #loop: PollingLoop;
-  #batchSize = BATCH_FIRST;
+  readonly #sizing: BatchSizing;
+  #batchSize: number;
 
   private readonly db: Db;
   private readonly guard: Guard;
@@ -72,6 +80,8 @@ export class CampaignRunner {
 
   constructor(deps: CampaignRunnerDeps) {
     ({ db: this.db, guard: this.guard, campaigns: this.campaigns, store: this.store, waves: this.waves, settings: this.settings, recorders: this.recorders, clock: this.clock, logger: this.logger, options: this.options } = deps);
+    this.#sizing = this.db.dialect.oneWriter ? BATCH_SIZING.oneWriter : BATCH_SIZING.rowLocks;
+    this.#batchSize = this.#sizing.first;
     // host:pid first, so an operator (or a test) can tell which process holds a campaign.
     this.#id = this.options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     // A pass that touched campaigns is not "work found": holding waves are re-checked each poll, not in a spin.
@@ -128,7 +138,7 @@ export class CampaignRunner {
           const r = await this.guard.applyBatch(campaign.id, current.wave, from, current.last_seq, size);
           if (r.lastSeq !== null) from = r.lastSeq + 1;
           const t1 = performance.now();
-          this.#batchSize = nextBatchSize(size, t1 - t0);
+          this.#batchSize = nextBatchSize(size, t1 - t0, this.#sizing);
           if (r.stopped === 'kill_switch') {
             // Still 'running' under an engaged switch: it was started (or resumed) in the instant after
             // the switch halted everything. Halt it too, or releasing the switch would resume it unasked.

@@ -5,8 +5,16 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
 
-import type { TargetRange } from './guard/forced-reset.store.js';
 import { TARGET_TRANSITIONS } from './transitions.js';
+
+/** The targets of one campaign in seq range [lo, hi], decided by one batch at `now` in `wave`. */
+export interface TargetRange {
+  campaignId: string;
+  lo: number;
+  hi: number;
+  wave: number;
+  now: number;
+}
 
 export class CampaignTargetsStore {
   constructor(private readonly dialect: DialectAdapter) {}
@@ -35,34 +43,44 @@ export class CampaignTargetsStore {
   }
 
   /**
-   * Skips the range's targets that cannot be reset: the account was deleted by its holder or is gone, or its credential was already
-   * reset by another campaign and not yet completed by its holder (never reset twice). Returns how many.
+   * Skips the range's targets that cannot be reset: the account was deleted by its holder (which deletes
+   * its credential) or is gone, or its credential was already reset by another campaign and not yet
+   * completed by its holder (never reset twice). ONE statement:
+   * the range's active credentials are looked up by key (`inSubquery`, so PostgreSQL probes the primary
+   * key instead of hashing the whole credentials table for every batch), and the reason is worked out
+   * only for the few rows skipped. Returns how many.
    */
   async skipUnresettable(trx: Kysely<Database>, r: TargetRange): Promise<number> {
     const { from, to } = TARGET_TRANSITIONS.skip;
-    const skip = async (reason: string, condition: RawBuilder<unknown>) => {
-      const res = await sql`
-        update campaign_targets set state = ${to}, skip_reason = ${reason}, wave = ${r.wave}
-        where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]} and ${condition}`.execute(trx);
-      return Number(res.numAffectedRows ?? 0);
-    };
-    const deleted = await skip('account_deleted', sql`exists (select 1 from accounts a where a.id = campaign_targets.account_id and a.deleted_at is not null)`);
-    const missing = await skip('account_missing', sql`not exists (select 1 from credentials c where c.account_id = campaign_targets.account_id)`);
-    const reset = await skip('already_reset', sql`exists (select 1 from credentials c where c.account_id = campaign_targets.account_id and c.state <> 'active')`);
-    return deleted + missing + reset;
+    const pending = sql`select account_id from campaign_targets where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]}`;
+    const active = sql`select c.account_id from credentials c where ${this.dialect.inSubquery(sql`c.account_id`, pending)} and c.state = 'active'`;
+    const res = await sql`
+      update campaign_targets set state = ${to}, wave = ${r.wave},
+        skip_reason = case
+          when exists (select 1 from accounts a where a.id = campaign_targets.account_id and a.deleted_at is not null) then 'account_deleted'
+          when exists (select 1 from credentials c where c.account_id = campaign_targets.account_id) then 'already_reset'
+          else 'account_missing' end
+      where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]} and account_id not in (${active})`.execute(trx);
+    return Number(res.numAffectedRows ?? 0);
   }
 
   /**
-   * Marks the range's pending targets applied, each with its notice (found by idempotency key, one probe
-   * of the unique index per target) when the campaign notifies. Returns how many.
+   * Marks the range's pending targets applied at `r.now` — the batch's mark, which `appliedInBatch` and
+   * the writes that follow select by — each with the id its notice will have when the campaign notifies
+   * (made here by the database, so the notice insert needs no lookup back). Returns how many.
    */
-  async markApplied(trx: Kysely<Database>, r: TargetRange, noticeKeyPrefix: string | null): Promise<number> {
+  async markApplied(trx: Kysely<Database>, r: TargetRange, notify: boolean): Promise<number> {
     const { from, to } = TARGET_TRANSITIONS.apply;
-    const noticeId = noticeKeyPrefix === null ? sql`null` : sql`(select n.id from notices n where n.idempotency_key = ${noticeKeyPrefix} || campaign_targets.account_id)`;
+    const noticeId = notify ? this.dialect.timeOrderedId(r.now) : sql`null`;
     const res = await sql`
       update campaign_targets set state = ${to}, applied_at = ${r.now}, wave = ${r.wave}, notice_id = ${noticeId}
       where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = ${from[0]}`.execute(trx);
     return Number(res.numAffectedRows ?? 0);
+  }
+
+  /** `select account_id, notice_id` of the targets markApplied just marked in this range. */
+  appliedInBatch(r: TargetRange): RawBuilder<{ account_id: string; notice_id: string | null }> {
+    return sql`select account_id, notice_id from campaign_targets where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = 'applied' and applied_at = ${r.now}`;
   }
 
   /** Marks one applied target reverted, with the correction variant its holder was sent (or would be). */
@@ -72,7 +90,7 @@ export class CampaignTargetsStore {
   }
 
   /** Account ids of the targets in [lo, hi] applied at `at` (the batch just written). */
-  async appliedAccounts(trx: Kysely<Database>, campaignId: string, lo: number, hi: number, at: number, limit?: number): Promise<string[]> {
+  async appliedAccounts(trx: Kysely<Database>, campaignId: string, lo: number, hi: number, at: number): Promise<string[]> {
     const rows = await trx
       .selectFrom('campaign_targets')
       .select('account_id')
@@ -82,7 +100,6 @@ export class CampaignTargetsStore {
       .where('state', '=', 'applied')
       .where('applied_at', '=', at)
       .orderBy('seq')
-      .$if(limit !== undefined, (qb) => qb.limit(limit!))
       .execute();
     return rows.map((r) => r.account_id);
   }

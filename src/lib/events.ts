@@ -17,6 +17,8 @@ export interface AuditSink {
 
 export interface EventSink {
   emit(executor: Kysely<Database>, event: any, data: Record<string, unknown>, idempotencyKey: string): Promise<unknown>;
+  /** Whether any active subscription takes `event`: a batch that would emit thousands asks once first. */
+  subscribed(executor: Kysely<Database>, event: any): Promise<boolean>;
 }
 
 /** Both, as most guard and campaign actions need them together. */

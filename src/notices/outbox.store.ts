@@ -200,7 +200,7 @@ export class NoticeOutbox {
   }
 }
 
-/** What enqueueSelected queues: one notice per row of `rows`, which selects (account_id, recipient). */
+/** What enqueueSelected queues: one notice per row of `rows`, which selects (id, account_id, recipient). */
 export interface EnqueueSelected {
   kind: NoticeKind;
   campaignId: string;
@@ -208,26 +208,24 @@ export interface EnqueueSelected {
   payload: Record<string, unknown>;
   /** Each notice's idempotency key is this prefix followed by its account id. */
   keyPrefix: string;
+  /** Ids come from the caller (made by the database, DialectAdapter.timeOrderedId), so it can refer to them. */
   rows: RawBuilder<unknown>;
 }
 
 /**
- * One notice per selected row, in ONE statement (a campaign batch of thousands): ids and Message-IDs are
- * made by the database, and the secrets (a reset token, the verification code) are left for the worker
- * to make when it first sends the notice (attachSecrets), so queueing costs no per-row work here.
- * Recipients come from accounts.email, validated when the account was made. Returns how many were queued.
+ * One notice per selected row, in ONE statement (a campaign batch of thousands); the Message-ID is made
+ * from the id, and the secrets (a reset token, the verification code) are left for the worker to make
+ * when it first sends the notice (attachSecrets), so queueing costs no per-row work here. Recipients come
+ * from accounts.email, validated when the account was made. Returns how many were queued.
  */
-export async function enqueueSelected(executor: Kysely<Database>, dialect: DialectAdapter, input: EnqueueSelected, now: number, messageIdDomain: string): Promise<number> {
+export async function enqueueSelected(executor: Kysely<Database>, input: EnqueueSelected, now: number, messageIdDomain: string): Promise<number> {
   const secretKey = Object.keys(input.payload).find((k) => SECRET_KEYS.test(k));
   if (secretKey) throw new Error(`notice payload must not carry secrets (key "${secretKey}")`);
-  // MATERIALIZED: the id is random, and it must be the same value in `id` and in `message_id`; a
-  // flattened subquery would evaluate it once per use.
   const r = await sql`
-    with s as materialized (select ${dialect.timeOrderedId(now)} as id, account_id, recipient from (${input.rows}) as r)
     insert into notices (id, idempotency_key, kind, account_id, campaign_id, recipient, payload, state, attempts, next_attempt_at, message_id, created_at)
     select id, ${input.keyPrefix} || account_id, ${input.kind}, account_id, ${input.campaignId}, recipient, ${JSON.stringify(input.payload)}, 'pending', 0, ${now},
       '<' || id || ${'@' + messageIdDomain + '>'}, ${now}
-    from s
+    from (${input.rows}) as r
     where true
     on conflict (idempotency_key) do nothing`.execute(executor);
   return Number(r.numAffectedRows ?? 0);

@@ -18,6 +18,12 @@ export interface DialectAdapter {
    * and needs no row locks.
    */
   skipLocked: boolean;
+  /**
+   * Whether a write transaction holds the whole database (SQLite's one write lock): every other write,
+   * a sign-in's included, waits for it, so long jobs must keep their transactions short. PostgreSQL
+   * locks rows, and a long batch only delays writes to its own rows.
+   */
+  oneWriter: boolean;
   /** Adds row locking to a claim's inner SELECT where the database supports it. */
   lockForClaim<QB extends SelectQueryBuilder<any, any, any>>(qb: QB): QB;
   /**
@@ -80,6 +86,7 @@ export const postgresAdapter: DialectAdapter = {
   kind: 'postgres',
   bigint: 'bigint',
   skipLocked: true,
+  oneWriter: false,
   lockForClaim: (qb) => qb.forUpdate().skipLocked() as typeof qb,
   async migrationSchema(db) {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
@@ -107,6 +114,7 @@ export const sqliteAdapter: DialectAdapter = {
   kind: 'sqlite',
   bigint: 'integer',
   skipLocked: false,
+  oneWriter: true,
   lockForClaim: (qb) => qb,
   migrationSchema: async () => undefined,
   // Nothing to do: every transaction begins IMMEDIATE (ImmediateSqliteDialect below), so it already

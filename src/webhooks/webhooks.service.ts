@@ -151,7 +151,7 @@ export class Webhooks {
   async emit(executor: Kysely<Database>, event: WebhookEvent, data: Record<string, unknown>, idempotencyKey: string): Promise<number> {
     if (!isWebhookEvent(event)) throw new Error(`unknown webhook event ${String(event)}`);
     if (!idempotencyKey || idempotencyKey.length > 500) throw new Error('webhook idempotencyKey must be 1–500 characters');
-    const targets = (await activeSubscriptions(executor)).filter((s) => parseEvents(s.events).includes(event));
+    const targets = await this.#subscriptionsTo(executor, event);
     if (targets.length === 0) return 0;
     const now = this.deps.clock.now();
     const payload = webhookBody(event, now, data);
@@ -172,5 +172,13 @@ export class Webhooks {
       delivered_at: null,
     }));
     return insertDeliveries(executor, rows);
+  }
+
+  async subscribed(executor: Kysely<Database>, event: WebhookEvent): Promise<boolean> {
+    return (await this.#subscriptionsTo(executor, event)).length > 0;
+  }
+
+  async #subscriptionsTo(executor: Kysely<Database>, event: WebhookEvent) {
+    return (await activeSubscriptions(executor)).filter((s) => parseEvents(s.events).includes(event));
   }
 }

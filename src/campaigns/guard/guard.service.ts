@@ -161,8 +161,9 @@ export class Guard {
       if (hi >= window.lo) {
         const range = { campaignId, lo: window.lo, hi, wave, now };
         result.skipped = await this.#targets.skipUnresettable(trx, range);
-        const noticeKeyPrefix = await this.#writer.apply(trx, campaign, range, settings.forced_reset_token_ttl_seconds * 1000);
-        result.applied = await this.#targets.markApplied(trx, range, noticeKeyPrefix);
+        result.applied = await this.#targets.markApplied(trx, range, campaign.notify === 1);
+        const batch = { targets: this.#targets.appliedInBatch(range), now };
+        await this.#writer.apply(trx, campaign, batch, settings.forced_reset_token_ttl_seconds * 1000);
         result.lastSeq = hi;
         await this.#emitApplied(trx, range);
       }
@@ -175,13 +176,13 @@ export class Guard {
     });
   }
 
-  /** One webhook event per account reset; when nobody subscribes, the first emit finds that out for the batch. */
+  /** One webhook event per account reset, when anyone subscribes (asked once per batch). */
   async #emitApplied(trx: Kysely<Database>, r: { campaignId: string; lo: number; hi: number; now: number }): Promise<void> {
-    const emit = (accountId: string) =>
-      this.#recorders.events.emit(trx, 'account.password_reset_forced', { account_id: accountId, campaign_id: r.campaignId }, `reset_forced:${r.campaignId}:${accountId}`);
-    const [first] = await this.#targets.appliedAccounts(trx, r.campaignId, r.lo, r.hi, r.now, 1);
-    if (first === undefined || (await emit(first)) === 0) return;
-    for (const accountId of (await this.#targets.appliedAccounts(trx, r.campaignId, r.lo, r.hi, r.now)).slice(1)) await emit(accountId);
+    const event = 'account.password_reset_forced';
+    if (!(await this.#recorders.events.subscribed(trx, event))) return;
+    for (const accountId of await this.#targets.appliedAccounts(trx, r.campaignId, r.lo, r.hi, r.now)) {
+      await this.#recorders.events.emit(trx, event, { account_id: accountId, campaign_id: r.campaignId }, `reset_forced:${r.campaignId}:${accountId}`);
+    }
   }
 
   async #trip(trx: Kysely<Database>, budget: number, campaignId: string): Promise<void> {
