@@ -22,17 +22,23 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * Each command starts a Node process that loads the whole app through tsx: seconds on a quiet machine,
+ * tens of seconds beside the fault drills that run alongside in the suite.
+ */
+const CLI_TEST_TIMEOUT_MS = 240_000;
+
 function envFor(databaseUrl: string): NodeJS.ProcessEnv {
   return { ...process.env, NODE_ENV: 'development', RESETGUARD_LOG_LEVEL: 'warn', RESETGUARD_SECRET: TEST_SECRET, RESETGUARD_DATABASE_URL: databaseUrl };
 }
 
 function run(env: NodeJS.ProcessEnv, args: string[]): Run {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 150_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts a command in the background; `onStdout` lets the test act once the child has said something. */
-function start(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 30_000) {
+function start(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 90_000) {
   const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env });
   let stdout = '';
   let stderr = '';
@@ -69,7 +75,7 @@ interface DemoJson {
   };
 }
 
-describe('campaign CLI and demo on SQLite', () => {
+describe('campaign CLI and demo on SQLite', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'resetguard-cli-campaign-'));
   const env = envFor(join(dir, 'demo.db'));
   let app: App;
@@ -198,7 +204,7 @@ describe('campaign CLI and demo on SQLite', () => {
   });
 });
 
-describe('campaign CLI and demo on PostgreSQL', () => {
+describe('campaign CLI and demo on PostgreSQL', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let database: TestDatabase;
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
