@@ -15,7 +15,7 @@ describe.each(DIALECTS)('tripwire on %s', (kind) => {
     accounts = await seedAccounts(t.app.db, 1_000, 'trip');
     keys.detector = (await t.app.services.operators.create('detector', 'operator')).key;
     keys.admin = (await t.app.services.operators.create('admin', 'admin')).key;
-    await t.app.services.webhooks.create('http://127.0.0.1:9/hook', ['guard.tripwire_tripped', 'guard.kill_switch_changed'], 'test');
+    await t.app.services.webhooks.create('http://127.0.0.1:9/hook', ['guard.tripwire_tripped', 'guard.kill_switch_changed', 'account.password_reset_forced'], 'test');
   }, 120_000);
   afterAll(async () => {
     await t.close();
@@ -41,6 +41,8 @@ describe.each(DIALECTS)('tripwire on %s', (kind) => {
     expect(guard.tripwire).toMatchObject({ budget_per_hour: 50, used: 50, remaining: 0 });
     const events = await t.app.db.db.selectFrom('webhook_deliveries').select('event').execute();
     expect(events.map((e) => e.event)).toContain('guard.tripwire_tripped');
+    // One account.password_reset_forced event per reset the guard let through, none for refused ones.
+    expect(events.filter((e) => e.event === 'account.password_reset_forced')).toHaveLength(50);
     const actions = (await t.app.services.audit.list({ limit: 500 })).items.map((e) => e.action);
     expect(actions).toContain('guard.tripwire_tripped');
 

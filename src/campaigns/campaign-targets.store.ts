@@ -78,9 +78,9 @@ export class CampaignTargetsStore {
     return Number(res.numAffectedRows ?? 0);
   }
 
-  /** `select account_id, notice_id` of the targets markApplied just marked in this range. */
-  appliedInBatch(r: TargetRange): RawBuilder<{ account_id: string; notice_id: string | null }> {
-    return sql`select account_id, notice_id from campaign_targets where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = 'applied' and applied_at = ${r.now}`;
+  /** `select account_id, notice_id, seq` of the targets markApplied just marked in this range. */
+  appliedInBatch(r: TargetRange): RawBuilder<{ account_id: string; notice_id: string | null; seq: number }> {
+    return sql`select account_id, notice_id, seq from campaign_targets where campaign_id = ${r.campaignId} and seq between ${r.lo} and ${r.hi} and state = 'applied' and applied_at = ${r.now}`;
   }
 
   /** Marks one applied target reverted, with the correction variant its holder was sent (or would be). */
@@ -89,19 +89,10 @@ export class CampaignTargetsStore {
     await trx.updateTable('campaign_targets').set({ state: to, revert_variant: variant }).where('campaign_id', '=', campaignId).where('seq', '=', seq).where('state', 'in', from).execute();
   }
 
-  /** Account ids of the targets in [lo, hi] applied at `at` (the batch just written). */
-  async appliedAccounts(trx: Kysely<Database>, campaignId: string, lo: number, hi: number, at: number): Promise<string[]> {
-    const rows = await trx
-      .selectFrom('campaign_targets')
-      .select('account_id')
-      .where('campaign_id', '=', campaignId)
-      .where('seq', '>=', lo)
-      .where('seq', '<=', hi)
-      .where('state', '=', 'applied')
-      .where('applied_at', '=', at)
-      .orderBy('seq')
-      .execute();
-    return rows.map((r) => r.account_id);
+  /** Account ids of the targets the batch in `r` just marked applied, in seq order. */
+  async appliedAccounts(trx: Kysely<Database>, r: TargetRange): Promise<string[]> {
+    const { rows } = await sql<{ account_id: string }>`select account_id from (${this.appliedInBatch(r)}) b order by seq`.execute(trx);
+    return rows.map((row) => row.account_id);
   }
 
   /** Locks the next `limit` applied targets of a campaign in seq order (the batch a revert is about to walk). */

@@ -9,7 +9,7 @@ import type { Recorders } from '../../lib/events.js';
 import type { SettingsService } from '../../settings/settings.service.js';
 import type { Db } from '../../storage/database.js';
 import type { Database } from '../../storage/schema.js';
-import type { CampaignTargetsStore } from '../campaign-targets.store.js';
+import type { CampaignTargetsStore, TargetRange } from '../campaign-targets.store.js';
 import type { CampaignsStore } from '../campaigns.store.js';
 import type { ForcedResetStore } from './forced-reset.store.js';
 import { GuardStore, HOUR_MS, KILL_SWITCH, TRIPWIRE_RESET, type SwitchState } from './guard.store.js';
@@ -177,10 +177,10 @@ export class Guard {
   }
 
   /** One webhook event per account reset, when anyone subscribes (asked once per batch). */
-  async #emitApplied(trx: Kysely<Database>, r: { campaignId: string; lo: number; hi: number; now: number }): Promise<void> {
+  async #emitApplied(trx: Kysely<Database>, r: TargetRange): Promise<void> {
     const event = 'account.password_reset_forced';
     if (!(await this.#recorders.events.subscribed(trx, event))) return;
-    for (const accountId of await this.#targets.appliedAccounts(trx, r.campaignId, r.lo, r.hi, r.now)) {
+    for (const accountId of await this.#targets.appliedAccounts(trx, r)) {
       await this.#recorders.events.emit(trx, event, { account_id: accountId, campaign_id: r.campaignId }, `reset_forced:${r.campaignId}:${accountId}`);
     }
   }
