@@ -1,8 +1,8 @@
-// The timeline's sources, one small function each (see timeline.ts for the contract). To add one: read the account's rows newest first with afterCursor,
-// at most ctx.limit, and append it to TIMELINE_SOURCES.
+// The timeline's sources, one small function each (see timeline.ts for the contract). To add one: read the account's rows newest first with afterCursor
+// (newestFirstById for rows keyed by id), at most ctx.limit, and append it to TIMELINE_SOURCES.
 import { sql } from 'kysely';
 import { formatVerificationCode } from '../notices/verification-code.js';
-import { afterCursor, comesAfter, type SourceContext, type SourcedItem, type TimelineSource } from './timeline.js';
+import { afterCursor, comesAfter, newestFirstById, type SourceContext, type SourcedItem, type TimelineSource } from './timeline.js';
 import { findingWords, hourWords, noticeKindWords, noticeStateWords, sessionEndWords } from './timeline-words.js';
 
 const from = (ip: string | null) => (ip ? ` from ${ip}` : '');
@@ -14,10 +14,7 @@ const signIns: TimelineSource = {
       .selectFrom('sessions')
       .select(['id', 'created_at', 'ip', 'user_agent'])
       .where('account_id', '=', ctx.accountId)
-      .where(afterCursor(ctx, this.name, sql.ref('created_at'), ctx.dialect.codePointText('id')))
-      .orderBy('created_at', 'desc')
-      .orderBy(ctx.dialect.codePointText('id'), 'desc')
-      .limit(ctx.limit)
+      .$call((q) => newestFirstById(q, ctx, this.name, 'created_at'))
       .execute();
     return rows.map((r) => ({
       source: this.name,
@@ -35,10 +32,7 @@ const sessionEnds: TimelineSource = {
       .select(['id', 'created_at', 'revoked_at', 'revoked_reason', 'ip'])
       .where('account_id', '=', ctx.accountId)
       .where('revoked_at', 'is not', null)
-      .where(afterCursor(ctx, this.name, sql.ref('revoked_at'), ctx.dialect.codePointText('id')))
-      .orderBy('revoked_at', 'desc')
-      .orderBy(ctx.dialect.codePointText('id'), 'desc')
-      .limit(ctx.limit)
+      .$call((q) => newestFirstById(q, ctx, this.name, 'revoked_at'))
       .execute();
     return rows.map((r) => ({
       source: this.name,
@@ -86,10 +80,7 @@ const notices: TimelineSource = {
       .selectFrom('notices')
       .select(['id', 'kind', 'state', 'recipient', 'campaign_id', 'verification_code', 'created_at', 'sent_at'])
       .where('account_id', '=', ctx.accountId)
-      .where(afterCursor(ctx, this.name, sql.ref('created_at'), ctx.dialect.codePointText('id')))
-      .orderBy('created_at', 'desc')
-      .orderBy(ctx.dialect.codePointText('id'), 'desc')
-      .limit(ctx.limit)
+      .$call((q) => newestFirstById(q, ctx, this.name, 'created_at'))
       .execute();
     return rows.map((r) => ({
       source: this.name,
@@ -115,10 +106,7 @@ const findings: TimelineSource = {
       .selectFrom('findings')
       .select(['id', 'kind', 'source', 'created_at'])
       .where('account_id', '=', ctx.accountId)
-      .where(afterCursor(ctx, this.name, sql.ref('created_at'), ctx.dialect.codePointText('id')))
-      .orderBy('created_at', 'desc')
-      .orderBy(ctx.dialect.codePointText('id'), 'desc')
-      .limit(ctx.limit)
+      .$call((q) => newestFirstById(q, ctx, this.name, 'created_at'))
       .execute();
     return rows.map((r) => ({
       source: this.name,
@@ -244,10 +232,7 @@ const emailChanges: TimelineSource = {
       .where('account_id', '=', ctx.accountId)
       .where('purpose', 'in', ['email_change', 'email_change_undo'])
       .where('used_at', 'is not', null)
-      .where(afterCursor(ctx, this.name, sql.ref('used_at'), ctx.dialect.codePointText('id')))
-      .orderBy('used_at', 'desc')
-      .orderBy(ctx.dialect.codePointText('id'), 'desc')
-      .limit(ctx.limit)
+      .$call((q) => newestFirstById(q, ctx, this.name, 'used_at'))
       .execute();
     return rows.map((r) => ({
       source: this.name,

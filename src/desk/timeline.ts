@@ -5,7 +5,7 @@
 // Order and cursor: items sort by (at desc, source desc, key desc), a total order, so a cursor
 // (at, source, key) names exactly where a page ended even when many items share one millisecond. A
 // source S resumes with: at < c.at, or at = c.at and (S < c.source, or S = c.source and key < c.key).
-import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { AppError } from '../lib/errors.js';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
@@ -70,6 +70,15 @@ export function afterCursor(
   if (source < c.source) return sql<SqlBool>`${at} <= ${c.at}`;
   if (source > c.source) return sql<SqlBool>`${at} < ${c.at}`;
   return sql<SqlBool>`(${at} < ${c.at} or (${at} = ${c.at} and ${key} < ${keyValue(c.key)}))`;
+}
+
+/**
+ * A source's page of rows keyed by their `id`, newest first by `column`: the cursor condition, the order
+ * (column, id) it resumes in, and the limit.
+ */
+export function newestFirstById<QB extends SelectQueryBuilder<any, any, any>>(qb: QB, ctx: SourceContext, source: string, column: string): QB {
+  const id = ctx.dialect.codePointText('id');
+  return qb.where(afterCursor(ctx, source, sql.ref(column), id)).orderBy(sql.ref(column), 'desc').orderBy(id, 'desc').limit(ctx.limit) as QB;
 }
 
 /** The same test in JavaScript, for sources that compute their items rather than read them in order. */
