@@ -3,10 +3,9 @@
 // changes nothing), the old address gets the undo link, undo from it (one button), and the reset link
 // arrives at the restored address; delete the account from /account. axe-core checks the new pages at
 // desktop and phone width.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractResetToken } from '../support/app.js';
-import { axeContext, chromiumMissing, seriousAxeViolations, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
+import { axeContext, chromiumMissing, seriousAxeViolations, signInWithForm, signUpViaApi, startWebHarness, type WebHarness, pageHeading as heading, submitForm as submit } from './support/harness.js';
 
 const mailedLink = (text: string, path: string) => new RegExp(`http://\\S+${path.replace('/', '\\/')}\\?token=[A-Za-z0-9_-]+`).exec(text)![0];
 
@@ -18,12 +17,6 @@ describe.skipIf(chromiumMissing)('email change, undo and deletion in Chromium', 
   afterAll(async () => {
     await h?.close();
   });
-
-  const heading = (page: Page) => page.locator('h1').textContent();
-  const submit = async (page: Page, fields: Record<string, string>, button = 'main button[type=submit]') => {
-    for (const [selector, value] of Object.entries(fields)) await page.fill(selector, value);
-    await Promise.all([page.waitForLoadState('load'), page.click(button)]);
-  };
 
   it('changes the email from /account, confirms by the mailed link, and the old address undoes it from its own link', { timeout: 90_000 }, async () => {
     const password = 'a lantern by the harbour';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { bearer } from '../support/app.js';
-import { BREACHED, chromiumMissing, mailedCode, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
+import { BREACHED, chromiumMissing, mailedCode, signInWithForm, signUpViaApi, startWebHarness, type WebHarness, pageHeading as heading } from './support/harness.js';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0';
 
@@ -18,7 +18,6 @@ describe.skipIf(chromiumMissing)('account pages in Chromium', () => {
   });
 
   const sessionCards = (page: Page) => page.locator('section[aria-labelledby=sessions-title] li').allTextContents();
-  const heading = (page: Page) => page.locator('h1').textContent();
 
   it('signs up, confirms the address from the mailed link, signs in and shows the account page', async () => {
     const page = await (await h.context()).newPage();

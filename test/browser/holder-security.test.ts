@@ -4,9 +4,8 @@
 // new_sign_in notice over real SMTP, and its "This wasn't me" link (one button) signs every device out
 // and forces a reset. axe-core checks every page at desktop and phone width.
 import { authenticator } from 'otplib';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeContext, chromiumMissing, seriousAxeViolations, signInWithForm, signUpViaApi, startWebHarness, type WebHarness } from './support/harness.js';
+import { axeContext, chromiumMissing, seriousAxeViolations, signInWithForm, signUpViaApi, startWebHarness, type WebHarness, pageHeading as heading, submitForm as submit } from './support/harness.js';
 
 const STEP = 30_000;
 const code = (secret: string, offsetSteps = 0) => authenticator.clone({ epoch: Date.now() + offsetSteps * STEP }).generate(secret);
@@ -19,12 +18,6 @@ describe.skipIf(chromiumMissing)('two-step sign-in and new-device alerts in Chro
   afterAll(async () => {
     await h?.close();
   });
-
-  const heading = (page: Page) => page.locator('h1').textContent();
-  const submit = async (page: Page, fields: Record<string, string>, button = 'main button[type=submit]') => {
-    for (const [selector, value] of Object.entries(fields)) await page.fill(selector, value);
-    await Promise.all([page.waitForLoadState('load'), page.click(button)]);
-  };
 
   it('turns TOTP on with the QR page, shows 10 recovery codes once, asks for the code at sign-in, and turns it off', { timeout: 60_000 }, async () => {
     const email = 'totp@example.com';

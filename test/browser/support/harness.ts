@@ -86,6 +86,15 @@ export async function signUpViaApi(h: WebHarness, email: string, password: strin
 }
 
 /** Signs in through the /signin form and lands on /account. */
+/** The page's main heading. */
+export const pageHeading = (page: Page) => page.locator('h1').textContent();
+
+/** Fills each field (selector → value) and submits the form, waiting for the next page to load. */
+export async function submitForm(page: Page, fields: Record<string, string>, button = 'main button[type=submit]'): Promise<void> {
+  for (const [selector, value] of Object.entries(fields)) await page.fill(selector, value);
+  await Promise.all([page.waitForLoadState('load'), page.click(button)]);
+}
+
 export async function signInWithForm(page: Page, email: string, password: string): Promise<void> {
   await page.goto('/signin');
   await page.fill('#email', email);
