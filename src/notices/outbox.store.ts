@@ -286,37 +286,46 @@ export async function markSent(db: Kysely<Database>, id: string, workerId: strin
 }
 
 /**
- * Coalesces "sent" marks: sends finishing close together are settled by ONE update (… WHERE id IN (…)
- * AND locked_by = worker AND state = 'sending' RETURNING id), and each caller still learns whether its
- * own notice was still its to settle. A crash before the flush resends those few notices with the same
- * Message-ID — the same window a single update has, a few milliseconds wider.
+ * Coalesces "sent" marks like a group commit: one update is in flight at a time, and every mark that
+ * arrives while it runs is settled by the next ONE update (… WHERE id IN (…) AND locked_by = worker AND
+ * state = 'sending' RETURNING id); each caller still learns whether its own notice was still its to
+ * settle. A crash before the flush resends those few notices with the same Message-ID — the same window a
+ * single update has, one round trip wider.
  */
+interface PendingMark {
+  id: string;
+  resolve: (won: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
 export class SentMarker {
-  #pending: Array<{ id: string; resolve: (won: boolean) => void; reject: (err: unknown) => void }> = [];
-  #scheduled = false;
+  #pending: PendingMark[] = [];
+  #busy = false;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly workerId: string,
     private readonly clock: Clock,
-    private readonly maxBatch = 32,
+    private readonly maxBatch = 256,
   ) {}
 
   mark(id: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ id, resolve, reject });
-      if (this.#pending.length >= this.maxBatch) void this.#flush();
-      else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => void this.#flush());
+      if (!this.#busy) {
+        this.#busy = true;
+        // Sends that finish in this turn of the event loop join the first update too.
+        setImmediate(() => void this.#drain());
       }
     });
   }
 
-  async #flush(): Promise<void> {
-    this.#scheduled = false;
-    const batch = this.#pending.splice(0);
-    if (batch.length === 0) return;
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) await this.#flush(this.#pending.splice(0, this.maxBatch));
+    this.#busy = false;
+  }
+
+  async #flush(batch: PendingMark[]): Promise<void> {
     const now = this.clock.now();
     try {
       const rows = await this.db

@@ -178,6 +178,37 @@ describe.each(DIALECTS)('notice outbox on %s', (kind) => {
     expect(byId.get(mine[2]!.id)).toMatchObject({ state: 'sending' });
   });
 
+  it('settles the marks that arrive while an update runs with one next update (group commit)', async () => {
+    const mine = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => outbox.enqueue(db.db, resetRequest(n))));
+    await claim('w1', 10, 1_000);
+    let updates = 0;
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    // The first update's answer is held back until the other five marks have arrived, one per turn of
+    // the event loop, as sends finishing one after another would.
+    const counting = db.db.withPlugin({
+      transformQuery: (args) => {
+        if (args.node.kind === 'UpdateQueryNode') updates++;
+        return args.node;
+      },
+      transformResult: async (args) => {
+        if (updates === 1) await held;
+        return args.result;
+      },
+    });
+    const marker = new SentMarker(counting, 'w1', clock);
+    const marks = [marker.mark(mine[0]!.id)];
+    for (const m of mine.slice(1)) {
+      await new Promise((r) => setImmediate(r));
+      marks.push(marker.mark(m.id));
+    }
+    release();
+    expect(await Promise.all(marks)).toEqual([true, true, true, true, true, true]);
+    expect(updates).toBe(2);
+    const states = await db.db.selectFrom('notices').select('state').where('id', 'in', mine.map((m) => m.id)).execute();
+    expect(states.every((r) => r.state === 'sent')).toBe(true);
+  });
+
   it('schedules retries, keeps the secret for them, and wipes it on failure', async () => {
     const { id } = await outbox.enqueue(db.db, resetRequest(1));
     await claim('w');

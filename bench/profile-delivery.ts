@@ -1,0 +1,106 @@
+// Where notice delivery spends its main-thread time: sends N rendered reset_request mails through raw
+// pooled nodemailer, then N queued notices through the notice worker, both with TCP_NODELAY, to the
+// counting sink, and writes one V8 CPU profile per phase. A diagnostic beside the delivery bench, not
+// part of `npm run bench`:
+//   node --import tsx bench/profile-delivery.ts postgres|sqlite [N=3000] [outDir=/tmp/profile-delivery]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import net from 'node:net';
+import nodemailer from 'nodemailer';
+import { systemClock } from '../src/lib/clock.js';
+import { createLogger } from '../src/lib/logger.js';
+import { Metrics } from '../src/lib/metrics.js';
+import { Keyring, randomId, randomToken } from '../src/lib/secrets.js';
+import { createMailTransport, toMailOptions } from '../src/notices/mail-transport.js';
+import { createNoticeWorker } from '../src/notices/notice-worker.js';
+import { NoticeOutbox, messageIdDomainFor } from '../src/notices/outbox.store.js';
+import { render } from '../src/notices/templates/index.js';
+import { formatVerificationCode, generateVerificationCode } from '../src/notices/verification-code.js';
+import { createTestDatabase } from '../test/support/databases.js';
+import { benchConfig } from './support/bench-app.js';
+import { startCountingSink } from './support/counting-smtp-sink.js';
+import { cpuSince, cpuSnapshot } from './support/cpu.js';
+import { discardLogs, runBounded, sleep } from './support/harness.js';
+
+const kind = (process.argv[2] ?? 'postgres') as 'postgres' | 'sqlite';
+const N = Number(process.argv[3] ?? 3000);
+const outDir = process.argv[4] ?? '/tmp/profile-delivery';
+mkdirSync(outDir, { recursive: true });
+
+const connect = net.connect;
+const noDelay = function (this: unknown, ...args: unknown[]) {
+  const socket = (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  socket.setNoDelay(true);
+  return socket;
+} as typeof net.connect;
+net.connect = noDelay;
+net.createConnection = noDelay;
+
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 200 });
+async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
+  const cpu0 = cpuSnapshot();
+  const t0 = performance.now();
+  await session.post('Profiler.start');
+  await fn();
+  const { profile } = await session.post('Profiler.stop');
+  const ms = performance.now() - t0;
+  const cpu = cpuSince(cpu0);
+  writeFileSync(`${outDir}/${kind}-${name}.cpuprofile`, JSON.stringify(profile));
+  const per = (v: number | null) => (v === null ? 'n/a' : `${(v / N).toFixed(3)} ms`);
+  console.log(`${name}: ${((N / ms) * 1000).toFixed(0)} msgs/s; per message main thread ${per(cpu.main)}, whole process ${per(cpu.process)}, PostgreSQL ${per(cpu.postgres)}`);
+}
+
+const database = await createTestDatabase(kind);
+const sink = await startCountingSink();
+const config = benchConfig(database, { RESETGUARD_SMTP_URL: sink.url });
+const keyring = new Keyring(config.secrets);
+const metrics = new Metrics();
+const logger = createLogger('info', discardLogs());
+const messageIdDomain = messageIdDomainFor(config);
+const outbox = new NoticeOutbox({ keyring, clock: systemClock, messageIdDomain, dialect: database.db.dialect, metrics });
+const transport = createMailTransport(config, database.db);
+const poolSize = config.delivery.smtpPoolSize;
+const baseline = nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true, maxConnections: poolSize, logger: false, debug: false });
+const now = Date.now();
+const payload = { requested_at: now, expires_at: now + 3_600_000, ip: '203.0.113.7' };
+const sample = render('reset_request', payload, { publicUrl: config.publicUrl, recipient: 'holder@bench.example', noticeId: randomId(), verificationCode: formatVerificationCode(generateVerificationCode()), secret: randomToken() });
+
+const sent = async () => (await metrics.noticeTransitions.get()).values.filter((v) => v.labels.state === 'sent').reduce((n, v) => n + v.value, 0);
+async function enqueue(count: number, tag: string): Promise<void> {
+  for (let done = 0; done < count; done += 200) {
+    await database.db.db.transaction().execute(async (trx) => {
+      for (let i = done; i < Math.min(count, done + 200); i++) {
+        await outbox.enqueue(trx, { kind: 'reset_request', accountId: null, recipient: `holder-${tag}${i}@bench.example`, payload, secret: randomToken(), idempotencyKey: `prof:${tag}:${i}` });
+      }
+    });
+  }
+}
+async function workerRun(count: number, tag: string): Promise<void> {
+  const target = (await sent()) + count;
+  const worker = createNoticeWorker({ db: database.db, config, keyring, transport, clock: systemClock, logger, metrics });
+  worker.start();
+  while ((await sent()) < target) await sleep(2);
+  await worker.stop();
+  void tag;
+}
+const baselineRun = async (count: number) => {
+  const mails = Array.from({ length: count }, (_, i) => toMailOptions({ from: config.mailFrom, to: `holder-${i}@bench.example`, subject: sample.subject, text: sample.text, html: sample.html, messageId: `<${randomId()}@${messageIdDomain}>`, headers: { 'X-Resetguard-Notice': 'reset_request' } }));
+  await runBounded(count, poolSize, async (i) => void (await baseline.sendMail(mails[i]!)));
+};
+
+try {
+  await baselineRun(200);
+  await enqueue(200, 'warm');
+  await workerRun(200, 'warm');
+  await profiled('baseline', () => baselineRun(N));
+  await enqueue(N, 'run');
+  await profiled('worker', () => workerRun(N, 'run'));
+} finally {
+  baseline.close();
+  await transport.close();
+  await sink.stop();
+  await database.drop();
+}
