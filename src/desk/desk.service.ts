@@ -168,13 +168,7 @@ export class DeskService {
   async lookupNotice(rawCode: string) {
     const code = normalizeVerificationCode(rawCode);
     if (!code) throw new AppError('invalid_request', 'A verification code is 12 letters and digits, like K7QM-2XWP-9FHD.');
-    const row = await this.d.db.db
-      .selectFrom('notices as n')
-      .leftJoin('accounts as a', 'a.id', 'n.account_id')
-      .leftJoin('campaigns as c', 'c.id', 'n.campaign_id')
-      .select(['n.id', 'n.kind', 'n.state', 'n.recipient', 'n.created_at', 'n.sent_at', 'n.campaign_id', 'n.account_id', 'a.email', 'c.state as campaign_state', 'c.reason as campaign_reason'])
-      .where('n.verification_code', '=', code)
-      .executeTakeFirst();
+    const row = await this.d.store.noticeByCode(code);
     if (!row) throw new AppError('not_found', 'No notice has this verification code: the mail did not come from this service.');
     return {
       notice: { id: row.id, kind: row.kind, state: row.state, recipient: row.recipient, verification_code: formatVerificationCode(code), created_at: row.created_at, sent_at: row.sent_at },
@@ -187,8 +181,8 @@ export class DeskService {
     if (account.locked_at !== null) throw new AppError('notice_not_resendable', 'The account is locked: no reset link can be sent until it is unlocked.');
     if (notice.kind !== 'forced_reset') return;
     if (account.credential_state !== 'reset_required') throw new AppError('notice_not_resendable', 'The holder has already set a new password (or the reset was reverted): this notice is no longer true.');
-    const campaign = notice.campaign_id ? await this.d.db.db.selectFrom('campaigns').select('state').where('id', '=', notice.campaign_id).executeTakeFirst() : undefined;
-    if (campaign && (campaign.state === 'reverting' || campaign.state === 'reverted')) throw new AppError('notice_not_resendable', 'The campaign that sent this notice was reverted.');
+    const campaignState = notice.campaign_id ? await this.d.store.campaignState(notice.campaign_id) : undefined;
+    if (campaignState === 'reverting' || campaignState === 'reverted') throw new AppError('notice_not_resendable', 'The campaign that sent this notice was reverted.');
   }
 
   async #newLink(trx: Kysely<Database>, notice: Notice, settings: Settings, now: number): Promise<{ secret: string; payload: Record<string, unknown> }> {

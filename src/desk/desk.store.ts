@@ -24,6 +24,21 @@ export class DeskStore {
     return this.db.selectFrom('notices').selectAll().where('id', '=', noticeId).where('account_id', '=', accountId).executeTakeFirst();
   }
 
+  /** A notice by its verification code, with its account's address and its campaign (the desk's lookup). */
+  noticeByCode(code: string) {
+    return this.db
+      .selectFrom('notices as n')
+      .leftJoin('accounts as a', 'a.id', 'n.account_id')
+      .leftJoin('campaigns as c', 'c.id', 'n.campaign_id')
+      .select(['n.id', 'n.kind', 'n.state', 'n.recipient', 'n.created_at', 'n.sent_at', 'n.campaign_id', 'n.account_id', 'a.email', 'c.state as campaign_state', 'c.reason as campaign_reason'])
+      .where('n.verification_code', '=', code)
+      .executeTakeFirst();
+  }
+
+  async campaignState(campaignId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('campaigns').select('state').where('id', '=', campaignId).executeTakeFirst())?.state;
+  }
+
   /**
    * Counts a failed sign-in of a known account in its hour (one upsert; the sign-in failure path only).
    * The last address is kept so the timeline can say where the latest attempt came from.
