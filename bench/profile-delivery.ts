@@ -55,7 +55,9 @@ async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
 
 const database = await createTestDatabase(kind);
 const sink = await startCountingSink();
-const config = benchConfig(database, { RESETGUARD_SMTP_URL: sink.url });
+// RESETGUARD_* variables in the environment override the defaults (batch size, pool size, …).
+const overrides = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('RESETGUARD_') && e[1] !== undefined));
+const config = benchConfig(database, { ...overrides, RESETGUARD_SMTP_URL: sink.url });
 const keyring = new Keyring(config.secrets);
 const metrics = new Metrics();
 const logger = createLogger('info', discardLogs());

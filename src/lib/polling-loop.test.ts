@@ -40,6 +40,39 @@ describe('PollingLoop', () => {
     await loop.stop();
   });
 
+  it('with two lanes runs two passes side by side; stop wakes both and waits for both', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let passes = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const loop = new PollingLoop(
+      'two lanes',
+      async (signal) => {
+        passes++;
+        if (signal.aborted || passes > 2) return 0;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await gate;
+        inFlight--;
+        return 1;
+      },
+      60_000,
+      silent,
+      2,
+    );
+    loop.start();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(most).toBe(2);
+    release();
+    // Both lanes then find nothing and sleep a whole minute: stop must wake them both.
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await loop.stop();
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(inFlight).toBe(0);
+  });
+
   it('drain without a started loop runs passes until one finds nothing', async () => {
     let left = 3;
     const loop = new PollingLoop('test loop', async () => (left > 0 ? (left--, 1) : 0), 5, silent);

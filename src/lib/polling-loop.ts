@@ -11,11 +11,11 @@ const NEVER = new AbortController().signal;
 
 export class PollingLoop {
   #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  #loop: Promise<unknown> | null = null;
+  #wakers = new Set<() => void>();
   #stop = new AbortController();
-  /** The started loop's pass in flight, if any: drain() waits for it. */
-  #current: Promise<number> | null = null;
+  /** The started loop's passes in flight: drain() waits for them. */
+  #current = new Set<Promise<number>>();
 
   constructor(
     private readonly name: string,
@@ -23,6 +23,12 @@ export class PollingLoop {
     private readonly pass: (signal: AbortSignal) => Promise<number>,
     private readonly pollMs: number,
     private readonly logger: Logger,
+    /**
+     * Passes run side by side (each its own loop). Two keep a batch worker busy across batch boundaries:
+     * while one pass waits for the tail of its batch and claims the next, the other's items run. Only for
+     * passes whose claims never overlap.
+     */
+    private readonly lanes = 1,
   ) {}
 
   start(): void {
@@ -30,7 +36,7 @@ export class PollingLoop {
     this.#running = true;
     this.#stop = new AbortController();
     this.logger.info(`${this.name} started`);
-    this.#loop = this.#run();
+    this.#loop = Promise.all(Array.from({ length: this.lanes }, () => this.#run()));
   }
 
   async stop(): Promise<void> {
@@ -38,7 +44,7 @@ export class PollingLoop {
     const wasRunning = this.#running;
     this.#running = false;
     this.#stop.abort();
-    this.#wake?.();
+    for (const wake of this.#wakers) wake();
     await this.#loop;
     this.#loop = null;
     if (wasRunning) this.logger.info(`${this.name} stopped`);
@@ -54,7 +60,7 @@ export class PollingLoop {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const handled = await this.pass(NEVER);
-      const handledByLoop = this.#current ? await this.#current.catch(() => 0) : 0;
+      const handledByLoop = (await Promise.all([...this.#current].map((p) => p.catch(() => 0)))).reduce((a, b) => a + b, 0);
       if (handled === 0 && handledByLoop === 0) return;
       if (Date.now() > deadline) throw new Error(`${this.name} drain did not finish within ${timeoutMs} ms`);
     }
@@ -63,29 +69,31 @@ export class PollingLoop {
   async #run(): Promise<void> {
     while (this.#running) {
       let handled = 0;
+      const current = this.pass(this.#stop.signal);
+      this.#current.add(current);
       try {
-        this.#current = this.pass(this.#stop.signal);
-        handled = await this.#current;
+        handled = await current;
       } catch (err) {
         // The database is unreachable or similar: wait a poll interval, then try again.
         this.logger.error({ err }, `${this.name} pass failed`);
       } finally {
-        this.#current = null;
+        this.#current.delete(current);
       }
       if (handled === 0 && this.#running) await this.#sleep();
     }
   }
 
   #sleep(): Promise<void> {
+    let wake = () => {};
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(wake, this.pollMs);
-      function wake(): void {
+      const timer = setTimeout(() => wake(), this.pollMs);
+      wake = () => {
         clearTimeout(timer);
         resolve();
-      }
-      this.#wake = wake;
+      };
+      this.#wakers.add(wake);
     }).finally(() => {
-      this.#wake = null;
+      this.#wakers.delete(wake);
     });
   }
 }

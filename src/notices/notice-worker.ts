@@ -101,11 +101,13 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     const startBy = claimedAt + delivery.leaseMs - Math.floor(delivery.leaseMs / 2);
     const late: Notice[] = [];
     const phrases = batch.length && deps.securityPhrases ? await deps.securityPhrases.phrasesFor(batch.flatMap((n) => (n.account_id ? [n.account_id] : []))) : new Map<string, string>();
-    // Twice as many lanes as SMTP connections: while one lane settles its notice in the database, the
-    // connection already carries the next message (the pool queues the extra sends).
+    // As many lanes as SMTP connections, and two passes at once (the loop below): twice as many sends in
+    // flight as connections, so while one lane settles its notice in the database the connection already
+    // carries the next message (the pool queues the extra sends), and while one pass waits for the tail
+    // of its batch and claims the next, the other pass keeps the connections busy.
     const unstarted = await forEachBounded(
       batch,
-      delivery.smtpPoolSize * 2,
+      delivery.smtpPoolSize,
       async (notice) => {
         if (clock.now() > startBy) {
           late.push(notice);
@@ -135,7 +137,7 @@ export function createNoticeWorker(deps: NoticeWorkerDeps): NoticeWorker {
     return claimed.length - handBack.length;
   }
 
-  const loop = new PollingLoop('notice worker', runOnce, delivery.pollMs, logger);
+  const loop = new PollingLoop('notice worker', runOnce, delivery.pollMs, logger, 2);
 
   return {
     runOnce,

@@ -285,19 +285,20 @@ export async function markSent(db: Kysely<Database>, id: string, workerId: strin
   return Number(r.numUpdatedRows) === 1;
 }
 
-/**
- * Coalesces "sent" marks like a group commit: one update is in flight at a time, and every mark that
- * arrives while it runs is settled by the next ONE update (… WHERE id IN (…) AND locked_by = worker AND
- * state = 'sending' RETURNING id); each caller still learns whether its own notice was still its to
- * settle. A crash before the flush resends those few notices with the same Message-ID — the same window a
- * single update has, one round trip wider.
- */
 interface PendingMark {
   id: string;
   resolve: (won: boolean) => void;
   reject: (err: unknown) => void;
 }
 
+/**
+ * Coalesces "sent" marks like a group commit: the first mark waits `windowMs` for others to join it,
+ * one update is in flight at a time, and every mark that arrives while it runs is settled by the next
+ * ONE update (… WHERE id IN (…) AND locked_by = worker AND state = 'sending' RETURNING id); each caller
+ * still learns whether its own notice was still its to settle. A crash before the flush resends those few
+ * notices with the same Message-ID — the same window a single update has, a few milliseconds wider. Each
+ * update is a commit (a WAL flush on PostgreSQL): one per send cost more than the send's own work.
+ */
 export class SentMarker {
   #pending: PendingMark[] = [];
   #busy = false;
@@ -306,6 +307,7 @@ export class SentMarker {
     private readonly db: Kysely<Database>,
     private readonly workerId: string,
     private readonly clock: Clock,
+    private readonly windowMs = 3,
     private readonly maxBatch = 256,
   ) {}
 
@@ -314,8 +316,7 @@ export class SentMarker {
       this.#pending.push({ id, resolve, reject });
       if (!this.#busy) {
         this.#busy = true;
-        // Sends that finish in this turn of the event loop join the first update too.
-        setImmediate(() => void this.#drain());
+        setTimeout(() => void this.#drain(), this.windowMs);
       }
     });
   }

@@ -185,7 +185,7 @@ describe.each(DIALECTS)('notice outbox on %s', (kind) => {
     let release = () => {};
     const held = new Promise<void>((r) => (release = r));
     // The first update's answer is held back until the other five marks have arrived, one per turn of
-    // the event loop, as sends finishing one after another would.
+    // the event loop after it started, as sends finishing one after another would.
     const counting = db.db.withPlugin({
       transformQuery: (args) => {
         if (args.node.kind === 'UpdateQueryNode') updates++;
@@ -198,6 +198,7 @@ describe.each(DIALECTS)('notice outbox on %s', (kind) => {
     });
     const marker = new SentMarker(counting, 'w1', clock);
     const marks = [marker.mark(mine[0]!.id)];
+    while (updates === 0) await new Promise((r) => setImmediate(r));
     for (const m of mine.slice(1)) {
       await new Promise((r) => setImmediate(r));
       marks.push(marker.mark(m.id));
