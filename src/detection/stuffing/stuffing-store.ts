@@ -9,6 +9,7 @@
 // holds its lock until the statement commits, and one row that every sign-in of every process updates
 // would make them take turns.
 import { sql, type Kysely } from 'kysely';
+import { reusableQuery } from '../../storage/reusable-query.js';
 import type { Database } from '../../storage/schema.js';
 import type { StuffingBurstsTable, StuffingHitsTable } from './stuffing-schema.js';
 import type { WindowCounts } from './stuffing-rules.js';
@@ -28,14 +29,23 @@ export type BurstRow = StuffingBurstsTable;
 export class StuffingStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Bursts of these sources still blocking or still counted as bursting at `now`. */
+  // Every sign-in asks for the bursts of its IP (and its network): built and compiled once per number of
+  // sources (reusable-query.ts), not per request.
+  readonly #bursts = [1, 2].map((n) =>
+    reusableQuery((param) =>
+      this.db
+        .selectFrom('stuffing_bursts')
+        .selectAll()
+        .where('source', 'in', Array.from({ length: n }, (_, i) => param<string>(i + 1)))
+        .where((eb) => eb.or([eb('burst_until', '>', param<number>(0)), eb('block_until', '>', param<number>(0))])),
+    ),
+  );
+
+  /** Bursts of these sources (one or two: an IP and its network) still blocking or still counted as bursting at `now`. */
   async activeBursts(sources: string[], now: number): Promise<BurstRow[]> {
-    return this.db
-      .selectFrom('stuffing_bursts')
-      .selectAll()
-      .where('source', 'in', sources)
-      .where((eb) => eb.or([eb('burst_until', '>', now), eb('block_until', '>', now)]))
-      .execute();
+    const query = this.#bursts[sources.length - 1];
+    if (!query) throw new Error(`activeBursts takes one or two sources, not ${sources.length}`);
+    return query(this.db, now, ...sources);
   }
 
   /**
