@@ -33,3 +33,15 @@ export async function unsettledNoticesByKind(db: Kysely<Database>, states: reado
     .groupBy(['kind', 'state'])
     .execute();
 }
+
+/** How many of a campaign's notices of one kind cancelUnsent (outbox.store.ts) would cancel at `now`. */
+export async function countUnsent(db: Kysely<Database>, campaignId: string, kind: string, now: number): Promise<number> {
+  const row = await db
+    .selectFrom('notices')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('campaign_id', '=', campaignId)
+    .where('kind', '=', kind)
+    .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', now)])]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n ?? 0);
+}
