@@ -49,6 +49,15 @@ export class CampaignsStore {
     return ids.map((id) => byId.get(id)).filter((r): r is { id: string; email: string } => r !== undefined);
   }
 
+  async accountExists(id: string): Promise<boolean> {
+    return (await this.db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
+  /** Brings the planner's statistics of campaign_targets up to date after a large frozen set (DialectAdapter.refreshStatistics). */
+  async refreshTargetStatistics(): Promise<void> {
+    await this.dialect.refreshStatistics(this.db, 'campaign_targets');
+  }
+
   /** The campaign row and its frozen targets (seq 1…n in the given order), in the caller's transaction. */
   async insert(trx: Kysely<Database>, campaign: CampaignRow, accountIds: string[]): Promise<void> {
     await trx.insertInto('campaigns').values(campaign).execute();
