@@ -4,7 +4,7 @@ import type { DialectAdapter } from '../storage/dialect.js';
 import { CAMPAIGN_TRANSITIONS, type CampaignTransition } from './transitions.js';
 import type { Database } from '../storage/schema.js';
 import type { CampaignsTable } from './campaigns.schema.js';
-import { waveCounts, type WaveCounts } from './wave-health.js';
+import { waveCounts, type WaveCounts } from './campaign-health.store.js';
 
 export type CampaignRow = CampaignsTable;
 export interface CampaignCounts {
