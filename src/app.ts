@@ -281,7 +281,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sources: TIMELINE_SOURCES,
   });
   const campaignWaves = new CampaignWavesStore(db.db);
-  const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, outbox, recorders, clock });
+  const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, tokens: tokensStore, outbox, recorders, clock });
   // Holder-initiated resets: a campaign of one approved by its holder (no tripwire budget; the kill switch applies).
   const holderReset = holderResetAdapter(campaigns);
   const holderReports = new HolderReports({ sessions: sessionsStore, findings, events: webhooks, holderReset, logger });

@@ -1,7 +1,8 @@
 // Issue 14 findings 10 and 8: sign-ups are limited per client address (setting signups_per_ip_per_hour,
 // on the API and the /signup page alike, counted before any password is hashed), and lookalike
 // addresses do not become second accounts: fullwidth forms fold (NFKC), mixed-script local parts are
-// refused (or, with email_mixed_script_refuse = 0, accepted and flagged in the log).
+// refused (or, with email_mixed_script_refuse = 0, accepted and flagged in the log, unless they are a
+// lookalike of an existing address: test/lookalike-addresses.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
@@ -49,8 +50,12 @@ describe.each(DIALECTS)('sign-ups per client address on %s', (kind) => {
 
     const admin = (await t.app.services.operators.create('admin', 'admin')).key;
     await t.app.http.inject({ method: 'PATCH', url: '/v1/admin/settings', headers: bearer(admin), payload: { email_mixed_script_refuse: 0 } });
-    expect((await signUp('\u0430lice@example.com')).statusCode).toBe(201);
+    expect((await signUp('b\u043eb@example.com')).statusCode).toBe(201); // Cyrillic о; no "bob@" account
     expect(t.logs.join('')).toContain('mixed-script (lookalike) address accepted');
+    // Flagged, not refused, but still a lookalike of alice@ (TR 39 skeleton): taken, as alice@ is.
+    const taken = await signUp('\u0430lice@example.com');
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().code).toBe('account_exists');
   });
 
   it('is a setting with a default of 20 an hour', async () => {

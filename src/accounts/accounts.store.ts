@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { reusableQuery } from '../storage/reusable-query.js';
 import type { Account, Credential, Database, NewAccount } from '../storage/schema.js';
+import { emailSkeleton } from './email-skeleton.js';
 import type { FactorRow } from './second-factor/second-factor.store.js';
 
 export interface AccountWithCredential {
@@ -15,7 +16,10 @@ export interface AccountWithCredential {
 export class AccountsStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Inserts the account and its credential; false when the email is taken (nothing is written). */
+  /**
+   * Inserts the account and its credential; false when the email is taken, or a lookalike of it (the
+   * same TR 39 skeleton, email-skeleton.ts) is: nothing is written.
+   */
   async insertWithCredential(account: NewAccount, credential: Credential | null): Promise<boolean> {
     return this.db.transaction().execute((trx) => this.insertAccount(trx, account, credential));
   }
@@ -24,8 +28,9 @@ export class AccountsStore {
   async insertAccount(executor: Kysely<Database>, account: NewAccount, credential: Credential | null): Promise<boolean> {
     const inserted = await executor
       .insertInto('accounts')
-      .values(account)
-      .onConflict((oc) => oc.column('email').doNothing())
+      .values({ ...account, email_skeleton: emailSkeleton(account.email) })
+      // No conflict target: the email's unique index and the skeleton's both mean "taken".
+      .onConflict((oc) => oc.doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!inserted) return false;
@@ -37,30 +42,55 @@ export class AccountsStore {
     return this.db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
   }
 
+  /** An account other than `exceptId` that holds `email` or a lookalike of it (same skeleton), if any. */
+  async findByEmailOrLookalike(email: string, exceptId: string): Promise<Account | undefined> {
+    const skel = emailSkeleton(email);
+    return this.db
+      .selectFrom('accounts')
+      .select(['id', 'email', 'created_at', 'password_changed_at', 'email_verified', 'deleted_at'])
+      .where((eb) => eb.or([eb('email', '=', email), eb('email_skeleton', '=', skel)]))
+      .where('id', '!=', exceptId)
+      .executeTakeFirst();
+  }
+
   async markVerified(executor: Kysely<Database>, accountId: string): Promise<void> {
     await executor.updateTable('accounts').set({ email_verified: 1 }).where('id', '=', accountId).where('email_verified', '=', 0).execute();
   }
 
   /**
-   * Moves the account to `email` (proven by mail, so verified) unless another account has it; false
-   * then, and nothing changed. The unique index has the last word if two changes race.
+   * Moves the account to `email` (proven by mail, so verified) unless another account has it or a
+   * lookalike of it; false then, and nothing changed. The unique indexes have the last word if two
+   * changes race.
    */
   async changeEmail(executor: Kysely<Database>, accountId: string, email: string): Promise<boolean> {
+    const skel = emailSkeleton(email);
     const r = await executor
       .updateTable('accounts')
-      .set({ email, email_verified: 1 })
+      .set({ email, email_skeleton: skel, email_verified: 1 })
       .where('id', '=', accountId)
       .where('deleted_at', 'is', null)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('accounts as other').select('other.id').where('other.email', '=', email).where('other.id', '!=', accountId))))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('accounts as other')
+              .select('other.id')
+              .where((eb) => eb.or([eb('other.email', '=', email), eb('other.email_skeleton', '=', skel)]))
+              .where('other.id', '!=', accountId),
+          ),
+        ),
+      )
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** Deletion: the email becomes `placeholder`, the credential goes; the row stays for what points at it. */
+  /**
+   * Deletion: the email becomes `placeholder` and its skeleton NULL (the address, and its lookalikes, are
+   * free again), the credential goes; the row stays for what points at it.
+   */
   async anonymize(executor: Kysely<Database>, accountId: string, placeholder: string, now: number): Promise<boolean> {
     const r = await executor
       .updateTable('accounts')
-      .set({ email: placeholder, deleted_at: now, password_changed_at: null })
+      .set({ email: placeholder, email_skeleton: null, deleted_at: now, password_changed_at: null })
       .where('id', '=', accountId)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
@@ -70,13 +100,24 @@ export class AccountsStore {
   }
 
   /**
-   * Frees `email` from an account that never proved it (unverified, not deleted): that account is
-   * anonymised as a deletion would. True when one was released. Used when a holder proves the address
-   * by mail (undoing an email change) and someone signed up with it meanwhile.
+   * Frees `email` from an account that never proved it (unverified, not deleted) and holds it or a
+   * lookalike of it: that account is anonymised as a deletion would. True when one was released. Used
+   * when a holder proves the address by mail (undoing an email change) and someone signed up with it
+   * meanwhile. Usually one account; two when the address's own holder predates the skeleton column and
+   * lost a shared skeleton to an older lookalike (migration 0022).
    */
   async releaseUnverified(executor: Kysely<Database>, email: string, placeholderFor: (accountId: string) => string, now: number): Promise<boolean> {
-    const squatter = await executor.selectFrom('accounts').select('id').where('email', '=', email).where('email_verified', '=', 0).where('deleted_at', 'is', null).executeTakeFirst();
-    return squatter ? this.anonymize(executor, squatter.id, placeholderFor(squatter.id), now) : false;
+    const skel = emailSkeleton(email);
+    const squatters = await executor
+      .selectFrom('accounts')
+      .select('id')
+      .where((eb) => eb.or([eb('email', '=', email), eb('email_skeleton', '=', skel)]))
+      .where('email_verified', '=', 0)
+      .where('deleted_at', 'is', null)
+      .execute();
+    let released = false;
+    for (const { id } of squatters) released = (await this.anonymize(executor, id, placeholderFor(id), now)) || released;
+    return released;
   }
 
   async findById(id: string): Promise<Account | undefined> {

@@ -5,7 +5,9 @@
 // Greek, … — is fine, as are the combinations TR 39 allows for one writing system (Japanese: Han +
 // Hiragana + Katakana; Korean: Han + Hangul; Chinese: Han + Bopomofo). Digits and punctuation belong
 // to no script (Common) and combining marks take their base's (Inherited), so they never mix.
-// Fullwidth and other compatibility forms are folded by NFKC in normalizeEmail before this runs.
+// Fullwidth and other compatibility forms are folded by NFKC in normalizeEmail before this runs. An
+// address wholly in one script that looks like another account's ("асе@" in Cyrillic for "ace@") passes
+// here and is caught by its confusable skeleton (email-skeleton.ts) as a taken address.
 
 const SCRIPTS = [
   'Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Devanagari', 'Bengali',

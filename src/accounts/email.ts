@@ -41,7 +41,8 @@ export function normalizeEmail(raw: unknown): string {
   // path (a reset requested for "Alice@x.com" must reach the account that "alice@x.com" created).
   // NFKC first: the same accented name typed two ways is the same key (RFC 6532 §3.1 asks for NFC at
   // least), and compatibility forms fold to their plain letter, so "ａｌｉｃｅ" (fullwidth) is "alice"
-  // rather than a second account beside it. Lookalikes from other scripts: email-scripts.ts.
+  // rather than a second account beside it. Lookalikes from other scripts: email-scripts.ts (mixed
+  // scripts) and email-skeleton.ts (whole-script lookalikes).
   const local = rawLocal.normalize('NFKC').toLowerCase();
   if (local.length === 0 || Buffer.byteLength(local, 'utf8') > MAX_LOCAL || !LOCAL_CHARS.test(local)) throw invalid();
   // Dot-atom: no leading, trailing or doubled dots.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/support/databases.js';
+import { emailSkeleton } from './email-skeleton.js';
 import { importUsers, MAX_LINE_CHARS, type ImportProgress } from './import-users.js';
 import { createPasswordHasher } from './password-hasher.js';
 
@@ -161,6 +162,27 @@ describe.each(DIALECTS)('importUsers on %s', (dialect) => {
     const report = await importUsers(t.db, strings(), { clock });
     expect(report).toMatchObject({ lines: 3, imported: 2, skipped_existing: 0, invalid: 1 });
     expect(report.errors).toEqual([{ line: 2, code: 'line_too_long', message: expect.any(String) }]);
+  });
+
+  it('skips a lookalike of an existing address, or of an earlier line in the same batch, as an existing email', async () => {
+    const hash = users['bob@example.com'].hash;
+    const lines = [
+      rec('\u0430\u0441\u0435@example.com', hash), // асе (all Cyrillic) beside the ace@ below: the first line wins
+      rec('ace@example.com', hash),
+      rec('b\u043eb@example.com', hash), // lookalike of bob@, imported by the first test
+      rec('paypa1@example.com', hash),
+      rec('paypal@example.com', hash),
+    ].join('\n');
+    const report = await importUsers(t.db, chunked(lines, 64), { clock, batchSize: 10 });
+    expect(report).toMatchObject({ lines: 5, imported: 2, skipped_existing: 3, invalid: 0 });
+    const rows = await t.db.db.selectFrom('accounts').select(['email', 'email_skeleton']).where('email', 'like', '%@example.com').execute();
+    const emails = rows.map((r) => r.email);
+    expect(emails).toContain('\u0430\u0441\u0435@example.com');
+    expect(emails).toContain('paypa1@example.com');
+    for (const gone of ['ace@example.com', 'b\u043eb@example.com', 'paypal@example.com']) expect(emails).not.toContain(gone);
+    expect(rows.find((r) => r.email === 'paypa1@example.com')?.email_skeleton).toBe(emailSkeleton('paypal@example.com'));
+    const credentials = await t.db.db.selectFrom('credentials').innerJoin('accounts', 'accounts.id', 'credentials.account_id').select('email').where('email', 'in', ['ace@example.com', 'paypal@example.com']).execute();
+    expect(credentials).toEqual([]);
   });
 
   it('counts every invalid line but keeps only the first 1000 errors', async () => {

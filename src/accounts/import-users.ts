@@ -10,6 +10,7 @@ import type { Db } from '../storage/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { normalizeEmail } from './email.js';
+import { emailSkeleton } from './email-skeleton.js';
 import { credentialScheme } from './legacy-hashes.js';
 
 export interface ImportProgress {
@@ -31,7 +32,10 @@ export interface ImportError {
 export interface ImportReport {
   lines: number;
   imported: number;
-  /** The email already had an account (before the import, or from an earlier line of this file). */
+  /**
+   * The email, or a lookalike of it (same TR 39 skeleton, email-skeleton.ts), already had an account
+   * (before the import, or from an earlier line of this file).
+   */
   skipped_existing: number;
   invalid: number;
   /** The first MAX_REPORTED_ERRORS problems; `invalid` counts all of them. */
@@ -119,13 +123,21 @@ export async function importUsers(
     batch = new Map();
     const now = opts.clock.now();
     const inserted = await db.db.transaction().execute(async (trx) => {
-      const accounts = rows.map((r) => ({ id: randomUUID(), email: r.email, created_at: now, password_changed_at: null, email_verified: r.verified ? 1 : 0 }));
+      const accounts = rows.map((r) => ({
+        id: randomUUID(),
+        email: r.email,
+        email_skeleton: emailSkeleton(r.email),
+        created_at: now,
+        password_changed_at: null,
+        email_verified: r.verified ? 1 : 0,
+      }));
       // ON CONFLICT DO NOTHING … RETURNING yields only the rows actually inserted, on both SQLite and
-      // PostgreSQL: existing emails come back absent, and get no credential from us.
+      // PostgreSQL: existing emails and lookalikes (either unique index, hence no conflict target) come
+      // back absent, and get no credential from us.
       const created = await trx
         .insertInto('accounts')
         .values(accounts)
-        .onConflict((oc) => oc.column('email').doNothing())
+        .onConflict((oc) => oc.doNothing())
         .returning(['id', 'email'])
         .execute();
       if (created.length > 0) {

@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
 import type { Settings } from '../settings/settings-definitions.js';
 import type { Database } from '../storage/schema.js';
+import { campaignCountsByState, forcedResetNoticesByState, recentCampaignsIn } from './campaign-health.store.js';
 import { waveHealth } from './wave-health.js';
 
 /** Every state a campaign can be in (see the state machine in campaigns.service.ts). */
@@ -66,29 +67,9 @@ export class CampaignMetrics {
   }
 
   async refresh(db: Kysely<Database>, settings: Settings): Promise<void> {
-    const byState = await db
-      .selectFrom('campaigns')
-      .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
-      .groupBy('state')
-      .execute();
-    const watched = await db
-      .selectFrom('campaigns')
-      .select(['id', 'state', 'kind', 'target_count', 'applied_count', 'current_wave'])
-      .where('state', 'in', WATCHED_STATES)
-      .orderBy('created_at', 'desc')
-      .limit(MAX_LABELLED)
-      .execute();
-    const ids = watched.map((c) => c.id);
-    const notices =
-      ids.length === 0
-        ? []
-        : await db
-            .selectFrom('notices')
-            .select((eb) => ['campaign_id', 'state', eb.fn.countAll<number>().as('n')])
-            .where('campaign_id', 'in', ids)
-            .where('kind', '=', 'forced_reset')
-            .groupBy(['campaign_id', 'state'])
-            .execute();
+    const byState = await campaignCountsByState(db);
+    const watched = await recentCampaignsIn(db, WATCHED_STATES, MAX_LABELLED);
+    const notices = await forcedResetNoticesByState(db, watched.map((c) => c.id));
     const health = new Map<string, Awaited<ReturnType<typeof waveHealth>>>();
     for (const c of watched) if (c.current_wave > 0) health.set(c.id, await waveHealth(db, c.id, c.current_wave, settings));
 

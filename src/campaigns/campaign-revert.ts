@@ -5,16 +5,17 @@
 // out ("your password was not changed" / "you already set a new one, it stays"). Unsent notices are
 // cancelled first. Each batch is one transaction and marks its targets 'reverted', so a revert that
 // stops halfway resumes where it left off, and a second revert of a reverted campaign changes nothing.
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Recorders } from '../lib/events.js';
 import type { NoticeOutbox } from '../notices/outbox.store.js';
 import { cancelUnsent } from '../notices/outbox.store.js';
+import { countUnsent } from '../notices/notice-lookups.store.js';
 import type { OperatorIdentity } from '../operators/operators.service.js';
+import type { ResetTokensStore } from '../recovery/reset-tokens.store.js';
 import type { Db } from '../storage/database.js';
-import type { Database } from '../storage/schema.js';
 import type { CampaignsService } from './campaigns.service.js';
 import type { CampaignsStore } from './campaigns.store.js';
+import { countSessionsToRestore, restorePreviousCredential, restoreRevokedSessions } from './campaign-revert.store.js';
 import type { CampaignTargetsStore } from './campaign-targets.store.js';
 import type { CampaignWavesStore } from './campaign-waves.store.js';
 
@@ -45,6 +46,7 @@ export interface CampaignReverterDeps {
   store: CampaignsStore;
   targets: CampaignTargetsStore;
   waves: CampaignWavesStore;
+  tokens: ResetTokensStore;
   outbox: NoticeOutbox;
   recorders: Recorders;
   clock: Clock;
@@ -56,12 +58,13 @@ export class CampaignReverter {
   private readonly store: CampaignsStore;
   private readonly targets: CampaignTargetsStore;
   private readonly waves: CampaignWavesStore;
+  private readonly tokens: ResetTokensStore;
   private readonly outbox: NoticeOutbox;
   private readonly recorders: Recorders;
   private readonly clock: Clock;
 
   constructor(deps: CampaignReverterDeps) {
-    ({ db: this.db, campaigns: this.campaigns, store: this.store, targets: this.targets, waves: this.waves, outbox: this.outbox, recorders: this.recorders, clock: this.clock } = deps);
+    ({ db: this.db, campaigns: this.campaigns, store: this.store, targets: this.targets, waves: this.waves, tokens: this.tokens, outbox: this.outbox, recorders: this.recorders, clock: this.clock } = deps);
   }
 
   /**
@@ -88,9 +91,9 @@ export class CampaignReverter {
       const now = this.clock.now();
       if (!(await this.store.transition(trx, id, 'finish_revert', now))) return;
       await this.waves.stopOpen(trx, id, now);
-      const reverted = await trx.selectFrom('campaign_targets').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', id).where('state', '=', 'reverted').executeTakeFirstOrThrow();
-      await this.recorders.audit.append(trx, { actor: `operator:${operator.id}`, action: 'campaign.reverted', subject: `campaign:${id}`, reason, data: { reverted: Number(reverted.n) } });
-      await this.recorders.events.emit(trx, 'campaign.reverted', { campaign_id: id, reverted: Number(reverted.n) }, `campaign.reverted:${id}`);
+      const reverted = await this.targets.countReverted(trx, id);
+      await this.recorders.audit.append(trx, { actor: `operator:${operator.id}`, action: 'campaign.reverted', subject: `campaign:${id}`, reason, data: { reverted } });
+      await this.recorders.events.emit(trx, 'campaign.reverted', { campaign_id: id, reverted }, `campaign.reverted:${id}`);
     });
   }
 
@@ -102,53 +105,10 @@ export class CampaignReverter {
     const db = this.db.db;
     const now = this.clock.now();
     const n = (v: unknown) => Number(v ?? 0);
-    const targets = await db
-      .selectFrom('campaign_targets as t')
-      .innerJoin('accounts as a', 'a.id', 't.account_id')
-      .innerJoin('credentials as c', 'c.account_id', 't.account_id')
-      .leftJoin('notices as n', 'n.id', 't.notice_id')
-      .select((eb) => {
-        const holderReset = eb.and([eb('a.password_changed_at', 'is not', null), eb('t.applied_at', 'is not', null), eb('a.password_changed_at', '>', eb.ref('t.applied_at'))]);
-        const restores = eb.and([eb.not(holderReset), eb('c.state', '=', 'reset_required')]);
-        const notified = eb('n.state', 'in', ['sent', 'sending']);
-        const one = (cond: typeof restores) => eb.fn.sum<number>(eb.case().when(cond).then(1).else(0).end());
-        return [
-          eb.fn.countAll<number>().as('applied'),
-          one(restores).as('restore'),
-          one(eb.and([restores, notified])).as('notified_restore'),
-          one(eb.and([eb.not(restores), notified])).as('notified_kept'),
-        ];
-      })
-      .where('t.campaign_id', '=', id)
-      .where('t.state', '=', 'applied')
-      .executeTakeFirstOrThrow();
-    // Only the sessions of holders whose old password comes back: #restore runs for those alone.
-    const sessions = await db
-      .selectFrom('sessions as s')
-      .innerJoin('campaign_targets as t', (join) => join.onRef('t.account_id', '=', 's.account_id').on('t.campaign_id', '=', id).on('t.state', '=', 'applied'))
-      .innerJoin('accounts as a', 'a.id', 't.account_id')
-      .innerJoin('credentials as c', 'c.account_id', 't.account_id')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('s.revoked_by_campaign', '=', id)
-      .where('s.revoked_reason', '=', 'forced_reset')
-      .where('s.expires_at', '>', now)
-      .where('c.state', '=', 'reset_required')
-      .where((eb) => eb.or([eb('a.password_changed_at', 'is', null), eb('t.applied_at', 'is', null), eb('a.password_changed_at', '<=', eb.ref('t.applied_at'))]))
-      .executeTakeFirstOrThrow();
-    const tokens = await db
-      .selectFrom('reset_tokens')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('campaign_id', '=', id)
-      .where('used_at', 'is', null)
-      .where('voided_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    const unsent = await db
-      .selectFrom('notices')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('campaign_id', '=', id)
-      .where('kind', '=', 'forced_reset')
-      .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', now)])]))
-      .executeTakeFirstOrThrow();
+    const targets = await this.targets.revertPlanCounts(db, id);
+    const sessions = await countSessionsToRestore(db, id, now);
+    const tokens = await this.tokens.countOutstandingForCampaign(id);
+    const unsent = await countUnsent(db, id, 'forced_reset', now);
     const applied = n(targets.applied);
     const restore = n(targets.restore);
     return {
@@ -157,9 +117,9 @@ export class CampaignReverter {
       keep_new_password: applied - restore,
       corrections_not_changed: n(targets.notified_restore),
       corrections_already_reset: n(targets.notified_kept),
-      sessions_restored: n(sessions.n),
-      tokens_voided: n(tokens.n),
-      unsent_notices_cancelled: n(unsent.n),
+      sessions_restored: sessions,
+      tokens_voided: tokens,
+      unsent_notices_cancelled: unsent,
     };
   }
 
@@ -170,29 +130,15 @@ export class CampaignReverter {
       // (forced-reset-links.ts) commits its token before this reads the tokens to void, or sees the
       // target reverted and cancels its notice.
       await this.targets.lockApplied(trx, id, BATCH);
-      const targets = await trx
-        .selectFrom('campaign_targets as t')
-        .innerJoin('accounts as a', 'a.id', 't.account_id')
-        .innerJoin('credentials as c', 'c.account_id', 't.account_id')
-        .leftJoin('notices as n', 'n.id', 't.notice_id')
-        .select(['t.seq', 't.account_id', 't.applied_at', 'a.email', 'a.password_changed_at', 'c.state as credential_state', 'n.state as notice_state', 'n.sent_at'])
-        .where('t.campaign_id', '=', id)
-        .where('t.state', '=', 'applied')
-        .orderBy('t.seq')
-        .limit(BATCH)
-        .execute();
+      const targets = await this.targets.appliedForRevert(trx, id, BATCH);
       for (const t of targets) {
         const holderReset = t.password_changed_at !== null && t.applied_at !== null && t.password_changed_at > t.applied_at;
         const variant = !holderReset && t.credential_state === 'reset_required' ? 'not_changed' : 'already_reset';
-        if (variant === 'not_changed') await this.#restore(trx, id, t.account_id, now);
-        await trx
-          .updateTable('reset_tokens')
-          .set({ voided_at: now })
-          .where('campaign_id', '=', id)
-          .where('account_id', '=', t.account_id)
-          .where('used_at', 'is', null)
-          .where('voided_at', 'is', null)
-          .execute();
+        if (variant === 'not_changed') {
+          await restorePreviousCredential(trx, id, t.account_id, now);
+          await restoreRevokedSessions(trx, id, t.account_id, now);
+        }
+        await this.tokens.voidForCampaign(trx, id, t.account_id, now);
         // A notice still 'sending' may reach the holder: better one correction too many than none.
         const notified = t.notice_state === 'sent' || t.notice_state === 'sending';
         if (notify && notified) {
@@ -209,30 +155,5 @@ export class CampaignReverter {
       }
       return targets.length;
     });
-  }
-
-  async #restore(trx: Kysely<Database>, campaignId: string, accountId: string, now: number): Promise<void> {
-    const previous = await trx
-      .selectFrom('previous_credentials')
-      .selectAll()
-      .where('campaign_id', '=', campaignId)
-      .where('account_id', '=', accountId)
-      .executeTakeFirst();
-    if (previous) {
-      await trx
-        .updateTable('credentials')
-        .set({ hash: previous.hash, scheme: previous.scheme, state: previous.state, updated_at: now })
-        .where('account_id', '=', accountId)
-        .where('state', '=', 'reset_required')
-        .execute();
-    }
-    await trx
-      .updateTable('sessions')
-      .set({ revoked_at: null, revoked_reason: null, revoked_by_campaign: null })
-      .where('account_id', '=', accountId)
-      .where('revoked_by_campaign', '=', campaignId)
-      .where('revoked_reason', '=', 'forced_reset')
-      .where('expires_at', '>', now)
-      .execute();
   }
 }

@@ -95,6 +95,58 @@ export class CampaignTargetsStore {
     return rows.map((row) => row.account_id);
   }
 
+  /** How many of a campaign's targets a revert has marked reverted. */
+  async countReverted(executor: Kysely<Database>, campaignId: string): Promise<number> {
+    const row = await executor.selectFrom('campaign_targets').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', campaignId).where('state', '=', 'reverted').executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * The next `limit` applied targets in seq order with what a revert decides by: the holder's email and
+   * last password change, the credential state and the notice's state and send time.
+   */
+  async appliedForRevert(trx: Kysely<Database>, campaignId: string, limit: number) {
+    return trx
+      .selectFrom('campaign_targets as t')
+      .innerJoin('accounts as a', 'a.id', 't.account_id')
+      .innerJoin('credentials as c', 'c.account_id', 't.account_id')
+      .leftJoin('notices as n', 'n.id', 't.notice_id')
+      .select(['t.seq', 't.account_id', 't.applied_at', 'a.email', 'a.password_changed_at', 'c.state as credential_state', 'n.state as notice_state', 'n.sent_at'])
+      .where('t.campaign_id', '=', campaignId)
+      .where('t.state', '=', 'applied')
+      .orderBy('t.seq')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * The applied targets counted as a revert would split them (campaign-revert.ts decides the same per
+   * target): how many get their previous credential back, and of those notified, how many get each
+   * correction. Sums are null when there are no applied targets.
+   */
+  async revertPlanCounts(db: Kysely<Database>, campaignId: string) {
+    return db
+      .selectFrom('campaign_targets as t')
+      .innerJoin('accounts as a', 'a.id', 't.account_id')
+      .innerJoin('credentials as c', 'c.account_id', 't.account_id')
+      .leftJoin('notices as n', 'n.id', 't.notice_id')
+      .select((eb) => {
+        const holderReset = eb.and([eb('a.password_changed_at', 'is not', null), eb('t.applied_at', 'is not', null), eb('a.password_changed_at', '>', eb.ref('t.applied_at'))]);
+        const restores = eb.and([eb.not(holderReset), eb('c.state', '=', 'reset_required')]);
+        const notified = eb('n.state', 'in', ['sent', 'sending']);
+        const one = (cond: typeof restores) => eb.fn.sum<number>(eb.case().when(cond).then(1).else(0).end());
+        return [
+          eb.fn.countAll<number>().as('applied'),
+          one(restores).as('restore'),
+          one(eb.and([restores, notified])).as('notified_restore'),
+          one(eb.and([eb.not(restores), notified])).as('notified_kept'),
+        ];
+      })
+      .where('t.campaign_id', '=', campaignId)
+      .where('t.state', '=', 'applied')
+      .executeTakeFirstOrThrow();
+  }
+
   /** Locks the next `limit` applied targets of a campaign in seq order (the batch a revert is about to walk). */
   async lockApplied(trx: Kysely<Database>, campaignId: string, limit: number): Promise<void> {
     await this.dialect

@@ -167,7 +167,7 @@ export class CampaignsService {
     });
     // A large frozen set changes campaign_targets enough that the planner must learn of it before the
     // runner's first batch (see DialectAdapter.refreshStatistics).
-    if (accountIds.length >= REFRESH_STATISTICS_AT) await this.db.dialect.refreshStatistics(this.db.db, 'campaign_targets');
+    if (accountIds.length >= REFRESH_STATISTICS_AT) await this.store.refreshTargetStatistics();
     return row;
   }
 
@@ -217,8 +217,7 @@ export class CampaignsService {
    * so every such reset spends the tripwire budget.
    */
   async forceResetOne(accountId: string, reason: string, operator: OperatorIdentity, from: { kind: 'single' | 'detector' | 'holder'; findingIds: string[] } = { kind: 'single', findingIds: [] }): Promise<CampaignRow> {
-    const exists = await this.db.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
-    if (!exists) throw new AppError('not_found', 'No account with that id.');
+    if (!(await this.store.accountExists(accountId))) throw new AppError('not_found', 'No account with that id.');
     const campaign = await this.create({ reason, targets: { account_ids: [accountId] }, expected_count: 1 }, operator, from.kind, from.findingIds);
     if (campaign.state !== 'ready') return campaign;
     await this.start(campaign.id, operator);

@@ -4,7 +4,7 @@ import type { DialectAdapter } from '../storage/dialect.js';
 import { CAMPAIGN_TRANSITIONS, type CampaignTransition } from './transitions.js';
 import type { Database } from '../storage/schema.js';
 import type { CampaignsTable } from './campaigns.schema.js';
-import { waveCounts, type WaveCounts } from './wave-health.js';
+import { waveCounts, type WaveCounts } from './campaign-health.store.js';
 
 export type CampaignRow = CampaignsTable;
 export interface CampaignCounts {
@@ -47,6 +47,15 @@ export class CampaignsStore {
     const rows = await this.db.selectFrom('accounts').select(['id', 'email']).where('id', 'in', ids).execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id)).filter((r): r is { id: string; email: string } => r !== undefined);
+  }
+
+  async accountExists(id: string): Promise<boolean> {
+    return (await this.db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
+  /** Brings the planner's statistics of campaign_targets up to date after a large frozen set (DialectAdapter.refreshStatistics). */
+  async refreshTargetStatistics(): Promise<void> {
+    await this.dialect.refreshStatistics(this.db, 'campaign_targets');
   }
 
   /** The campaign row and its frozen targets (seq 1…n in the given order), in the caller's transaction. */

@@ -7,6 +7,7 @@
 // when it is made, so an old one cannot be printed again).
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
+import { emailSkeleton } from '../accounts/email-skeleton.js';
 import { createPasswordHasher } from '../accounts/password-hasher.js';
 import { normalizePassword } from '../accounts/password-policy.js';
 import { createApp, type App } from '../app.js';
@@ -73,11 +74,11 @@ async function seedAccounts(app: App, emails: string[], hashPassword: (pw: strin
   }
   const now = Date.now();
   for (let i = 0; i < missing.length; i += CHUNK) {
-    const chunk = missing.slice(i, i + CHUNK).map((email) => ({ id: randomUUID(), email, created_at: now, password_changed_at: now }));
+    const chunk = missing.slice(i, i + CHUNK).map((email) => ({ id: randomUUID(), email, email_skeleton: emailSkeleton(email), created_at: now, password_changed_at: now }));
     await app.db.db.transaction().execute(async (trx) => {
-      // Another process may add one of these meanwhile: the email's unique index decides, and only
-      // accounts inserted here get a credential.
-      const inserted = await trx.insertInto('accounts').values(chunk).onConflict((oc) => oc.column('email').doNothing()).returning(['id', 'email']).execute();
+      // Another process may add one of these (or a lookalike) meanwhile: the unique indexes decide, and
+      // only accounts inserted here get a credential.
+      const inserted = await trx.insertInto('accounts').values(chunk).onConflict((oc) => oc.doNothing()).returning(['id', 'email']).execute();
       if (inserted.length === 0) return;
       await trx.insertInto('credentials').values(inserted.map((a) => ({ account_id: a.id, hash, scheme: 'argon2id', state: 'active', updated_at: now }))).execute();
       for (const a of inserted) ids.set(a.email, a.id);

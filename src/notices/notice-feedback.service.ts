@@ -3,6 +3,8 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../storage/schema.js';
+import { recordBounce, recordUnexpected } from './notice-feedback.store.js';
+import { findByMessageId, findNoticeKind } from './notice-lookups.store.js';
 import { NOTICE_ID } from './outbox.store.js';
 
 export class NoticeFeedbackService {
@@ -14,13 +16,9 @@ export class NoticeFeedbackService {
   /** True when the id names a forced-reset notice (recorded now or before); the caller answers the same either way. */
   async unexpected(noticeId: string): Promise<boolean> {
     if (!NOTICE_ID.test(noticeId)) return false;
-    const notice = await this.db.selectFrom('notices').select('kind').where('id', '=', noticeId).executeTakeFirst();
+    const notice = await findNoticeKind(this.db, noticeId);
     if (!notice || notice.kind !== 'forced_reset') return false;
-    await this.db
-      .insertInto('notice_feedback')
-      .values({ notice_id: noticeId, kind: 'unexpected', created_at: this.clock.now() })
-      .onConflict((oc) => oc.column('notice_id').doNothing())
-      .execute();
+    await recordUnexpected(this.db, noticeId, this.clock.now());
     return true;
   }
 
@@ -31,14 +29,9 @@ export class NoticeFeedbackService {
    */
   async bounce(messageId: string, type: 'hard' | 'soft', diagnostic: string | null): Promise<{ notice_id: string; kind: string } | null> {
     const bare = messageId.trim().replace(/^<|>$/g, '');
-    const notice = await this.db.selectFrom('notices').select(['id', 'kind']).where('message_id', '=', `<${bare}>`).executeTakeFirst();
+    const notice = await findByMessageId(this.db, `<${bare}>`);
     if (!notice) return null;
-    const row = { notice_id: notice.id, type, diagnostic: diagnostic?.slice(0, 500) ?? null, created_at: this.clock.now() };
-    await this.db
-      .insertInto('notice_bounces')
-      .values(row)
-      .onConflict((oc) => (type === 'hard' ? oc.column('notice_id').doUpdateSet({ type, diagnostic: row.diagnostic, created_at: row.created_at }) : oc.column('notice_id').doNothing()))
-      .execute();
+    await recordBounce(this.db, { notice_id: notice.id, type, diagnostic: diagnostic?.slice(0, 500) ?? null, created_at: this.clock.now() });
     return { notice_id: notice.id, kind: notice.kind };
   }
 }

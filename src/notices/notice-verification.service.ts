@@ -7,6 +7,7 @@ import type { RateCounterStore } from '../limits/rate-counters.store.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Database } from '../storage/schema.js';
+import { findSentByVerificationCode } from './notice-lookups.store.js';
 import { normalizeVerificationCode } from './verification-code.js';
 
 export const VERIFY_ATTEMPTS_PER_IP_PER_HOUR = 30;
@@ -26,12 +27,7 @@ export class NoticeVerificationService {
     if (!hit.allowed) throw new AppError('rate_limited', 'Too many codes checked from here. Try again later.', { retry_after: Math.ceil(hit.retryAfterMs / 1000) });
     const code = normalizeVerificationCode(rawCode);
     if (!code) return { genuine: false };
-    const notice = await this.db
-      .selectFrom('notices')
-      .select(['kind', 'recipient', 'sent_at'])
-      .where('verification_code', '=', code)
-      .where('state', '=', 'sent')
-      .executeTakeFirst();
+    const notice = await findSentByVerificationCode(this.db, code);
     if (!notice || notice.sent_at === null) return { genuine: false };
     return { genuine: true, kind: notice.kind, sent_at: new Date(notice.sent_at).toISOString(), recipient_hint: maskEmail(notice.recipient) };
   }

@@ -8,6 +8,8 @@ import type { Kysely } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
 import type { Metrics } from '../lib/metrics.js';
 import type { Database } from '../storage/schema.js';
+import { unsettledDeliveries } from '../webhooks/webhooks.store.js';
+import { unsettledNoticesByKind } from './notice-lookups.store.js';
 import { NOTICE_KINDS } from './outbox.store.js';
 
 const UNSETTLED = ['pending', 'sending'] as const;
@@ -30,18 +32,8 @@ export class OutboxMetrics {
   }
 
   async refresh(db: Kysely<Database>, now: number): Promise<void> {
-    const notices = await db
-      .selectFrom('notices')
-      .select((eb) => ['kind', 'state', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
-      .where('state', 'in', UNSETTLED)
-      .groupBy(['kind', 'state'])
-      .execute();
-    const webhooks = await db
-      .selectFrom('webhook_deliveries')
-      .select((eb) => ['state', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
-      .where('state', 'in', UNSETTLED)
-      .groupBy('state')
-      .execute();
+    const notices = await unsettledNoticesByKind(db, UNSETTLED);
+    const webhooks = await unsettledDeliveries(db, UNSETTLED);
 
     const age = (oldest: unknown) => (oldest === null || oldest === undefined ? 0 : Math.max(0, (now - Number(oldest)) / 1000));
     const byState: Record<string, number> = { pending: 0, sending: 0 };

@@ -22,6 +22,7 @@ import type { Clock } from '../lib/clock.js';
 import { PollingLoop, forEachBounded } from '../lib/polling-loop.js';
 import type { DialectAdapter } from '../storage/dialect.js';
 import type { Database } from '../storage/schema.js';
+import { claimRequestJobs, insertRequestJob } from './reset-request-jobs.store.js';
 
 /** 'reset' (a reset link), 'signup' (payload: the password hash), 'verify_resend', 'email_change' (payload: the account id). */
 export type QueuedRequestKind = 'reset' | 'signup' | 'verify_resend' | 'email_change';
@@ -51,16 +52,12 @@ export class ResetRequestQueue {
   }
 
   async enqueue(email: string, ip: string, kind: QueuedRequestKind = 'reset', payload: string | null = null): Promise<void> {
-    await this.db.insertInto('reset_request_jobs').values({ kind, email, ip, payload, created_at: this.clock.now() }).execute();
+    await insertRequestJob(this.db, { kind, email, ip, payload }, this.clock.now());
   }
 
   /** Claims and handles one batch; returns how many jobs it took. */
   async runOnce(): Promise<number> {
-    const jobs = await this.db
-      .deleteFrom('reset_request_jobs')
-      .where('id', 'in', (qb) => this.dialect.lockForClaim(qb.selectFrom('reset_request_jobs').select('id').orderBy('id').limit(this.batchSize)))
-      .returning(['kind', 'email', 'ip', 'payload'])
-      .execute();
+    const jobs = await claimRequestJobs(this.db, this.dialect, this.batchSize);
     const seen = new Set<string>();
     const firstPerEmail = jobs.filter((job) => !seen.has(`${job.kind}\0${job.email}`) && seen.add(`${job.kind}\0${job.email}`));
     await forEachBounded(firstPerEmail, this.concurrency, async (job) => {

@@ -51,6 +51,30 @@ export class ResetTokensStore {
     return Number(r.numUpdatedRows);
   }
 
+  /** Voids the account's unused links from one campaign (a revert of that campaign). */
+  async voidForCampaign(executor: Kysely<Database>, campaignId: string, accountId: string, now: number): Promise<void> {
+    await executor
+      .updateTable('reset_tokens')
+      .set({ voided_at: now })
+      .where('campaign_id', '=', campaignId)
+      .where('account_id', '=', accountId)
+      .where('used_at', 'is', null)
+      .where('voided_at', 'is', null)
+      .execute();
+  }
+
+  /** How many links of one campaign are neither used nor voided (what its revert would void). */
+  async countOutstandingForCampaign(campaignId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('reset_tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('campaign_id', '=', campaignId)
+      .where('used_at', 'is', null)
+      .where('voided_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n ?? 0);
+  }
+
   /**
    * The account a reset request names, and when it was last sent a self-service link (to hold back
    * repeat mails within a minute): one query, as the reset-request worker runs it for every request.

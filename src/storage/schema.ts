@@ -19,6 +19,12 @@ export interface AccountsTable {
   email_verified: ColumnType<number, number | undefined, number>;
   /** Set when the holder deleted the account: the email is then a placeholder and the credential gone. */
   deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /**
+   * The address's TR 39 confusable skeleton (email-skeleton.ts), UNIQUE: a lookalike of another account's
+   * address is refused like that address. NULL on deleted accounts, and on the later of two accounts that
+   * already shared a skeleton when migration 0022 ran (both keep working).
+   */
+  email_skeleton: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One credential per account. `state` is 'active' or 'reset_required' (a forced reset, next issue). */
@@ -196,7 +202,8 @@ export interface Database extends AuditTables, WebhookTables, CampaignTables, Fi
   security_phrases: SecurityPhrasesTable;
 }
 
-export type Account = Selectable<AccountsTable>;
+// Without the skeleton: nothing reads it back, and the sign-in query does not select it.
+export type Account = Omit<Selectable<AccountsTable>, 'email_skeleton'>;
 export type NewAccount = Insertable<AccountsTable>;
 export type AccountToken = Selectable<AccountTokensTable>;
 export type Credential = Selectable<CredentialsTable>;

@@ -143,6 +143,16 @@ export async function countDeliveriesByState(db: Kysely<Database>): Promise<Reco
   return out;
 }
 
+/** Count and oldest created_at of the deliveries in the given states, per state (one grouped query on the due index). */
+export async function unsettledDeliveries(db: Kysely<Database>, states: readonly string[]) {
+  return db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => ['state', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+    .where('state', 'in', states)
+    .groupBy('state')
+    .execute();
+}
+
 export interface SubscriptionDeliveryStats {
   counts: Record<DeliveryState, number>;
   /** When the newest successful delivery arrived; null if none did. */

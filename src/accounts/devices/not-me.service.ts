@@ -3,6 +3,7 @@
 // per notice: the finding's dedupe key is the notice id, so a second click (or a double submit) changes nothing.
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.js';
+import { findNoticeKind } from '../../notices/notice-lookups.store.js';
 import { NOTICE_ID } from '../../notices/outbox.store.js';
 import type { Database } from '../../storage/schema.js';
 import type { HolderReports } from '../holder-report.js';
@@ -22,7 +23,7 @@ export class NotMeService {
   /** The same answer for any id; true when it named a new_sign_in notice not acted on before. */
   async report(noticeId: string): Promise<boolean> {
     if (!NOTICE_ID.test(noticeId)) return false;
-    const notice = await this.d.db.selectFrom('notices').select(['kind', 'account_id']).where('id', '=', noticeId).executeTakeFirst();
+    const notice = await findNoticeKind(this.d.db, noticeId);
     const accountId = notice?.kind === 'new_sign_in' ? notice.account_id : null;
     if (!accountId) return false;
     const now = this.d.clock.now();

@@ -80,7 +80,9 @@ export class EmailChangeService {
     if (typeof accountId !== 'string') throw new Error('a queued email change names no account');
     const account = await this.d.accounts.findById(accountId);
     if (!account || account.deleted_at !== null || account.email === newEmail) return 'gone';
-    if (await this.d.accounts.findByEmail(newEmail)) return 'taken';
+    // A lookalike of another account's address (same TR 39 skeleton) is taken too; one of the holder's
+    // own address is not.
+    if (await this.d.accounts.findByEmailOrLookalike(newEmail, account.id)) return 'taken';
     const now = this.d.clock.now();
     await this.d.db.transaction().execute(async (trx) => {
       // One pending change at a time: a new request kills the links of earlier ones.

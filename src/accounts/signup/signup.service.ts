@@ -83,6 +83,8 @@ export class SignupService {
     if (id) return 'created';
     // Read after the transaction: on SQLite a read outside it would wait for its one connection.
     const existing = await this.d.accounts.findByEmail(email);
+    // Not found: that account moved meanwhile, or the insert met a lookalike of another account's address
+    // (same TR 39 skeleton), whose holder is not this mailbox; a mail to this one would say it exists.
     if (!existing) return 'exists_held';
     const settings = await this.d.settings.get();
     const hit = await this.d.rates.hit(`account-exists:${existing.id}`, settings.reset_requests_per_account_per_hour, HOUR_MS, now);
