@@ -20,7 +20,6 @@
 // The sink is a raw smtp-server in a child process that counts and discards (bench/support/
 // counting-smtp-sink.ts), so neither side waits on MIME parsing. Baseline and measured phases alternate
 // in rounds; the ratio is the median over rounds of measured/baseline.
-import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -34,6 +33,7 @@ import { render } from '../src/notices/templates/index.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { benchConfig } from './support/bench-app.js';
 import { startCountingSink, type CountingSink } from './support/counting-smtp-sink.js';
+import { forceNoDelay } from './support/no-delay.js';
 import { cpuSince, cpuSnapshot, type CpuSpent } from './support/cpu.js';
 import { DB_LABEL, databases, discardLogs, fmt, knob, median, quantile, runBounded, sleep, type BenchResult, type BenchRow } from './support/harness.js';
 
@@ -49,23 +49,6 @@ interface Phase {
 }
 
 const rate = (p: Phase) => (p.count / p.ms) * 1000;
-
-/** Makes every socket opened through net.connect / net.createConnection set TCP_NODELAY; returns the undo. */
-function forceNoDelay(): () => void {
-  const connect = net.connect;
-  const createConnection = net.createConnection;
-  const patched = function (this: unknown, ...args: unknown[]) {
-    const socket = (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-    socket.setNoDelay(true);
-    return socket;
-  } as typeof net.connect;
-  net.connect = patched;
-  net.createConnection = patched;
-  return () => {
-    net.connect = connect;
-    net.createConnection = createConnection;
-  };
-}
 
 interface Sizes {
   mailBytes: number;

@@ -3,13 +3,12 @@
 // security-phrase lookup) sends every forced_reset notice over SMTP to the counting sink, under a V8 CPU
 // profile of the main thread. A diagnostic beside the benches, not part of `npm run bench`:
 //   node --import tsx bench/profile-campaign-delivery.ts postgres|sqlite [N=10000] [outDir=/tmp/profile-campaign-delivery]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdirSync } from 'node:fs';
 import { seedAccounts } from '../test/support/seed.js';
 import { startBenchApp } from './support/bench-app.js';
 import { startCountingSink } from './support/counting-smtp-sink.js';
-import { cpuSince, cpuSnapshot } from './support/cpu.js';
 import { sleep } from './support/harness.js';
+import { perItem, profiled } from './support/profiler.js';
 
 const kind = (process.argv[2] ?? 'postgres') as 'postgres' | 'sqlite';
 const N = Number(process.argv[3] ?? 10_000);
@@ -35,25 +34,16 @@ try {
   }
   const sent = async () => (await app.metrics.noticeTransitions.get()).values.filter((v) => v.labels.state === 'sent' && v.labels.kind === 'forced_reset').reduce((n, v) => n + v.value, 0);
 
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  const cpu0 = cpuSnapshot();
-  const t0 = performance.now();
-  app.worker.start();
-  while ((await sent()) < N) {
-    if (performance.now() - t0 > 600_000) throw new Error(`only ${await sent()} of ${N} sent in 10 minutes`);
-    await sleep(5);
-  }
-  const ms = performance.now() - t0;
-  const cpu = cpuSince(cpu0);
-  const { profile } = await session.post('Profiler.stop');
+  const { ms, cpu } = await profiled(`${outDir}/${kind}.cpuprofile`, async () => {
+    const t0 = performance.now();
+    app.worker.start();
+    while ((await sent()) < N) {
+      if (performance.now() - t0 > 600_000) throw new Error(`only ${await sent()} of ${N} sent in 10 minutes`);
+      await sleep(5);
+    }
+  });
   await app.worker.stop();
-  writeFileSync(`${outDir}/${kind}.cpuprofile`, JSON.stringify(profile));
-  const per = (v: number | null) => (v === null ? 'n/a' : `${(v / N).toFixed(3)} ms`);
-  console.log(`${kind}: ${N} forced_reset notices in ${(ms / 1000).toFixed(1)} s = ${((N / ms) * 1000).toFixed(0)} notices/s; per notice main thread ${per(cpu.main)}, PostgreSQL ${per(cpu.postgres)}`);
+  console.log(`${kind}: ${N} forced_reset notices in ${(ms / 1000).toFixed(1)} s = ${((N / ms) * 1000).toFixed(0)} notices/s; per notice main thread ${perItem(cpu.main, N)}, PostgreSQL ${perItem(cpu.postgres, N)}`);
 } finally {
   await bench.close();
   await sink.stop();

@@ -3,9 +3,7 @@
 // counting sink, and writes one V8 CPU profile per phase. A diagnostic beside the delivery bench, not
 // part of `npm run bench`:
 //   node --import tsx bench/profile-delivery.ts postgres|sqlite [N=3000] [outDir=/tmp/profile-delivery]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import net from 'node:net';
+import { mkdirSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -19,38 +17,20 @@ import { formatVerificationCode, generateVerificationCode } from '../src/notices
 import { createTestDatabase } from '../test/support/databases.js';
 import { benchConfig } from './support/bench-app.js';
 import { startCountingSink } from './support/counting-smtp-sink.js';
-import { cpuSince, cpuSnapshot } from './support/cpu.js';
 import { discardLogs, runBounded, sleep } from './support/harness.js';
+import { forceNoDelay } from './support/no-delay.js';
+import { perItem, profiled } from './support/profiler.js';
 
 const kind = (process.argv[2] ?? 'postgres') as 'postgres' | 'sqlite';
 const N = Number(process.argv[3] ?? 3000);
 const outDir = process.argv[4] ?? '/tmp/profile-delivery';
 mkdirSync(outDir, { recursive: true });
 
-const connect = net.connect;
-const noDelay = function (this: unknown, ...args: unknown[]) {
-  const socket = (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-  socket.setNoDelay(true);
-  return socket;
-} as typeof net.connect;
-net.connect = noDelay;
-net.createConnection = noDelay;
+forceNoDelay();
 
-const session = new Session();
-session.connect();
-await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 200 });
-async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
-  const cpu0 = cpuSnapshot();
-  const t0 = performance.now();
-  await session.post('Profiler.start');
-  await fn();
-  const { profile } = await session.post('Profiler.stop');
-  const ms = performance.now() - t0;
-  const cpu = cpuSince(cpu0);
-  writeFileSync(`${outDir}/${kind}-${name}.cpuprofile`, JSON.stringify(profile));
-  const per = (v: number | null) => (v === null ? 'n/a' : `${(v / N).toFixed(3)} ms`);
-  console.log(`${name}: ${((N / ms) * 1000).toFixed(0)} msgs/s; per message main thread ${per(cpu.main)}, whole process ${per(cpu.process)}, PostgreSQL ${per(cpu.postgres)}`);
+async function phase(name: string, fn: () => Promise<void>): Promise<void> {
+  const { ms, cpu } = await profiled(`${outDir}/${kind}-${name}.cpuprofile`, fn);
+  console.log(`${name}: ${((N / ms) * 1000).toFixed(0)} msgs/s; per message main thread ${perItem(cpu.main, N)}, whole process ${perItem(cpu.process, N)}, PostgreSQL ${perItem(cpu.postgres, N)}`);
 }
 
 const database = await createTestDatabase(kind);
@@ -97,9 +77,9 @@ try {
   await baselineRun(200);
   await enqueue(200, 'warm');
   await workerRun(200, 'warm');
-  await profiled('baseline', () => baselineRun(N));
+  await phase('baseline', () => baselineRun(N));
   await enqueue(N, 'run');
-  await profiled('worker', () => workerRun(N, 'run'));
+  await phase('worker', () => workerRun(N, 'run'));
 } finally {
   baseline.close();
   await transport.close();

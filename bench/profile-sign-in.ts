@@ -3,11 +3,10 @@
 // runs on the libuv pool, so the profile shows only what the service adds around the verify. A diagnostic
 // beside the sign-in bench, not part of `npm run bench`:
 //   node --import tsx bench/profile-sign-in.ts sqlite|postgres [N=1000] [outDir=/tmp/profile-sign-in]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdirSync } from 'node:fs';
 import { startBenchApp } from './support/bench-app.js';
-import { cpuSince, cpuSnapshot } from './support/cpu.js';
 import { runBounded } from './support/harness.js';
+import { perItem, profiled } from './support/profiler.js';
 
 const kind = (process.argv[2] ?? 'sqlite') as 'postgres' | 'sqlite';
 const N = Number(process.argv[3] ?? 1000);
@@ -25,18 +24,6 @@ const signIn = async (i: number) => {
 };
 await runBounded(64, 8, signIn);
 
-const session = new Session();
-session.connect();
-await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 100 });
-await session.post('Profiler.start');
-const cpu0 = cpuSnapshot();
-const t0 = performance.now();
-await runBounded(N, 8, signIn);
-const ms = performance.now() - t0;
-const cpu = cpuSince(cpu0);
-const { profile } = await session.post('Profiler.stop');
-writeFileSync(`${outDir}/${kind}.cpuprofile`, JSON.stringify(profile));
-const per = (v: number | null) => (v === null ? 'n/a' : `${(v / N).toFixed(3)} ms`);
-console.log(`${kind}: ${((N / ms) * 1000).toFixed(0)} sign-ins/s; per sign-in main thread ${per(cpu.main)}, PostgreSQL ${per(cpu.postgres)}`);
+const { ms, cpu } = await profiled(`${outDir}/${kind}.cpuprofile`, () => runBounded(N, 8, signIn), 100);
+console.log(`${kind}: ${((N / ms) * 1000).toFixed(0)} sign-ins/s; per sign-in main thread ${perItem(cpu.main, N)}, PostgreSQL ${perItem(cpu.postgres, N)}`);
 await bench.close();
