@@ -38,8 +38,10 @@ describe('npm start', () => {
     let server = 0;
     try {
       expect(await until(() => (server = childrenOf(npm.pid!)[0] ?? 0) > 0, 30_000)).toBe(true);
-      // The child is node itself, not a shell waiting on it.
-      expect(execFileSync('ps', ['-o', 'args=', '-p', String(server)], { encoding: 'utf8' })).toMatch(/^node .*dist\/cli\/main\.js serve/);
+      // The child is node itself, not a shell waiting on it. Right after the fork it is still `sh -c exec
+      // node …` for a moment (until the exec): wait for that moment to pass. Without exec it never does.
+      const args = () => (alive(server) ? execFileSync('ps', ['-o', 'args=', '-p', String(server)], { encoding: 'utf8' }).trim() : '');
+      expect(await until(() => /^node .*dist\/cli\/main\.js serve/.test(args()), 10_000), `the child of npm is: ${args()}`).toBe(true);
       process.kill(npm.pid!, 'SIGTERM');
       expect(await until(() => !alive(server), 20_000)).toBe(true);
       expect(await until(() => npm.exitCode !== null || npm.signalCode !== null, 10_000)).toBe(true);
