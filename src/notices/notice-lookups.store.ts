@@ -3,6 +3,7 @@
 // needs are read — never the payload or the sealed reset token.
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
+import { unsentAt } from './outbox.store.js';
 
 /** The kind of a notice and the account it was sent about, or undefined when no notice has that id. */
 export async function findNoticeKind(db: Kysely<Database>, id: string): Promise<{ kind: string; account_id: string | null } | undefined> {
@@ -41,7 +42,7 @@ export async function countUnsent(db: Kysely<Database>, campaignId: string, kind
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('campaign_id', '=', campaignId)
     .where('kind', '=', kind)
-    .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', now)])]))
+    .where(unsentAt(now))
     .executeTakeFirstOrThrow();
   return Number(row.n ?? 0);
 }

@@ -2,7 +2,7 @@
 // back) with the change that causes it; a worker later claims, sends and settles it. Claiming follows
 // pg-boss / graphile-worker: one statement that selects due rows (skipping rows another worker holds)
 // and marks them 'sending' under a lease, incrementing attempts at claim so a crash mid-send still counts.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { sortableId, type Keyring } from '../lib/secrets.js';
@@ -361,6 +361,14 @@ export async function markFailed(db: Kysely<Database>, id: string, workerId: str
 }
 
 /**
+ * Not out yet at `now`: pending, or claimed by a worker whose lease has run out (no send of it can still
+ * be under way). What cancelUnsent cancels, and what a revert's plan counts as "unsent notices cancelled".
+ */
+export function unsentAt(now: number) {
+  return (eb: ExpressionBuilder<Database, 'notices'>) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', now)])]);
+}
+
+/**
  * Cancels a campaign's notices that are not out yet: pending ones, and 'sending' ones whose lease has
  * expired (no live worker holds them). A notice being sent right now is left alone — it ends sent (the
  * caller then owes that person a correction) or back in pending; calling again after the lease settles
@@ -377,9 +385,7 @@ export async function cancelUnsent(
     .set({ state: 'cancelled', settled_at: where.now, sealed: null, locked_until: null, locked_by: null })
     .where('campaign_id', '=', where.campaignId)
     .$if(kinds.length > 0, (qb) => qb.where('kind', 'in', kinds))
-    .where((eb) =>
-      eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'sending'), eb('locked_until', '<=', where.now)])]),
-    )
+    .where(unsentAt(where.now))
     .returning('kind')
     .execute();
   for (const row of cancelled) metrics?.noticeTransitions.inc({ kind: row.kind, state: 'cancelled' });
