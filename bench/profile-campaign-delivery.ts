@@ -5,7 +5,7 @@
 //   node --import tsx bench/profile-campaign-delivery.ts postgres|sqlite [N=10000] [outDir=/tmp/profile-campaign-delivery]
 import { mkdirSync } from 'node:fs';
 import { seedAccounts } from '../test/support/seed.js';
-import { startBenchApp } from './support/bench-app.js';
+import { resetguardEnv, startBenchApp } from './support/bench-app.js';
 import { startCountingSink } from './support/counting-smtp-sink.js';
 import { sleep } from './support/harness.js';
 import { perItem, profiled } from './support/profiler.js';
@@ -16,8 +16,7 @@ const outDir = process.argv[4] ?? '/tmp/profile-campaign-delivery';
 mkdirSync(outDir, { recursive: true });
 
 const sink = await startCountingSink();
-const overrides = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('RESETGUARD_') && e[1] !== undefined));
-const bench = await startBenchApp(kind, { ...overrides, RESETGUARD_SMTP_URL: sink.url });
+const bench = await startBenchApp(kind, { ...resetguardEnv(), RESETGUARD_SMTP_URL: sink.url });
 const { app } = bench;
 try {
   const accounts = await seedAccounts(app.db, N, 'pcd');

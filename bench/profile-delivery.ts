@@ -15,7 +15,7 @@ import { NoticeOutbox, messageIdDomainFor } from '../src/notices/outbox.store.js
 import { render } from '../src/notices/templates/index.js';
 import { formatVerificationCode, generateVerificationCode } from '../src/notices/verification-code.js';
 import { createTestDatabase } from '../test/support/databases.js';
-import { benchConfig } from './support/bench-app.js';
+import { benchConfig, resetguardEnv } from './support/bench-app.js';
 import { startCountingSink } from './support/counting-smtp-sink.js';
 import { discardLogs, runBounded, sleep } from './support/harness.js';
 import { forceNoDelay } from './support/no-delay.js';
@@ -35,9 +35,7 @@ async function phase(name: string, fn: () => Promise<void>): Promise<void> {
 
 const database = await createTestDatabase(kind);
 const sink = await startCountingSink();
-// RESETGUARD_* variables in the environment override the defaults (batch size, pool size, …).
-const overrides = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('RESETGUARD_') && e[1] !== undefined));
-const config = benchConfig(database, { ...overrides, RESETGUARD_SMTP_URL: sink.url });
+const config = benchConfig(database, { ...resetguardEnv(), RESETGUARD_SMTP_URL: sink.url });
 const keyring = new Keyring(config.secrets);
 const metrics = new Metrics();
 const logger = createLogger('info', discardLogs());
@@ -60,13 +58,12 @@ async function enqueue(count: number, tag: string): Promise<void> {
     });
   }
 }
-async function workerRun(count: number, tag: string): Promise<void> {
+async function workerRun(count: number): Promise<void> {
   const target = (await sent()) + count;
   const worker = createNoticeWorker({ db: database.db, config, keyring, transport, clock: systemClock, logger, metrics });
   worker.start();
   while ((await sent()) < target) await sleep(2);
   await worker.stop();
-  void tag;
 }
 const baselineRun = async (count: number) => {
   const mails = Array.from({ length: count }, (_, i) => toMailOptions({ from: config.mailFrom, to: `holder-${i}@bench.example`, subject: sample.subject, text: sample.text, html: sample.html, messageId: `<${randomId()}@${messageIdDomain}>`, headers: { 'X-Resetguard-Notice': 'reset_request' } }));
@@ -76,10 +73,10 @@ const baselineRun = async (count: number) => {
 try {
   await baselineRun(200);
   await enqueue(200, 'warm');
-  await workerRun(200, 'warm');
+  await workerRun(200);
   await phase('baseline', () => baselineRun(N));
   await enqueue(N, 'run');
-  await phase('worker', () => workerRun(N, 'run'));
+  await phase('worker', () => workerRun(N));
 } finally {
   baseline.close();
   await transport.close();

@@ -18,6 +18,11 @@ export interface BenchApp {
   close(): Promise<void>;
 }
 
+/** The RESETGUARD_* variables of this process's environment: diagnostics pass them on to override defaults (batch size, pool size, …). */
+export function resetguardEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('RESETGUARD_') && e[1] !== undefined));
+}
+
 export function benchConfig(database: TestDatabase, env: Record<string, string> = {}): Config {
   return loadConfig({
     NODE_ENV: 'test',
