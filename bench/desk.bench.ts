@@ -13,6 +13,8 @@ import { createPasswordHasher } from '../src/accounts/password-hasher.js';
 import { AccountSearchStore } from '../src/desk/account-search.store.js';
 import { TIMELINE_SOURCES } from '../src/desk/timeline-sources.js';
 import { readTimeline } from '../src/desk/timeline.js';
+import { AccountTimelineStore } from '../src/desk/timeline.store.js';
+import { OperatorsStore } from '../src/operators/operators.store.js';
 import type { Db } from '../src/storage/database.js';
 import type { Database } from '../src/storage/schema.js';
 import type { DialectName } from '../test/support/databases.js';
@@ -145,7 +147,7 @@ export async function run(): Promise<BenchResult> {
       const groups: Array<[string, () => Promise<unknown>]> = [
         ['search: exact email', () => searchStore.search({ email: sampleEmail, limit: 25, now })],
         ['search: email prefix', () => searchStore.search({ prefix: prefixOf(Math.floor(accounts / 2)), limit: 25, now })],
-        ['timeline', () => readTimeline(TIMELINE_SOURCES, { db: traced, dialect: app.db.dialect, accountId: sampleIds.get(0)!, cursor: null, limit: 50, now })],
+        ['timeline', () => readTimeline(TIMELINE_SOURCES, { store: new AccountTimelineStore(traced, app.db.dialect, new OperatorsStore(traced)), accountId: sampleIds.get(0)!, cursor: null, limit: 50, now })],
       ];
       for (const [name, fn] of groups) {
         capture.nodes.length = 0;

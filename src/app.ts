@@ -43,6 +43,8 @@ import { createBlocklist } from './detection/pwned/pwned.js';
 import { buildHttpServer } from './http/server.js';
 import { systemRoutes } from './system/system.routes.js';
 import { Housekeeper } from './limits/housekeeper.js';
+import { SigninFailuresStore } from './limits/signin-failures.store.js';
+import { StuffingStore } from './detection/stuffing/stuffing-store.js';
 import { AuditCheckpoints } from './audit/audit-checkpoints.js';
 import { AuditKeys } from './audit/audit-hash.js';
 import { RateCounterStore } from './limits/rate-counters.store.js';
@@ -64,6 +66,7 @@ import { DeskService } from './desk/desk.service.js';
 import { DeskStore } from './desk/desk.store.js';
 import { deskRoutes } from './desk/desk.routes.js';
 import { TIMELINE_SOURCES } from './desk/timeline-sources.js';
+import { AccountTimelineStore } from './desk/timeline.store.js';
 import { OperatorSessionsService } from './operators/operator-sessions.service.js';
 import { OperatorSessionsStore } from './operators/operator-sessions.store.js';
 import { consoleAuthRoutes } from './web/console/console-auth.routes.js';
@@ -279,6 +282,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit,
     clock,
     sources: TIMELINE_SOURCES,
+    timeline: new AccountTimelineStore(db.db, db.dialect, operatorsStore),
   });
   const campaignWaves = new CampaignWavesStore(db.db);
   const reverter = new CampaignReverter({ db, campaigns, store: campaignsStore, targets: campaignTargets, waves: campaignWaves, tokens: tokensStore, outbox, recorders, clock });
@@ -329,7 +333,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Not an error: many relays sign for their customers. But nobody should believe notices are signed when they are not.
   if (config.production && !config.dkim) logger.warn('DKIM signing is off: set RESETGUARD_DKIM_DOMAIN, RESETGUARD_DKIM_SELECTOR and RESETGUARD_DKIM_PRIVATE_KEY, or make sure the relay signs notices');
   const campaignRunner = new CampaignRunner({ db, guard, campaigns, store: campaignsStore, waves: campaignWaves, settings, recorders, clock, logger, options: { pollMs: config.campaignPollMs, leaseMs: config.campaignLeaseMs } });
-  const housekeeper = new Housekeeper(db.db, rates, clock, logger);
+  const housekeeper = new Housekeeper({ rates, signinFailures: new SigninFailuresStore(db.db), sessions: sessionsStore, stuffing: new StuffingStore(db.db), clock, logger });
   const auditCheckpoints = new AuditCheckpoints({ db, keys: auditKeys, events: webhooks, logger, clock, ...config.auditCheckpoint });
   const breachDumpWorker = new BreachDumpWorker(breachDumps, logger, { pollMs: config.delivery.pollMs });
   // Not config.delivery.leaseMs: that can be very short, and the webhook lease must outlast its 10 s timeout.

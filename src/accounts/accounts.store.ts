@@ -38,6 +38,39 @@ export class AccountsStore {
     return true;
   }
 
+  /**
+   * Inserts many accounts with their credentials in one transaction (imports, demo data). An account
+   * whose email or a lookalike of it is taken, before or by an earlier row of the same call, is
+   * skipped: ON CONFLICT DO NOTHING … RETURNING yields only the rows actually inserted on both
+   * databases (either unique index, email or skeleton, hence no conflict target), and only those get a
+   * credential. Returns the inserted accounts.
+   */
+  async insertManyWithCredentials(rows: ReadonlyArray<{ account: NewAccount; hash: string; scheme: string }>, now: number): Promise<Array<{ id: string; email: string }>> {
+    if (rows.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const created = await trx
+        .insertInto('accounts')
+        .values(rows.map((r) => ({ ...r.account, email_skeleton: emailSkeleton(r.account.email) })))
+        .onConflict((oc) => oc.doNothing())
+        .returning(['id', 'email'])
+        .execute();
+      if (created.length === 0) return created;
+      const byEmail = new Map(rows.map((r) => [r.account.email, r]));
+      const credentials = created.map((a) => {
+        const { hash, scheme } = byEmail.get(a.email)!;
+        return { account_id: a.id, hash, scheme, state: 'active', updated_at: now };
+      });
+      await trx.insertInto('credentials').values(credentials).execute();
+      return created;
+    });
+  }
+
+  /** The ids of those of `emails` that have an account (at most a few thousand at a time). */
+  async idsByEmail(emails: readonly string[]): Promise<Array<{ id: string; email: string }>> {
+    if (emails.length === 0) return [];
+    return this.db.selectFrom('accounts').select(['id', 'email']).where('email', 'in', emails).execute();
+  }
+
   async findByEmail(email: string): Promise<Account | undefined> {
     return this.db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
   }

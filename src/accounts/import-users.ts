@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Db } from '../storage/database.js';
+import { AccountsStore } from './accounts.store.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { normalizeEmail } from './email.js';
-import { emailSkeleton } from './email-skeleton.js';
 import { credentialScheme } from './legacy-hashes.js';
 
 export interface ImportProgress {
@@ -104,6 +104,7 @@ export async function importUsers(
   opts: ImportOptions,
 ): Promise<ImportReport> {
   const batchSize = Math.max(1, Math.min(opts.batchSize ?? 500, 2000));
+  const accounts = new AccountsStore(db.db);
   const report: ImportReport = { lines: 0, imported: 0, skipped_existing: 0, invalid: 0, errors: [] };
   let bytes = 0;
   let batch = new Map<string, Row>();
@@ -122,34 +123,15 @@ export async function importUsers(
     const rows = [...batch.values()];
     batch = new Map();
     const now = opts.clock.now();
-    const inserted = await db.db.transaction().execute(async (trx) => {
-      const accounts = rows.map((r) => ({
-        id: randomUUID(),
-        email: r.email,
-        email_skeleton: emailSkeleton(r.email),
-        created_at: now,
-        password_changed_at: null,
-        email_verified: r.verified ? 1 : 0,
-      }));
-      // ON CONFLICT DO NOTHING … RETURNING yields only the rows actually inserted, on both SQLite and
-      // PostgreSQL: existing emails and lookalikes (either unique index, hence no conflict target) come
-      // back absent, and get no credential from us.
-      const created = await trx
-        .insertInto('accounts')
-        .values(accounts)
-        .onConflict((oc) => oc.doNothing())
-        .returning(['id', 'email'])
-        .execute();
-      if (created.length > 0) {
-        const byEmail = new Map(rows.map((r) => [r.email, r]));
-        const credentials = created.map((a) => {
-          const row = byEmail.get(a.email)!;
-          return { account_id: a.id, hash: row.hash, scheme: row.scheme, state: 'active', updated_at: now };
-        });
-        await trx.insertInto('credentials').values(credentials).execute();
-      }
-      return created.length;
-    });
+    const created = await accounts.insertManyWithCredentials(
+      rows.map((r) => ({
+        account: { id: randomUUID(), email: r.email, created_at: now, password_changed_at: null, email_verified: r.verified ? 1 : 0 },
+        hash: r.hash,
+        scheme: r.scheme,
+      })),
+      now,
+    );
+    const inserted = created.length;
     report.imported += inserted;
     report.skipped_existing += rows.length - inserted;
     progress();

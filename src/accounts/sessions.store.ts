@@ -26,6 +26,12 @@ export class SessionsStore {
       .executeTakeFirst();
   }
 
+  /** Deletes sessions that expired before `before`; returns how many. */
+  async pruneExpired(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('sessions').where('expires_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async touch(id: string, now: number): Promise<void> {
     await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
   }

@@ -7,7 +7,7 @@
 // when it is made, so an old one cannot be printed again).
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
-import { emailSkeleton } from '../accounts/email-skeleton.js';
+import { AccountsStore } from '../accounts/accounts.store.js';
 import { createPasswordHasher } from '../accounts/password-hasher.js';
 import { normalizePassword } from '../accounts/password-policy.js';
 import { createApp, type App } from '../app.js';
@@ -51,10 +51,10 @@ function accountCount(value: string): number {
  * with one salt for all is fine; real accounts never share one.
  */
 async function seedAccounts(app: App, emails: string[], hashPassword: (pw: string) => Promise<string>): Promise<{ ids: Map<string, string>; created: number }> {
+  const accounts = new AccountsStore(app.db.db);
   const ids = new Map<string, string>();
   for (let i = 0; i < emails.length; i += CHUNK) {
-    const rows = await app.db.db.selectFrom('accounts').select(['id', 'email']).where('email', 'in', emails.slice(i, i + CHUNK)).execute();
-    for (const r of rows) ids.set(r.email, r.id);
+    for (const r of await accounts.idsByEmail(emails.slice(i, i + CHUNK))) ids.set(r.email, r.id);
   }
   const missing = emails.filter((e) => !ids.has(e));
   if (missing.length === 0) return { ids, created: 0 };
@@ -67,23 +67,20 @@ async function seedAccounts(app: App, emails: string[], hashPassword: (pw: strin
     ids.set(first, account.id);
     created++;
     missing.shift();
-    const credential = await app.db.db.selectFrom('credentials').select('hash').where('account_id', '=', account.id).executeTakeFirstOrThrow();
-    hash = credential.hash;
+    hash = (await accounts.findCredential(app.db.db, account.id))!.hash;
   } else {
     hash = await hashPassword(normalizePassword(DEMO_PASSWORD));
   }
   const now = Date.now();
   for (let i = 0; i < missing.length; i += CHUNK) {
-    const chunk = missing.slice(i, i + CHUNK).map((email) => ({ id: randomUUID(), email, email_skeleton: emailSkeleton(email), created_at: now, password_changed_at: now }));
-    await app.db.db.transaction().execute(async (trx) => {
-      // Another process may add one of these (or a lookalike) meanwhile: the unique indexes decide, and
-      // only accounts inserted here get a credential.
-      const inserted = await trx.insertInto('accounts').values(chunk).onConflict((oc) => oc.doNothing()).returning(['id', 'email']).execute();
-      if (inserted.length === 0) return;
-      await trx.insertInto('credentials').values(inserted.map((a) => ({ account_id: a.id, hash, scheme: 'argon2id', state: 'active', updated_at: now }))).execute();
-      for (const a of inserted) ids.set(a.email, a.id);
-      created += inserted.length;
-    });
+    // Another process may add one of these (or a lookalike) meanwhile: the unique indexes decide, and
+    // only accounts inserted here get a credential.
+    const inserted = await accounts.insertManyWithCredentials(
+      missing.slice(i, i + CHUNK).map((email) => ({ account: { id: randomUUID(), email, created_at: now, password_changed_at: now }, hash, scheme: 'argon2id' })),
+      now,
+    );
+    for (const a of inserted) ids.set(a.email, a.id);
+    created += inserted.length;
   }
   return { ids, created };
 }

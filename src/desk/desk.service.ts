@@ -17,6 +17,7 @@ import type { Database, Notice, ResetToken } from '../storage/schema.js';
 import { ACCOUNT_STATES, type AccountDetailRow, type AccountSearchStore, type AccountState, type AccountSummaryRow } from './account-search.store.js';
 import type { DeskStore } from './desk.store.js';
 import { decodeCursor, readTimeline, type TimelineItem, type TimelineSource } from './timeline.js';
+import type { AccountTimelineStore } from './timeline.store.js';
 
 export const MAX_PAGE = 100;
 /** Shorter prefixes match too much to be a search; longer ones cannot be an email. */
@@ -40,6 +41,7 @@ export interface DeskServiceDeps {
   audit: AuditSink;
   clock: Clock;
   sources: readonly TimelineSource[];
+  timeline: AccountTimelineStore;
 }
 
 export interface SearchInput {
@@ -81,7 +83,7 @@ export class DeskService {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new AppError('invalid_request', `limit is 1–${MAX_PAGE}.`);
     const cursor = opts.cursor === undefined ? null : decodeCursor(opts.cursor);
     await this.get(id);
-    return readTimeline(this.d.sources, { db: this.d.db.db, dialect: this.d.db.dialect, accountId: id, cursor, limit, now: this.d.clock.now() });
+    return readTimeline(this.d.sources, { store: this.d.timeline, accountId: id, cursor, limit, now: this.d.clock.now() });
   }
 
   /** Ends every live session of the account ("sign out everywhere"). */

@@ -1,8 +1,7 @@
-// The timeline's sources, one small function each (see timeline.ts for the contract). To add one: read the account's rows newest first with afterCursor
-// (newestFirstById for rows keyed by id), at most ctx.limit, and append it to TIMELINE_SOURCES.
-import { sql } from 'kysely';
+// The timeline's sources, one small function each (see timeline.ts for the contract). To add one: read the account's rows newest first
+// through a query in timeline.store.ts (at most ctx.limit, after the cursor), and append it to TIMELINE_SOURCES.
 import { formatVerificationCode } from '../notices/verification-code.js';
-import { afterCursor, comesAfter, newestFirstById, type SourceContext, type SourcedItem, type TimelineSource } from './timeline.js';
+import { comesAfter, type SourceContext, type SourcedItem, type TimelineSource } from './timeline.js';
 import { findingWords, hourWords, noticeKindWords, noticeStateWords, sessionEndWords } from './timeline-words.js';
 
 const from = (ip: string | null) => (ip ? ` from ${ip}` : '');
@@ -10,12 +9,7 @@ const from = (ip: string | null) => (ip ? ` from ${ip}` : '');
 const signIns: TimelineSource = {
   name: 'session_started',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('sessions')
-      .select(['id', 'created_at', 'ip', 'user_agent'])
-      .where('account_id', '=', ctx.accountId)
-      .$call((q) => newestFirstById(q, ctx, this.name, 'created_at'))
-      .execute();
+    const rows = await ctx.store.sessionsStarted(ctx, this.name);
     return rows.map((r) => ({
       source: this.name,
       key: r.id,
@@ -27,13 +21,7 @@ const signIns: TimelineSource = {
 const sessionEnds: TimelineSource = {
   name: 'session_ended',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('sessions')
-      .select(['id', 'created_at', 'revoked_at', 'revoked_reason', 'ip'])
-      .where('account_id', '=', ctx.accountId)
-      .where('revoked_at', 'is not', null)
-      .$call((q) => newestFirstById(q, ctx, this.name, 'revoked_at'))
-      .execute();
+    const rows = await ctx.store.sessionsEnded(ctx, this.name);
     return rows.map((r) => ({
       source: this.name,
       key: r.id,
@@ -51,14 +39,7 @@ const sessionEnds: TimelineSource = {
 const signInFailures: TimelineSource = {
   name: 'sign_in_failed',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('account_signin_failures')
-      .select(['hour', 'failures', 'last_at', 'last_ip'])
-      .where('account_id', '=', ctx.accountId)
-      .where(afterCursor(ctx, this.name, sql.ref('hour'), sql.lit('')))
-      .orderBy('hour', 'desc')
-      .limit(ctx.limit)
-      .execute();
+    const rows = await ctx.store.signInFailureHours(ctx, this.name);
     return rows.map((r) => ({
       source: this.name,
       key: '',
@@ -76,12 +57,7 @@ const signInFailures: TimelineSource = {
 const notices: TimelineSource = {
   name: 'notice',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('notices')
-      .select(['id', 'kind', 'state', 'recipient', 'campaign_id', 'verification_code', 'created_at', 'sent_at'])
-      .where('account_id', '=', ctx.accountId)
-      .$call((q) => newestFirstById(q, ctx, this.name, 'created_at'))
-      .execute();
+    const rows = await ctx.store.notices(ctx, this.name);
     return rows.map((r) => ({
       source: this.name,
       key: r.id,
@@ -102,12 +78,7 @@ const notices: TimelineSource = {
 const findings: TimelineSource = {
   name: 'finding',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('findings')
-      .select(['id', 'kind', 'source', 'created_at'])
-      .where('account_id', '=', ctx.accountId)
-      .$call((q) => newestFirstById(q, ctx, this.name, 'created_at'))
-      .execute();
+    const rows = await ctx.store.findings(ctx, this.name);
     return rows.map((r) => ({
       source: this.name,
       key: r.id,
@@ -121,15 +92,7 @@ const MAX_CAMPAIGNS = 200;
 const campaigns: TimelineSource = {
   name: 'campaign',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('campaign_targets as t')
-      .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
-      .innerJoin('accounts as a', 'a.id', 't.account_id')
-      .select(['t.campaign_id', 't.state', 't.applied_at', 't.revert_variant', 't.skip_reason', 'c.reason', 'c.state as campaign_state', 'c.updated_at', 'c.created_at', 'a.password_changed_at'])
-      .where('t.account_id', '=', ctx.accountId)
-      .orderBy('c.created_at', 'desc')
-      .limit(MAX_CAMPAIGNS)
-      .execute();
+    const rows = await ctx.store.campaignTargets(ctx.accountId, MAX_CAMPAIGNS);
     const out: SourcedItem[] = [];
     for (const r of rows) {
       const about = `campaign ${r.campaign_id} ("${r.reason}")`;
@@ -156,20 +119,12 @@ const campaigns: TimelineSource = {
 const operatorActions: TimelineSource = {
   name: 'operator_action',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('audit_log')
-      .select(['seq', 'at', 'actor', 'action', 'reason', 'data'])
-      .where('subject', '=', `account:${ctx.accountId}`)
-      .where(afterCursor(ctx, this.name, sql.ref('at'), sql.ref('seq'), Number))
-      .orderBy('seq', 'desc')
-      .limit(ctx.limit)
-      .execute();
-    const ids = [...new Set(rows.map((r) => /^operator:(.+)$/.exec(r.actor)?.[1]).filter((x): x is string => !!x))];
-    const names = new Map<string, string>(
-      ids.length === 0 ? [] : (await ctx.db.selectFrom('operators').select(['id', 'name']).where('id', 'in', ids).execute()).map((o) => [`operator:${o.id}`, o.name] as const),
-    );
+    const rows = await ctx.store.auditEntries(ctx, this.name);
+    const operatorOf = (actor: string) => /^operator:(.+)$/.exec(actor)?.[1];
+    const names = await ctx.store.operatorNames(rows.map((r) => operatorOf(r.actor)).filter((x): x is string => !!x));
     return rows.map((r) => {
-      const who = names.get(r.actor) ?? r.actor;
+      const id = operatorOf(r.actor);
+      const who = (id && names.get(id)) ?? r.actor;
       const data = JSON.parse(r.data) as Record<string, unknown>;
       return {
         source: this.name,
@@ -201,21 +156,10 @@ function operatorWords(who: string, action: string, data: Record<string, unknown
 const secondFactor: TimelineSource = {
   name: 'second_factor',
   async read(ctx) {
-    const [factor, codes] = await Promise.all([
-      ctx.db.selectFrom('second_factors').select('enabled_at').where('account_id', '=', ctx.accountId).where('enabled_at', 'is not', null).executeTakeFirst(),
-      ctx.db
-        .selectFrom('recovery_codes')
-        .select('used_at')
-        .where('account_id', '=', ctx.accountId)
-        .where('used_at', 'is not', null)
-        .where(afterCursor(ctx, 'second_factor', sql.ref('used_at'), sql.lit('r')))
-        .orderBy('used_at', 'desc')
-        .limit(ctx.limit)
-        .execute(),
-    ]);
+    const [enabledAt, codes] = await Promise.all([ctx.store.secondFactorEnabledAt(ctx.accountId), ctx.store.usedRecoveryCodes(ctx, this.name)]);
     const out: SourcedItem[] = codes.map((c) => ({ source: this.name, key: `r${c.used_at}`, item: { at: c.used_at!, kind: 'recovery_code_used', summary: 'A recovery code was used to sign in instead of the authenticator app.' } }));
-    if (factor?.enabled_at != null) {
-      const x = { source: this.name, key: 'e', item: { at: factor.enabled_at, kind: 'second_factor_enabled', summary: 'Two-step sign-in (an authenticator app) was turned on; it is still on.' } };
+    if (enabledAt !== null) {
+      const x = { source: this.name, key: 'e', item: { at: enabledAt, kind: 'second_factor_enabled', summary: 'Two-step sign-in (an authenticator app) was turned on; it is still on.' } };
       if (comesAfter(ctx.cursor, { at: x.item.at, source: x.source, key: x.key })) out.push(x);
     }
     return out;
@@ -226,14 +170,7 @@ const secondFactor: TimelineSource = {
 const emailChanges: TimelineSource = {
   name: 'email_change',
   async read(ctx) {
-    const rows = await ctx.db
-      .selectFrom('account_tokens')
-      .select(['id', 'purpose', 'email', 'used_at'])
-      .where('account_id', '=', ctx.accountId)
-      .where('purpose', 'in', ['email_change', 'email_change_undo'])
-      .where('used_at', 'is not', null)
-      .$call((q) => newestFirstById(q, ctx, this.name, 'used_at'))
-      .execute();
+    const rows = await ctx.store.emailChangeTokens(ctx, this.name);
     return rows.map((r) => ({
       source: this.name,
       key: r.id,

@@ -1,14 +1,13 @@
 // One account's history, newest first, merged from small sources (timeline-sources.ts). Each source
-// reads its own rows newest first from an (account_id, time) index, at most `limit + 1` of them after
-// the cursor, and the merge keeps the newest `limit`. Adding a source is one entry in the list.
+// reads its own rows newest first from an (account_id, time) index (timeline.store.ts), at most
+// `limit + 1` of them after the cursor, and the merge keeps the newest `limit`. Adding a source is one
+// entry in the list.
 //
 // Order and cursor: items sort by (at desc, source desc, key desc), a total order, so a cursor
 // (at, source, key) names exactly where a page ended even when many items share one millisecond. A
 // source S resumes with: at < c.at, or at = c.at and (S < c.source, or S = c.source and key < c.key).
-import { sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { AppError } from '../lib/errors.js';
-import type { DialectAdapter } from '../storage/dialect.js';
-import type { Database } from '../storage/schema.js';
+import type { AccountTimelineStore, TimelinePage } from './timeline.store.js';
 
 export interface TimelineItem {
   at: number;
@@ -40,13 +39,8 @@ export interface SourcedItem {
   item: TimelineItem;
 }
 
-export interface SourceContext {
-  db: Kysely<Database>;
-  dialect: DialectAdapter;
-  accountId: string;
-  cursor: TimelineCursor | null;
-  /** Rows to read at most. */
-  limit: number;
+export interface SourceContext extends TimelinePage {
+  store: AccountTimelineStore;
   now: number;
 }
 
@@ -54,31 +48,6 @@ export interface TimelineSource {
   /** Unique among sources; part of the order (see above). */
   name: string;
   read(ctx: SourceContext): Promise<SourcedItem[]>;
-}
-
-/** Rows of `source` that come after the cursor, for its (at, key) columns. */
-export function afterCursor(
-  ctx: SourceContext,
-  source: string,
-  at: Expression<unknown>,
-  key: Expression<unknown>,
-  /** The cursor's key as the key column holds it (a number for numeric keys). */
-  keyValue: (key: string) => string | number = (k) => k,
-): RawBuilder<SqlBool> {
-  const c = ctx.cursor;
-  if (!c) return sql<SqlBool>`1 = 1`;
-  if (source < c.source) return sql<SqlBool>`${at} <= ${c.at}`;
-  if (source > c.source) return sql<SqlBool>`${at} < ${c.at}`;
-  return sql<SqlBool>`(${at} < ${c.at} or (${at} = ${c.at} and ${key} < ${keyValue(c.key)}))`;
-}
-
-/**
- * A source's page of rows keyed by their `id`, newest first by `column`: the cursor condition, the order
- * (column, id) it resumes in, and the limit.
- */
-export function newestFirstById<QB extends SelectQueryBuilder<any, any, any>>(qb: QB, ctx: SourceContext, source: string, column: string): QB {
-  const id = ctx.dialect.codePointText('id');
-  return qb.where(afterCursor(ctx, source, sql.ref(column), id)).orderBy(sql.ref(column), 'desc').orderBy(id, 'desc').limit(ctx.limit) as QB;
 }
 
 /** The same test in JavaScript, for sources that compute their items rather than read them in order. */

@@ -4,6 +4,9 @@ import { ManualClock } from '../lib/clock.js';
 import { DIALECTS, createTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { Housekeeper } from './housekeeper.js';
 import { RateCounterStore } from './rate-counters.store.js';
+import { SigninFailuresStore } from './signin-failures.store.js';
+import { SessionsStore } from '../accounts/sessions.store.js';
+import { StuffingStore } from '../detection/stuffing/stuffing-store.js';
 
 describe.each(DIALECTS)('housekeeping and rate counters on %s', (kind) => {
   let t: TestDatabase;
@@ -35,7 +38,14 @@ describe.each(DIALECTS)('housekeeping and rate counters on %s', (kind) => {
       ])
       .execute();
     clock.advance(3 * 3_600_000);
-    const removed = await new Housekeeper(t.db.db, rates, clock, pino({ level: 'silent' })).runOnce();
+    const removed = await new Housekeeper({
+      rates,
+      signinFailures: new SigninFailuresStore(t.db.db),
+      sessions: new SessionsStore(t.db.db),
+      stuffing: new StuffingStore(t.db.db),
+      clock,
+      logger: pino({ level: 'silent' }),
+    }).runOnce();
     expect(removed.rateWindows).toBe(1);
     const left = await t.db.db.selectFrom('signin_failures').select('key').orderBy('key').execute();
     expect(left.map((r) => r.key)).toEqual(['acct:locked', 'acct:recent']);
