@@ -258,7 +258,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (job.kind === 'email_change') return emailChanges.complete(job.email, job.payload);
     return recovery.issueResetLink(job.email, job.ip);
   };
-  const resetRequests = new ResetRequestQueue(db.db, db.dialect, clock, logger, handleRequest, config.delivery.pollMs);
+  const resetRequests = new ResetRequestQueue({ db: db.db, dialect: db.dialect, clock, logger, handle: handleRequest, pollMs: config.delivery.pollMs });
   const recovery: RecoveryService = new RecoveryService({ ...common, tokens: tokensStore, rates, settings, outbox, keyring, requests: resetRequests });
   const accountTokens = new AccountTokensStore(db.db, keyring);
   const emailVerification = new EmailVerificationService({ db: db.db, accounts: accountsStore, tokens: accountTokens, rates, settings, outbox, requests: resetRequests, clock });
@@ -267,8 +267,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const operators = new OperatorsService({ db, store: operatorsStore, audit, consoleSessions: operatorSessionsStore, clock });
   const securityPhraseStore = new SecurityPhraseStore(db.db);
   const securityPhrases = new SecurityPhraseService({ db: db.db, store: securityPhraseStore, keyring, outbox, clock, logger, verifyPassword: (id, password, ctx) => accounts.verifyCurrentPassword(id, password, ctx) });
-  const verification = new NoticeVerificationService(db.db, rates, clock);
-  const feedback = new NoticeFeedbackService(db.db, clock);
+  const verification = new NoticeVerificationService({ db: db.db, rates, clock });
+  const feedback = new NoticeFeedbackService({ db: db.db, clock });
   const breachDumps = new BreachDumpsService(db, new BreachDumpsStore(db.db), findings, recorders, new DumpSpool({ chunks: new BreachDumpChunksStore(db.db), keyring, clock }), clock, logger, { maxUploadBytes: MAX_UPLOAD_BYTES, leaseMs: 60_000 });
   const desk = new DeskService({
     db,

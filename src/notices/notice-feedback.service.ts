@@ -7,18 +7,20 @@ import { recordBounce, recordUnexpected } from './notice-feedback.store.js';
 import { findByMessageId, findNoticeKind } from './notice-lookups.store.js';
 import { NOTICE_ID } from './outbox.store.js';
 
+export interface NoticeFeedbackDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+}
+
 export class NoticeFeedbackService {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly d: NoticeFeedbackDeps) {}
 
   /** True when the id names a forced-reset notice (recorded now or before); the caller answers the same either way. */
   async unexpected(noticeId: string): Promise<boolean> {
     if (!NOTICE_ID.test(noticeId)) return false;
-    const notice = await findNoticeKind(this.db, noticeId);
+    const notice = await findNoticeKind(this.d.db, noticeId);
     if (!notice || notice.kind !== 'forced_reset') return false;
-    await recordUnexpected(this.db, noticeId, this.clock.now());
+    await recordUnexpected(this.d.db, noticeId, this.d.clock.now());
     return true;
   }
 
@@ -29,9 +31,9 @@ export class NoticeFeedbackService {
    */
   async bounce(messageId: string, type: 'hard' | 'soft', diagnostic: string | null): Promise<{ notice_id: string; kind: string } | null> {
     const bare = messageId.trim().replace(/^<|>$/g, '');
-    const notice = await findByMessageId(this.db, `<${bare}>`);
+    const notice = await findByMessageId(this.d.db, `<${bare}>`);
     if (!notice) return null;
-    await recordBounce(this.db, { notice_id: notice.id, type, diagnostic: diagnostic?.slice(0, 500) ?? null, created_at: this.clock.now() });
+    await recordBounce(this.d.db, { notice_id: notice.id, type, diagnostic: diagnostic?.slice(0, 500) ?? null, created_at: this.d.clock.now() });
     return { notice_id: notice.id, kind: notice.kind };
   }
 }

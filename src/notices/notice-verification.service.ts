@@ -15,19 +15,21 @@ const HOUR_MS = 3_600_000;
 
 export type VerificationResult = { genuine: false } | { genuine: true; kind: string; sent_at: string; recipient_hint: string };
 
+export interface NoticeVerificationDeps {
+  db: Kysely<Database>;
+  rates: RateCounterStore;
+  clock: Clock;
+}
+
 export class NoticeVerificationService {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly rates: RateCounterStore,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly d: NoticeVerificationDeps) {}
 
   async verify(rawCode: string, ip: string): Promise<VerificationResult> {
-    const hit = await this.rates.hit(`verify-ip:${ip}`, VERIFY_ATTEMPTS_PER_IP_PER_HOUR, HOUR_MS, this.clock.now());
+    const hit = await this.d.rates.hit(`verify-ip:${ip}`, VERIFY_ATTEMPTS_PER_IP_PER_HOUR, HOUR_MS, this.d.clock.now());
     if (!hit.allowed) throw new AppError('rate_limited', 'Too many codes checked from here. Try again later.', { retry_after: Math.ceil(hit.retryAfterMs / 1000) });
     const code = normalizeVerificationCode(rawCode);
     if (!code) return { genuine: false };
-    const notice = await findSentByVerificationCode(this.db, code);
+    const notice = await findSentByVerificationCode(this.d.db, code);
     if (!notice || notice.sent_at === null) return { genuine: false };
     return { genuine: true, kind: notice.kind, sent_at: new Date(notice.sent_at).toISOString(), recipient_hint: maskEmail(notice.recipient) };
   }

@@ -35,36 +35,44 @@ export interface QueuedRequest {
   payload: string | null;
 }
 
+export interface ResetRequestQueueDeps {
+  db: Kysely<Database>;
+  dialect: DialectAdapter;
+  clock: Clock;
+  logger: Logger;
+  handle: (job: QueuedRequest) => Promise<unknown>;
+  pollMs: number;
+  /** Jobs claimed at once (default 100). */
+  batchSize?: number;
+  /** Jobs of a batch handled at once (default 8). */
+  concurrency?: number;
+}
+
 export class ResetRequestQueue {
   readonly #loop: PollingLoop;
+  readonly #batchSize: number;
+  readonly #concurrency: number;
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly dialect: DialectAdapter,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly handle: (job: QueuedRequest) => Promise<unknown>,
-    pollMs: number,
-    private readonly batchSize = 100,
-    private readonly concurrency = 8,
-  ) {
-    this.#loop = new PollingLoop('reset request queue', () => this.runOnce(), pollMs, logger);
+  constructor(private readonly d: ResetRequestQueueDeps) {
+    this.#batchSize = d.batchSize ?? 100;
+    this.#concurrency = d.concurrency ?? 8;
+    this.#loop = new PollingLoop('reset request queue', () => this.runOnce(), d.pollMs, d.logger);
   }
 
   async enqueue(email: string, ip: string, kind: QueuedRequestKind = 'reset', payload: string | null = null): Promise<void> {
-    await insertRequestJob(this.db, { kind, email, ip, payload }, this.clock.now());
+    await insertRequestJob(this.d.db, { kind, email, ip, payload }, this.d.clock.now());
   }
 
   /** Claims and handles one batch; returns how many jobs it took. */
   async runOnce(): Promise<number> {
-    const jobs = await claimRequestJobs(this.db, this.dialect, this.batchSize);
+    const jobs = await claimRequestJobs(this.d.db, this.d.dialect, this.#batchSize);
     const seen = new Set<string>();
     const firstPerEmail = jobs.filter((job) => !seen.has(`${job.kind}\0${job.email}`) && seen.add(`${job.kind}\0${job.email}`));
-    await forEachBounded(firstPerEmail, this.concurrency, async (job) => {
+    await forEachBounded(firstPerEmail, this.#concurrency, async (job) => {
       try {
-        await this.handle(job as QueuedRequest);
+        await this.d.handle(job as QueuedRequest);
       } catch (err) {
-        this.logger.error({ err, kind: job.kind }, 'queued request failed');
+        this.d.logger.error({ err, kind: job.kind }, 'queued request failed');
       }
     });
     return jobs.length;
