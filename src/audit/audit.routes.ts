@@ -3,6 +3,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { Nullable } from '../http/schema.js';
 import { requireOperator } from '../operators/require-operator.js';
 import { problems } from '../http/problem.js';
 import { AppError } from '../lib/errors.js';
@@ -12,7 +13,6 @@ import type { AuditLog } from './audit.service.js';
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 100;
 
-const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
 
 const AuditEntry = Type.Object({
   seq: Type.Integer({ minimum: 1 }),

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { optionalReason } from '../http/action-body.js';
+import { Nullable } from '../http/schema.js';
 import { operatorOf, requireOperator } from '../operators/require-operator.js';
 import { problems } from '../http/problem.js';
 import { AppError } from '../lib/errors.js';
@@ -10,6 +11,7 @@ import type { Guard, GuardStatus } from './guard/guard.service.js';
 import type { SwitchState } from './guard/guard.store.js';
 import type { OperatorIdentity, OperatorsService } from '../operators/operators.service.js';
 import type { CampaignReverter } from './campaign-revert.js';
+import { CampaignViewSchema } from './campaign-view.js';
 import type { CampaignsService } from './campaigns.service.js';
 import type { CampaignsStore } from './campaigns.store.js';
 import { minimumRole } from './transitions.js';
@@ -19,59 +21,6 @@ import type { Role } from '../operators/roles.js';
 export const CAMPAIGN_BODY_LIMIT = 256 * 1024 * 1024;
 const Reason = Type.String({ minLength: 1, maxLength: 500 });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-const Counts = Type.Object({
-  applied: Type.Integer(),
-  notices_sent: Type.Integer(),
-  notices_failed: Type.Integer(),
-  user_completed: Type.Integer(),
-  reverted: Type.Integer(),
-  corrections_sent: Type.Integer(),
-  skipped: Type.Integer(),
-});
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-const CampaignView = Type.Object({
-  id: Type.String(),
-  kind: Type.String(),
-  state: Type.String(),
-  reason: Type.String(),
-  created_by: Type.String(),
-  approved_by: Nullable(Type.String()),
-  target_count: Type.Integer(),
-  expected_count: Type.Integer(),
-  unknown_count: Type.Integer(),
-  notify: Type.Boolean(),
-  revoke_sessions: Type.Boolean(),
-  guard: Type.Object({ verdict: Type.String(), reasons: Type.Array(Type.String()) }),
-  counts: Counts,
-  waves: Type.Array(
-    Type.Object({
-      wave: Type.Integer(),
-      first_seq: Type.Integer(),
-      last_seq: Type.Integer(),
-      size: Type.Integer(),
-      state: Type.String(),
-      started_at: Nullable(Type.String()),
-      hold_until: Nullable(Type.String()),
-      completed_at: Nullable(Type.String()),
-    }),
-  ),
-  halt_reason: Nullable(Type.String()),
-  created_at: Type.String(),
-  approved_at: Nullable(Type.String()),
-  started_at: Nullable(Type.String()),
-  completed_at: Nullable(Type.String()),
-  revert: Type.Union([
-    Type.Object({
-      requested_by: Type.String(),
-      requested_at: Type.String(),
-      reason: Type.String(),
-      notify: Type.Boolean(),
-      awaiting_approval: Type.Boolean(),
-      approved_by: Nullable(Type.String()),
-    }),
-    Type.Null(),
-  ]),
-});
 const Targets = Type.Union([
   Type.Object({ account_ids: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 5_000_000 }) }, { additionalProperties: false }),
   Type.Object({ emails: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 5_000_000 }) }, { additionalProperties: false }),
@@ -127,7 +76,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
           ...admin,
           summary: 'Campaigns, newest first',
           querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })), cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })) }),
-          response: { 200: Type.Object({ items: Type.Array(CampaignView), next_cursor: Nullable(Type.String()) }), ...problems(400, 401) },
+          response: { 200: Type.Object({ items: Type.Array(CampaignViewSchema), next_cursor: Nullable(Type.String()) }), ...problems(400, 401) },
         },
       },
       async (request) => {
@@ -140,7 +89,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
 
     app.get(
       '/v1/admin/campaigns/:id',
-      { onRequest: role('viewer'), schema: { ...admin, summary: 'One campaign with counts and waves', params: IdParams, response: { 200: CampaignView, ...problems(401, 404) } } },
+      { onRequest: role('viewer'), schema: { ...admin, summary: 'One campaign with counts and waves', params: IdParams, response: { 200: CampaignViewSchema, ...problems(401, 404) } } },
       async (request) => view(request.params.id),
     );
 
@@ -180,7 +129,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
           onRequest: role(minimum),
           // No body schema: these take no body, or (halt) an optional {"reason"}; a schema would make
           // the body mandatory.
-          schema: { ...admin, summary: `${name} a campaign`, params: IdParams, response: { 200: CampaignView, ...problems(400, 401, 403, 404, 409) } },
+          schema: { ...admin, summary: `${name} a campaign`, params: IdParams, response: { 200: CampaignViewSchema, ...problems(400, 401, 403, 404, 409) } },
         },
         async (request) => {
           await run(request.params.id, operatorOf(request), optionalReason(request.body));
@@ -203,7 +152,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
           summary: 'Revert a campaign and send corrections; over approval_threshold targets, ask for a revert that another approver or admin approves (202)',
           params: IdParams,
           body: Type.Object({ reason: Reason, notify: Type.Optional(Type.Boolean()) }),
-          response: { 200: CampaignView, 202: CampaignView, ...problems(400, 401, 403, 404, 409) },
+          response: { 200: CampaignViewSchema, 202: CampaignViewSchema, ...problems(400, 401, 403, 404, 409) },
         },
       },
       async (request, reply) => {
@@ -217,7 +166,7 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService; store: Camp
       {
         onRequest: role(minimumRole('approve_revert')),
         // No body schema: it takes none (the reason and notify are the request's).
-        schema: { ...admin, summary: 'Approve the revert another operator asked for, and run it', params: IdParams, response: { 200: CampaignView, ...problems(401, 403, 404, 409) } },
+        schema: { ...admin, summary: 'Approve the revert another operator asked for, and run it', params: IdParams, response: { 200: CampaignViewSchema, ...problems(401, 403, 404, 409) } },
       },
       async (request) => {
         await deps.reverter.approve(request.params.id, operatorOf(request));

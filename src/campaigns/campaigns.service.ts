@@ -19,6 +19,7 @@ import { parseFilter, type FindingQuery } from '../detection/findings/findings.s
 import type { FindingFilter, FindingsStore } from '../detection/findings/findings.store.js';
 import type { CampaignRow, CampaignsStore } from './campaigns.store.js';
 import { CAMPAIGN_TRANSITIONS, type CampaignTransition } from './transitions.js';
+import { campaignView, type CampaignView } from './campaign-view.js';
 
 export type CampaignTargets = { account_ids: string[] } | { emails: string[] } | { findings: FindingQuery };
 
@@ -72,17 +73,6 @@ export function holderIdentity(accountId: string): OperatorIdentity {
 }
 
 /** A revert asked for over approval_threshold: waiting for a second person until someone else approves it. */
-function revertView(c: CampaignRow) {
-  return {
-    requested_by: c.revert_requested_by!,
-    requested_at: new Date(c.revert_requested_at ?? 0).toISOString(),
-    reason: c.revert_reason ?? '',
-    notify: c.revert_notify !== 0,
-    awaiting_approval: c.revert_approved_by === null && (CAMPAIGN_TRANSITIONS.approve_revert.from as readonly string[]).includes(c.state),
-    approved_by: c.revert_approved_by,
-  };
-}
-
 export class CampaignsService {
   constructor(
     private readonly db: Db,
@@ -334,39 +324,8 @@ export class CampaignsService {
     return this.#get(id);
   }
 
-  async view(id: string) {
+  async view(id: string): Promise<CampaignView> {
     const c = await this.#get(id);
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    return {
-      id: c.id,
-      kind: c.kind,
-      state: c.state,
-      reason: c.reason,
-      created_by: c.created_by,
-      approved_by: c.approved_by,
-      target_count: c.target_count,
-      expected_count: c.expected_count,
-      unknown_count: c.unknown_count,
-      notify: c.notify === 1,
-      revoke_sessions: c.revoke_sessions === 1,
-      guard: { verdict: c.guard_verdict, reasons: JSON.parse(c.guard_reasons) as string[] },
-      counts: await this.store.counts(id),
-      waves: (await this.store.waves(id)).map((w) => ({
-        wave: w.wave,
-        first_seq: w.first_seq,
-        last_seq: w.last_seq,
-        size: w.last_seq - w.first_seq + 1,
-        state: w.state,
-        started_at: iso(w.started_at),
-        hold_until: iso(w.hold_until),
-        completed_at: iso(w.completed_at),
-      })),
-      halt_reason: c.halt_reason,
-      created_at: iso(c.created_at)!,
-      approved_at: iso(c.approved_at),
-      started_at: iso(c.started_at),
-      completed_at: iso(c.completed_at),
-      revert: c.revert_requested_by === null ? null : revertView(c),
-    };
+    return campaignView(c, await this.store.counts(id), await this.store.waves(id));
   }
 }

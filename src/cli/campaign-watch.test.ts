@@ -1,7 +1,8 @@
 // What `campaign watch` says a campaign waits for: a hold names its end (clock time and how long) and
 // what happens then, so a watch through a ten-minute hold does not look stuck.
 import { describe, expect, it } from 'vitest';
-import { nextStep, type CampaignView } from './campaign.js';
+import type { CampaignView } from '../campaigns/campaign-view.js';
+import { nextStep } from './campaign.js';
 
 const NOW = Date.parse('2026-01-05T12:25:00.000Z');
 

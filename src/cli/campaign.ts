@@ -8,11 +8,10 @@
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createApp, type App } from '../app.js';
+import type { CampaignView } from '../campaigns/campaign-view.js';
 import { CampaignsStore } from '../campaigns/campaigns.store.js';
 import { loadCliConfig } from '../config.js';
 import { AppError } from '../lib/errors.js';
-
-export type CampaignView = Awaited<ReturnType<App['services']['campaigns']['view']>>;
 
 /** States a campaign never leaves: watch ends with 0 on these. */
 const FINISHED = new Set(['completed', 'cancelled', 'reverted']);

@@ -5,6 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { Nullable } from '../../http/schema.js';
 import { operatorOf, requireOperator } from '../../operators/require-operator.js';
 import { problems } from '../../http/problem.js';
 import type { OperatorsService } from '../../operators/operators.service.js';
@@ -12,7 +13,6 @@ import { acceptDumpStreams, dumpStreamOf } from './breach-dump-upload.js';
 import type { BreachDumpsService } from './breach-dumps.service.js';
 import { BREACH_DUMP_STATES } from './breach-dumps.store.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Count = Type.Integer({ minimum: 0 });
 
 const DumpView = Type.Object({

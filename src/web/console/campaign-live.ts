@@ -8,7 +8,7 @@ import type { CampaignsStore } from '../../campaigns/campaigns.store.js';
 import { chartSvg } from './campaign-chart.js';
 import { STATE_WORDS } from './campaign-format.js';
 import { wavesHtml } from './campaign-view.js';
-import type { CampaignView } from './dashboard.view.js';
+import type { CampaignView } from '../../campaigns/campaign-view.js';
 
 export interface CampaignSnapshot {
   view: CampaignView;

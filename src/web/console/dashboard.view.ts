@@ -1,6 +1,6 @@
 // The dashboard's HTML: campaigns that need attention, the tripwire window and budget, the kill switch
 // with its confirm-protected form, and the newest findings. Every value goes through escapeHtml.
-import type { CampaignsService } from '../../campaigns/campaigns.service.js';
+import type { CampaignView } from '../../campaigns/campaign-view.js';
 import type { FindingView } from '../../detection/findings/findings.service.js';
 import type { GuardStatus } from '../../campaigns/guard/guard.service.js';
 import { escapeHtml } from '../../lib/html.js';
@@ -9,8 +9,6 @@ import { timeTag } from '../format.js';
 import { errorBox, okBox } from '../page.js';
 import { accountLink, lookupForm } from './accounts-view.js';
 import { actorName, count, progressBar, shortReason, stateBadge } from './campaign-format.js';
-
-export type CampaignView = Awaited<ReturnType<CampaignsService['view']>>;
 
 export interface DashboardData {
   campaigns: CampaignView[];
