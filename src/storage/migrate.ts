@@ -24,8 +24,9 @@ import * as m0018 from './migrations/0018-keyed-audit.js';
 import * as m0020 from './migrations/0020-breach-dump-chunks.js';
 import * as m0021 from './migrations/0021-revert-requests.js';
 import * as m0022 from './migrations/0022-email-skeleton.js';
+import * as m0023 from './migrations/0023-account-clustered-rows.js';
 
-const steps = { '0001-foundation': m0001, '0002-audit': m0002, '0003-webhooks': m0003, '0004-campaigns': m0004, '0005-findings': m0005, '0006-breach-dumps': m0006, '0007-stuffing': m0007, '0008-tripwire-index': m0008, '0009-notice-bounces': m0009, '0010-operator-sessions': m0010, '0011-notice-campaign-index': m0011, '0012-notice-secrets-at-send': m0012, '0014-account-lifecycle': m0014, '0015-second-factor-devices': m0015, '0016-security-phrases': m0016, '0017-operator-desk': m0017, '0018-keyed-audit': m0018, '0020-breach-dump-chunks': m0020, '0021-revert-requests': m0021, '0022-email-skeleton': m0022 } as const satisfies Record<string, Step>;
+const steps = { '0001-foundation': m0001, '0002-audit': m0002, '0003-webhooks': m0003, '0004-campaigns': m0004, '0005-findings': m0005, '0006-breach-dumps': m0006, '0007-stuffing': m0007, '0008-tripwire-index': m0008, '0009-notice-bounces': m0009, '0010-operator-sessions': m0010, '0011-notice-campaign-index': m0011, '0012-notice-secrets-at-send': m0012, '0014-account-lifecycle': m0014, '0015-second-factor-devices': m0015, '0016-security-phrases': m0016, '0017-operator-desk': m0017, '0018-keyed-audit': m0018, '0020-breach-dump-chunks': m0020, '0021-revert-requests': m0021, '0022-email-skeleton': m0022, '0023-account-clustered-rows': m0023 } as const satisfies Record<string, Step>;
 
 /** What a step may need besides the database: the secrets, to re-key what they sign (0018). */
 export interface MigrationContext {
