@@ -230,7 +230,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const campaignsStore = new CampaignsStore(db.db, db.dialect);
   const guard = new Guard({ db, forcedResets: new ForcedResetStore(db.dialect, messageIdDomainFor(config)), targets: campaignTargets, campaigns: campaignsStore, settings, recorders, clock });
   const findings = new FindingsService(db, new FindingsStore(), webhooks, metrics, clock);
-  const campaigns = new CampaignsService(db, campaignsStore, guard, settings, recorders, clock, findings.store);
+  const campaigns = new CampaignsService({ db, store: campaignsStore, guard, settings, recorders, clock, findings: findings.store });
   // The sign-in detectors record findings, and ask for forced resets through detection's port.
   const resets = forcedResetAdapter(campaigns, guard);
   const signInWatch = createSignInWatch({ db, settings, audit, blocklist, clock, logger, registry: metrics.registry, findings, resets });

@@ -4,7 +4,8 @@
 import type { DetectorResetRequest, ForcedResetPort } from '../detection/findings/forced-reset-port.js';
 import type { Guard } from './guard/guard.service.js';
 import type { HolderResetPort } from '../accounts/holder-reset-port.js';
-import { detectorIdentity, holderIdentity, type CampaignsService } from './campaigns.service.js';
+import { detectorIdentity, holderIdentity } from './campaign-actors.js';
+import type { CampaignsService } from './campaigns.service.js';
 
 export function forcedResetAdapter(campaigns: Pick<CampaignsService, 'forceResetOne'>, guard: Pick<Guard, 'killSwitchEngaged'>): ForcedResetPort {
   return {

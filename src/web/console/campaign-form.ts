@@ -4,7 +4,7 @@
 // A file input appears only with JavaScript: console.js reads the file into the textarea, so no upload
 // parser (and no new dependency) is needed and what is previewed is what was pasted or read.
 import { Type, type Static } from 'typebox';
-import type { CreateCampaign } from '../../campaigns/campaigns.service.js';
+import type { CreateCampaign } from '../../campaigns/campaign-creation.js';
 import { FINDING_KINDS } from '../../detection/findings/findings.store.js';
 import { AppError } from '../../lib/errors.js';
 import { escapeHtml } from '../../lib/html.js';

@@ -3,7 +3,7 @@
 // of accounts, and the forced-reset notice rendered by the real template with the payload the guard's
 // writer will queue. Only the per-mail secrets differ, and the page says so: the reset token, the notice
 // id and the verification code are placeholders, marked on the page.
-import type { CampaignPreview } from '../../campaigns/campaigns.service.js';
+import type { CampaignPreview } from '../../campaigns/campaign-creation.js';
 import { escapeHtml } from '../../lib/html.js';
 import { render } from '../../notices/templates/index.js';
 import { forcedResetPayload } from '../../notices/templates/forced-reset.js';
